@@ -1,0 +1,68 @@
+"""Events: past-tense facts the shell feeds to the engine.
+
+Every event carries `at`, seconds of interview time since the round began. The shell
+multiplies wall time by the session's time scale; the engine never reads a clock.
+Events are plain frozen values so that the session's event log (the truth from which a
+session is rebuilt) is just a list of them, stored as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSaid:
+    """The candidate finished a turn: typed text, or the final transcript of speech."""
+
+    at: float
+    text: str
+    type: Literal["said"] = "said"
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSpeaking:
+    """Voice mode: the candidate started talking (polite timers wait for the turn's end)."""
+
+    at: float
+    type: Literal["speaking"] = "speaking"
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time has passed; the shell sends one at `next_deadline(state)`."""
+
+    at: float
+    type: Literal["tick"] = "tick"
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateLeft:
+    """The candidate ended the round early."""
+
+    at: float
+    type: Literal["left"] = "left"
+
+
+Event = CandidateSaid | CandidateSpeaking | Tick | CandidateLeft
+
+_BY_TYPE: dict[str, type[Event]] = {
+    "said": CandidateSaid,
+    "speaking": CandidateSpeaking,
+    "tick": Tick,
+    "left": CandidateLeft,
+}
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    return asdict(event)
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    kind = data.get("type")
+    cls = _BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"unknown event type {kind!r}")
+    fields = {k: v for k, v in data.items() if k != "type"}
+    return cls(**fields)
