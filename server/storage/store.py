@@ -1,0 +1,408 @@
+"""The repository: every database access of the server goes through `Store`.
+
+All methods are synchronous and short; the async shell calls them off the event loop
+(see `server.session`). One engine step is one transaction: the event and every message
+it produced are committed together, so a crash leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.storage.models import (
+    EventRow,
+    MessageRow,
+    NoteRow,
+    ScoreRow,
+    SelfAssessmentRow,
+    SessionRow,
+)
+
+log = logging.getLogger("mockloop.storage")
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Conflict(Exception):
+    """Someone else (another driver, another replica) already wrote this step."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    scenario_id: str
+    mode: str
+    seed: int
+    time_scale: float
+    token_hash: str
+    status: str
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSummary:
+    id: str
+    scenario_id: str
+    mode: str
+    status: str
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    end_reason: str | None
+    turns: int  # candidate turns
+    time_scale: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "scenario": self.scenario_id,
+            "mode": self.mode,
+            "status": self.status,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "end_reason": self.end_reason,
+            "turns": self.turns,
+            "time_scale": self.time_scale,
+            "replay": f"/sessions/{self.id}",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    n: int
+    at: float
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    reason: str
+    at: float  # wall epoch
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _record(row: SessionRow) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        scenario_id=row.scenario_id,
+        mode=row.mode,
+        seed=row.seed,
+        time_scale=row.time_scale,
+        token_hash=row.token_hash,
+        status=row.status,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        end_reason=row.end_reason,
+    )
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL: readers never block the one writer. FULL: a commit survives power loss.
+            # secure_delete: deleted rows are overwritten, not left in free pages.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA secure_delete=ON")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+class Store:
+    def __init__(self, url: str, data_dir: Path, *, run_migrations: bool = True) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if run_migrations:
+            migrate(self.engine)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def audio_dir(self, session_id: str) -> Path:
+        return self.data_dir / "audio" / session_id
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+
+    # ------------------------------------------------------------ sessions
+
+    def create_session(self, record: SessionRecord) -> None:
+        with self._sessions.begin() as db:
+            db.add(
+                SessionRow(
+                    id=record.id,
+                    scenario_id=record.scenario_id,
+                    mode=record.mode,
+                    seed=record.seed,
+                    time_scale=record.time_scale,
+                    token_hash=record.token_hash,
+                    status=record.status,
+                    created_at=record.created_at,
+                    started_at=record.started_at,
+                    ended_at=record.ended_at,
+                    end_reason=record.end_reason,
+                )
+            )
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        with self._sessions() as db:
+            row = db.get(SessionRow, session_id)
+            return None if row is None else _record(row)
+
+    def list_sessions(self, ids: Iterable[str] | None = None) -> list[SessionSummary]:
+        """Newest first. `ids` restricts the list (e.g. to sessions a browser holds)."""
+        turns = (
+            select(MessageRow.session_id, func.count().label("turns"))
+            .where(MessageRow.type == "candidate")
+            .group_by(MessageRow.session_id)
+            .subquery()
+        )
+        query = (
+            select(SessionRow, func.coalesce(turns.c.turns, 0))
+            .outerjoin(turns, turns.c.session_id == SessionRow.id)
+            .order_by(SessionRow.created_at.desc(), SessionRow.id)
+        )
+        if ids is not None:
+            wanted = list(ids)
+            if not wanted:
+                return []
+            query = query.where(SessionRow.id.in_(wanted))
+        with self._sessions() as db:
+            return [
+                SessionSummary(
+                    id=row.id,
+                    scenario_id=row.scenario_id,
+                    mode=row.mode,
+                    status=row.status,
+                    created_at=row.created_at,
+                    started_at=row.started_at,
+                    ended_at=row.ended_at,
+                    end_reason=row.end_reason,
+                    turns=int(n),
+                    time_scale=row.time_scale,
+                )
+                for row, n in db.execute(query).all()
+            ]
+
+    def live_session_ids(self) -> list[str]:
+        with self._sessions() as db:
+            return list(db.scalars(select(SessionRow.id).where(SessionRow.status == "live")))
+
+    # ------------------------------------------------------------ the log
+
+    def load_events(self, session_id: str) -> list[StoredEvent]:
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(EventRow).where(EventRow.session_id == session_id).order_by(EventRow.n)
+            )
+            return [StoredEvent(r.n, r.at, json.loads(r.json)) for r in rows]
+
+    def load_messages(self, session_id: str, after: int = 0) -> list[dict[str, Any]]:
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(MessageRow.json)
+                .where(MessageRow.session_id == session_id, MessageRow.seq > after)
+                .order_by(MessageRow.seq)
+            )
+            return [json.loads(text) for text in rows]
+
+    def message_event_numbers(self, session_id: str) -> list[tuple[int, int]]:
+        """(seq, event_n) pairs, in order: which step produced which message."""
+        with self._sessions() as db:
+            rows = db.execute(
+                select(MessageRow.seq, MessageRow.event_n)
+                .where(MessageRow.session_id == session_id)
+                .order_by(MessageRow.seq)
+            )
+            return [(int(seq), int(n)) for seq, n in rows]
+
+    def load_scores(self, session_id: str) -> list[dict[str, Any]]:
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(ScoreRow)
+                .where(ScoreRow.session_id == session_id)
+                .order_by(ScoreRow.criterion)
+            )
+            return [
+                {"criterion": r.criterion, "level": r.level, "evidence": json.loads(r.evidence)}
+                for r in rows
+            ]
+
+    def begin_session(
+        self, session_id: str, started_at: float, messages: Sequence[dict[str, Any]]
+    ) -> None:
+        """created -> live: the clock starts and the engine's first messages are stored."""
+        with self._sessions.begin() as db:
+            result = db.execute(
+                update(SessionRow)
+                .where(SessionRow.id == session_id, SessionRow.status == "created")
+                .values(status="live", started_at=started_at)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise Conflict(session_id)
+            self._add_messages(db, session_id, 0, messages)
+
+    def commit_step(
+        self,
+        session_id: str,
+        n: int,
+        event_data: dict[str, Any],
+        at: float,
+        messages: Sequence[dict[str, Any]],
+        scores: Sequence[dict[str, Any]] = (),
+        ending: Ending | None = None,
+    ) -> None:
+        """One engine step, atomically: the event, its messages, scores and the end."""
+        try:
+            with self._sessions.begin() as db:
+                db.add(EventRow(session_id=session_id, n=n, at=at, json=_dumps(event_data)))
+                # Flush the event first: a duplicate `n` (a second writer) fails here,
+                # before anything else of this step is written.
+                db.flush()
+                self._add_messages(db, session_id, n, messages)
+                for score in scores:
+                    db.merge(
+                        ScoreRow(
+                            session_id=session_id,
+                            criterion=score["criterion"],
+                            level=int(score["level"]),
+                            evidence=_dumps(score.get("evidence", [])),
+                        )
+                    )
+                if ending is not None:
+                    db.execute(
+                        update(SessionRow)
+                        .where(SessionRow.id == session_id)
+                        .values(status="ended", ended_at=ending.at, end_reason=ending.reason)
+                    )
+        except IntegrityError as exc:
+            raise Conflict(session_id) from exc
+
+    @staticmethod
+    def _add_messages(
+        db: Session, session_id: str, event_n: int, messages: Sequence[dict[str, Any]]
+    ) -> None:
+        for message in messages:
+            db.add(
+                MessageRow(
+                    session_id=session_id,
+                    seq=int(message["seq"]),
+                    event_n=event_n,
+                    type=str(message["type"]),
+                    json=_dumps(message),
+                )
+            )
+
+    # ------------------------------------------------------------ review extras
+
+    def set_self_assessment(self, session_id: str, criterion: str, level: int) -> None:
+        with self._sessions.begin() as db:
+            db.merge(
+                SelfAssessmentRow(
+                    session_id=session_id, criterion=criterion, level=level, updated_at=time.time()
+                )
+            )
+
+    def load_self_assessment(self, session_id: str) -> dict[str, int]:
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(SelfAssessmentRow).where(SelfAssessmentRow.session_id == session_id)
+            )
+            return {r.criterion: r.level for r in rows}
+
+    def set_note(self, session_id: str, text: str) -> None:
+        with self._sessions.begin() as db:
+            db.merge(NoteRow(session_id=session_id, text=text, updated_at=time.time()))
+
+    def load_note(self, session_id: str) -> str | None:
+        with self._sessions() as db:
+            row = db.get(NoteRow, session_id)
+            return None if row is None else row.text
+
+    # ------------------------------------------------------------ deletion
+
+    def delete_session(self, session_id: str) -> bool:
+        """Remove every row of the session, then its copies in the WAL and its audio."""
+        with self._sessions.begin() as db:
+            # Children explicitly, not only by cascade: the cascade needs the SQLite
+            # foreign_keys pragma, and being explicit costs nothing.
+            for table in (EventRow, MessageRow, ScoreRow, SelfAssessmentRow, NoteRow):
+                db.execute(delete(table).where(table.session_id == session_id))
+            found = db.execute(delete(SessionRow).where(SessionRow.id == session_id))
+            existed = bool(found.rowcount)  # type: ignore[attr-defined]
+        if self.is_sqlite:
+            self.checkpoint()
+        shutil.rmtree(self.audio_dir(session_id), ignore_errors=True)
+        return existed
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it to zero bytes, so that
+        deleted rows survive in neither file (secure_delete zeroed them in the pages)."""
+        for _ in range(50):
+            with self.engine.connect() as conn:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                conn.commit()
+            if busy is None or busy[0] == 0:
+                return
+            time.sleep(0.05)
+        log.warning("WAL checkpoint stayed busy; deleted data may linger in the WAL")
