@@ -1,0 +1,37 @@
+# mockloop: `make run` serves on http://127.0.0.1:8000; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench schema clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/mockloop serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check interviewer server tests scripts
+	$(BIN)/ruff format --check interviewer server tests scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The fast part: engine, scenarios, test plans, server with fake speech.
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+test: $(STAMP) lint typecheck
+	$(BIN)/mockloop scenarios check
+	$(BIN)/pytest -q
+
+schema: $(STAMP)
+	$(BIN)/mockloop scenarios schema > scenarios/scenario.schema.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

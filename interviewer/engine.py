@@ -1,0 +1,341 @@
+"""The interviewer engine: `start`, `step`, `next_deadline`. Events in, actions out.
+
+Theory of operation
+-------------------
+An interview is a walk through the scenario's nodes. Entering a node says its line; a node
+that listens then waits for the candidate's answer. An answer is turned into labels
+(`understand`) and recorded as a turn. The node then asks its first probe whose `unless`
+condition still fails (a follow-up, at most three per node); when no probe is left to ask it
+takes the first `next` branch whose `if` holds. `end` closes the interview.
+
+Time only moves when an event says so: every event carries `at`, and before handling it the
+engine fires every timer that fell due up to `at`, in order. Timers are anchored to the
+start (adversarial constraints at a fixed minute), to entering a node (nudges), or to
+entering a phase (time boxes). A polite timer that falls due while the candidate is speaking
+waits for the end of that turn. A timer may detour to a node of its own; that node's
+`goto: resume` returns to where the conversation was. At the scenario's duration the
+interview ends whatever is happening: nothing the candidate does can keep it going.
+
+Nothing here reads a clock, a file or a random source: the seed picks between a line's
+variants, so the same scenario, seed and events give the same actions. An illegal event
+(time going backwards, anything after the end) raises `IllegalEvent` before any change.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from .actions import Action, End, LineKind, PhaseChanged, Say
+from .errors import IllegalEvent
+from .events import CandidateLeft, CandidateSaid, CandidateSpeaking, Event, Tick
+from .facts import StateFacts
+from .rubric import score_all
+from .scenario import Scenario, line_id
+from .state import Resume, State, Turn, TurnMatch
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    state: State
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """A timer that can fire: where its line comes from and what it does."""
+
+    at: float
+    key: str
+    base_id: str
+    say: list[str]
+    kind: LineKind
+    polite: bool
+    goto: str | None
+    detour: bool  # remember where we were, for `resume`
+
+
+def start(scenario: Scenario, seed: int, at: float = 0.0) -> Step:
+    """Begin an interview at interview time `at` (usually 0)."""
+    if not math.isfinite(at):
+        raise IllegalEvent("start time must be a finite number")
+    run = _Run(scenario, State(scenario=scenario.id, seed=seed, started_at=at, now=at))
+    run.enter(scenario.start)
+    return run.result()
+
+
+def step(scenario: Scenario, state: State, event: Event) -> Step:
+    """Apply one event. Raises `IllegalEvent`, leaving `state` as it was, if it cannot happen."""
+    if state.scenario != scenario.id:
+        raise IllegalEvent(f"state belongs to scenario {state.scenario!r}, not {scenario.id!r}")
+    if state.ended:
+        raise IllegalEvent("the interview has ended")
+    if not isinstance(event.at, int | float) or not math.isfinite(event.at):
+        raise IllegalEvent("event time must be a finite number")
+    if event.at < state.now:
+        raise IllegalEvent(f"time went backwards: {event.at} is before {state.now}")
+    run = _Run(scenario, state)
+    run.advance(event.at)
+    if not run.state.ended:
+        match event:
+            case CandidateSaid(text=text):
+                run.answer(text)
+            case CandidateSpeaking():
+                run.update(speaking=True)
+            case CandidateLeft():
+                run.finish("left")
+            case Tick():
+                pass
+            case _:
+                raise IllegalEvent(f"unknown event {event!r}")
+    return run.result()
+
+
+def next_deadline(state: State) -> float | None:
+    """Interview time at which the shell should send a `Tick`, or None once ended."""
+    return state.deadline
+
+
+class _Run:
+    """One step's work on a copy of the state; `result()` freezes it with its actions."""
+
+    def __init__(self, scenario: Scenario, state: State) -> None:
+        self.sc = scenario
+        self.state = state
+        self.actions: list[Action] = []
+
+    def update(self, **changes: object) -> None:
+        self.state = self.state.model_copy(update=changes)
+
+    def result(self) -> Step:
+        deadline = None if self.state.ended else self._deadline()
+        self.update(deadline=deadline)
+        return Step(self.state, tuple(self.actions))
+
+    # -- saying -------------------------------------------------------------------------
+
+    def say(self, base_id: str, variants: list[str], kind: LineKind, visit: int = 0) -> None:
+        index = 0
+        if len(variants) > 1:
+            index = random.Random(f"{self.state.seed}|{base_id}|{visit}").randrange(len(variants))
+        self.actions.append(
+            Say(
+                line_id=line_id(base_id, variants, index),
+                text=variants[index],
+                kind=kind,
+                node=self.state.node,
+            )
+        )
+
+    # -- moving through nodes ------------------------------------------------------------
+
+    def enter(self, target: str) -> None:
+        if target == "end":
+            self.finish("completed")
+            return
+        if target == "resume":
+            self._resume()
+            return
+        node = self.sc.nodes[target]
+        visits = dict(self.state.visits)
+        visits[target] = visits.get(target, 0) + 1
+        self.update(
+            node=target,
+            entered_at=self.state.now,
+            entries=self.state.entries + 1,
+            visits=visits,
+            answers=(),
+            probes_used=0,
+        )
+        self._enter_phase(node.phase)
+        self.say(target, node.say, node.kind, visits[target])
+        if not node.listen:
+            self.enter(self._next_target())
+
+    def _enter_phase(self, phase_id: str | None) -> None:
+        # Nodes without a phase (e.g. a constraint's discussion) stay in the current one.
+        if phase_id is None or phase_id == self.state.phase:
+            return
+        phase = self.sc.phase_by_id[phase_id]
+        until = min(self.state.now + phase.minutes * 60, self.state.started_at + self.sc.duration)
+        self.update(
+            phase=phase_id,
+            phase_entered_at=self.state.now,
+            phase_entries=self.state.phase_entries + 1,
+        )
+        self.actions.append(PhaseChanged(phase=phase_id, title=phase.title, until=until))
+
+    def _resume(self) -> None:
+        back = self.state.resume
+        if back is None:  # nothing to return to: the script has run its course
+            self.finish("completed")
+            return
+        self.update(
+            resume=None,
+            node=back.node,
+            entered_at=self.state.now,
+            entries=self.state.entries + 1,
+            answers=back.answers,
+            probes_used=back.probes_used,
+        )
+        self._enter_phase(self.sc.nodes[back.node].phase)
+        if back.pending:
+            self.move_on()
+        # otherwise: keep listening for the answer the detour interrupted
+
+    def _next_target(self) -> str:
+        node = self.sc.nodes[self.state.node or self.sc.start]
+        facts = StateFacts(self.sc, self.state)
+        for branch in node.next:
+            if branch.if_ is None or self.sc.conditions[branch.if_](facts):
+                return branch.goto
+        return "end"
+
+    def move_on(self) -> None:
+        """After an answer: the next missing probe, else the next node."""
+        node_id = self.state.node
+        assert node_id is not None
+        node = self.sc.nodes[node_id]
+        facts = StateFacts(self.sc, self.state)
+        for i in range(self.state.probes_used, len(node.probes)):
+            probe = node.probes[i]
+            if not self.sc.conditions[probe.unless](facts):
+                self.update(probes_used=i + 1)
+                self.say(f"{node_id}.probe{i + 1}", probe.say, "follow_up")
+                return
+        self.update(probes_used=len(node.probes))
+        self.enter(self._next_target())
+
+    # -- answers ------------------------------------------------------------------------
+
+    def answer(self, text: str) -> None:
+        understood = self.sc.lexicon.understand(text)
+        turn = Turn(
+            index=len(self.state.turns),
+            at=self.state.now,
+            node=self.state.node,
+            text=text,
+            labels=tuple(sorted(understood.labels)),
+            matches=tuple(TurnMatch.of(m) for m in understood.matches),
+        )
+        self.update(
+            speaking=False,
+            turns=(*self.state.turns, turn),
+            answers=(*self.state.answers, turn.index),
+        )
+        waiting = self.state.deferred
+        if not waiting:
+            self.move_on()
+            return
+        # Polite timers held back during the answer go first; the answer is not lost: the
+        # node moves on from it when the detour resumes (or right away if there is none).
+        self.update(deferred=())
+        pending = True
+        for key in waiting:
+            due = next((d for d in self._timers() if d.key == key), None)
+            if due is None:  # its node or phase was left meanwhile
+                continue
+            detoured = self.fire(due, pending=pending)
+            if detoured:
+                return
+        self.move_on()
+
+    # -- time ---------------------------------------------------------------------------
+
+    def advance(self, at: float) -> None:
+        self.update(now=at)
+        end_at = self.state.started_at + self.sc.duration
+        while not self.state.ended:
+            if self.state.now >= end_at:
+                self.finish("time")
+                return
+            due = [d for d in self._timers() if d.at <= self.state.now]
+            if not due:
+                return
+            first = due[0]
+            if first.polite and self.state.speaking:
+                self.update(deferred=(*self.state.deferred, first.key))
+                continue
+            self.fire(first, pending=False)
+
+    def fire(self, due: _Due, pending: bool) -> bool:
+        """Say a timer's line and take its detour, if any. True when it moved elsewhere."""
+        self.update(fired=(*self.state.fired, due.key))
+        self.say(due.base_id, due.say, due.kind)
+        if due.goto is None:
+            return False
+        if due.detour:
+            if self.state.resume is None and self.state.node is not None:
+                self.update(
+                    resume=Resume(
+                        node=self.state.node,
+                        answers=self.state.answers,
+                        probes_used=self.state.probes_used,
+                        pending=pending,
+                    )
+                )
+        else:
+            self.update(resume=None)
+        self.enter(due.goto)
+        return True
+
+    def _timers(self) -> list[_Due]:
+        """Timers that have not fired and are not waiting, earliest first."""
+        s, sc = self.state, self.sc
+        done = set(s.fired) | set(s.deferred)
+        out: list[_Due] = []
+        for t in sc.timers:
+            key = f"timer.{t.id}"
+            if key not in done:
+                out.append(
+                    _Due(s.started_at + t.at, key, key, t.say, t.kind, t.polite, t.goto, True)
+                )
+        if s.node is not None:
+            for i, nt in enumerate(sc.nodes[s.node].timers, 1):
+                key = f"{s.node}.timer{i}@{s.entries}"
+                if key not in done:
+                    out.append(
+                        _Due(
+                            s.entered_at + nt.after,
+                            key,
+                            f"{s.node}.timer{i}",
+                            nt.say,
+                            nt.kind,
+                            nt.polite,
+                            nt.goto,
+                            True,
+                        )
+                    )
+        if s.phase is not None:
+            phase = sc.phase_by_id[s.phase]
+            key = f"overtime.{phase.id}@{s.phase_entries}"
+            if phase.overtime is not None and key not in done:
+                out.append(
+                    _Due(
+                        s.phase_entered_at + phase.minutes * 60,
+                        key,
+                        f"overtime.{phase.id}",
+                        phase.overtime.say,
+                        "time_check",
+                        True,
+                        phase.overtime.goto,
+                        False,
+                    )
+                )
+        out.sort(key=lambda d: d.at)
+        return out
+
+    def _deadline(self) -> float:
+        end_at = self.state.started_at + self.sc.duration
+        upcoming = [d.at for d in self._timers()]
+        return min([end_at, *upcoming])
+
+    # -- the end ------------------------------------------------------------------------
+
+    def finish(self, reason: str) -> None:
+        if reason != "left":
+            self.say("closing", self.sc.closing, "closing")
+        self.actions.extend(score_all(self.sc, self.state))
+        self.actions.append(End(reason=reason))  # type: ignore[arg-type]
+        self.update(ended=True, end_reason=reason, speaking=False, deferred=())

@@ -1,0 +1,49 @@
+"""What conditions can ask: the `Facts` of the expression language, read off a `State`."""
+
+from __future__ import annotations
+
+from .scenario import Scenario
+from .state import State, Turn
+
+
+class StateFacts:
+    def __init__(self, scenario: Scenario, state: State) -> None:
+        self._scenario = scenario
+        self._state = state
+
+    def _with(self, label: str, turns: tuple[Turn, ...] | list[Turn]) -> bool:
+        return any(label in t.labels for t in turns)
+
+    def said(self, label: str) -> bool:
+        turns = self._state.turns
+        return self._with(label, [turns[i] for i in self._state.answers])
+
+    def heard(self, label: str) -> bool:
+        return self._with(label, self._state.turns)
+
+    def heard_in(self, node: str, label: str) -> bool:
+        return self._with(label, [t for t in self._state.turns if t.node == node])
+
+    def heard_after(self, kind: str, label: str) -> bool:
+        nodes = self._scenario.nodes
+        return self._with(
+            label, [t for t in self._state.turns if t.node in nodes and nodes[t.node].kind == kind]
+        )
+
+    def count(self, label: str) -> int:
+        return sum(label in t.labels for t in self._state.turns)
+
+    def covered(self, criterion: str) -> int:
+        points = self._scenario.criterion_by_id[criterion].points
+        return sum(self.heard(p) for p in points)
+
+    def visits(self, node: str) -> int:
+        return self._state.visits.get(node, 0)
+
+    @property
+    def elapsed(self) -> float:
+        return self._state.now - self._state.started_at
+
+    @property
+    def turns(self) -> int:
+        return len(self._state.turns)

@@ -1,0 +1,457 @@
+"""The scenario format: pydantic models for the YAML files, and the checks done at load.
+
+A scenario is data a non-programmer writes (see docs/SCENARIOS.md). Everything that can be
+wrong with one is found here, when the file loads, and reported as `file:line: message`:
+unknown keys, bad durations, targets that do not exist, unreachable nodes, nodes with no way
+out, undeclared labels, conditions outside the expression language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from .actions import LineKind
+from .errors import CheckError
+from .expressions import Expr, ExprError, Names, compile_expr
+from .understanding import BUILTIN_LABELS, Lexicon
+
+Round = Literal[
+    "recruiter_screen", "hiring_manager", "culture", "system_design", "behavioral", "ml_theory"
+]
+ROUNDS: tuple[str, ...] = Round.__args__  # type: ignore[attr-defined]
+LINE_KINDS: frozenset[str] = frozenset(LineKind.__args__)  # type: ignore[attr-defined]
+SPECIAL_TARGETS = frozenset({"end", "resume"})
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
+)
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def parse_duration(value: Any) -> Any:
+    """`90s`, `5m`, `1m30s`, `1h` or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration must be a number of seconds or like 90s, 5m, 1m30s")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m and any(m.groups()):
+            h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+            return h * 3600 + mi * 60 + s
+    raise ValueError(f"not a duration: {value!r} (write 90s, 5m, 1m30s or seconds)")
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+
+
+def _variants(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Lines = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=2000)]],
+    BeforeValidator(_variants),
+    Field(min_length=1, max_length=10),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Signal(Strict):
+    phrases: list[Annotated[str, Field(min_length=1)]] = []
+    patterns: list[Annotated[str, Field(min_length=1)]] = []
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern {p!r} is not a valid regular expression: {exc}"
+                ) from None
+        return patterns
+
+
+class Stance(Strict):
+    for_: list[str] = Field(alias="for", min_length=1)
+    against: list[str] = Field(min_length=1)
+    mixed: list[str] = []
+
+
+class Overtime(Strict):
+    say: Lines
+    goto: str
+
+
+class Phase(Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    title: str
+    minutes: Annotated[float, Field(gt=0)]
+    overtime: Overtime | None = None
+
+
+class Branch(Strict):
+    if_: str | None = Field(default=None, alias="if")
+    goto: str
+
+
+class Probe(Strict):
+    unless: str
+    say: Lines
+
+
+class NodeTimer(Strict):
+    after: Duration
+    say: Lines
+    kind: LineKind = "nudge"
+    polite: bool = True
+    goto: str | None = None
+
+
+class Node(Strict):
+    say: Lines
+    kind: LineKind = "question"
+    phase: str | None = None
+    listen: bool = True
+    probes: list[Probe] = Field(default=[], max_length=3)
+    next: list[Branch] = []
+    timers: list[NodeTimer] = []
+
+
+class Timer(Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    at: Duration
+    say: Lines
+    kind: LineKind = "constraint"
+    polite: bool = True
+    goto: str | None = None
+
+
+class Level(Strict):
+    level: int
+    if_: str | None = Field(default=None, alias="if")
+
+
+class Criterion(Strict):
+    id: Annotated[str, Field(pattern=_ID)]
+    title: str
+    anchors: dict[int, str] = Field(min_length=2)
+    levels: list[Level] = Field(min_length=1)
+    evidence: list[str] = []
+    points: list[str] = []
+
+    @property
+    def scale(self) -> tuple[int, int]:
+        return min(self.anchors), max(self.anchors)
+
+
+class Voice(Strict):
+    end_silence: Duration = 2.5
+
+
+class ScriptLine(Strict):
+    """One line the interviewer may say, with its stable id (the speech-cache key's source)."""
+
+    line_id: str
+    text: str
+    kind: LineKind
+
+
+class Scenario(Strict):
+    id: Annotated[str, Field(pattern=_ID, max_length=80)]
+    title: str
+    round: Round
+    minutes: Annotated[float, Field(gt=0, le=240)]
+    summary: str = ""
+    voice: Voice = Voice()
+    glossary: list[str] = []
+    signals: dict[Annotated[str, Field(pattern=_ID)], Signal] = {}
+    stance: Stance | None = None
+    phases: list[Phase] = []
+    start: str
+    closing: Lines
+    nodes: dict[Annotated[str, Field(pattern=_ID)], Node] = Field(min_length=1)
+    timers: list[Timer] = []
+    rubric: list[Criterion] = Field(min_length=1)
+
+    # -- derived, computed once (the model is frozen) -----------------------------------
+
+    @property
+    def duration(self) -> float:
+        return self.minutes * 60.0
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        stance = None
+        if self.stance is not None:
+            stance = (self.stance.for_, self.stance.against, self.stance.mixed)
+        signals = {k: (v.phrases, v.patterns) for k, v in self.signals.items()}
+        return Lexicon(signals, stance, self.glossary)
+
+    @cached_property
+    def labels(self) -> frozenset[str]:
+        return frozenset(self.signals) | BUILTIN_LABELS
+
+    @cached_property
+    def phase_by_id(self) -> dict[str, Phase]:
+        return {p.id: p for p in self.phases}
+
+    @cached_property
+    def criterion_by_id(self) -> dict[str, Criterion]:
+        return {c.id: c for c in self.rubric}
+
+    @cached_property
+    def timer_by_id(self) -> dict[str, Timer]:
+        return {t.id: t for t in self.timers}
+
+    @cached_property
+    def conditions(self) -> dict[str, Expr]:
+        """Every condition of the file, compiled; keyed by its source text."""
+        names = Names(
+            labels=self.labels,
+            nodes=frozenset(self.nodes),
+            kinds=LINE_KINDS,
+            criteria=frozenset(c.id for c in self.rubric if c.points),
+        )
+        compiled: dict[str, Expr] = {}
+        for path, source in self._condition_sources():
+            if source not in compiled:
+                try:
+                    compiled[source] = compile_expr(source, names)
+                except ExprError as exc:
+                    raise CheckError(path, str(exc)) from None
+        return compiled
+
+    def lines(self) -> list[ScriptLine]:
+        """Every line the interviewer can say, with its id: for the speech cache."""
+        out: list[ScriptLine] = []
+        for node_id, node in self.nodes.items():
+            out += _line_variants(node_id, node.say, node.kind)
+            for i, probe in enumerate(node.probes, 1):
+                out += _line_variants(f"{node_id}.probe{i}", probe.say, "follow_up")
+            for i, timer in enumerate(node.timers, 1):
+                out += _line_variants(f"{node_id}.timer{i}", timer.say, timer.kind)
+        for phase in self.phases:
+            if phase.overtime:
+                out += _line_variants(f"overtime.{phase.id}", phase.overtime.say, "time_check")
+        for t in self.timers:
+            out += _line_variants(f"timer.{t.id}", t.say, t.kind)
+        out += _line_variants("closing", self.closing, "closing")
+        return out
+
+    # -- load-time checks ----------------------------------------------------------------
+
+    def check(self) -> None:
+        """Raise `CheckError` (with the path of the offending value) on the first problem."""
+        self._check_targets()
+        self._check_labels()
+        _ = self.conditions  # compiles every condition; raises on the first bad one
+        self._check_branches()
+        self._check_reachable()
+        self._check_transitions_terminate()
+        self._check_rubric()
+        self._check_times()
+        ids = [line.line_id for line in self.lines()]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise CheckError(("nodes",), f"duplicate line ids: {', '.join(dupes)}")
+
+    def _targets(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        yield ("start",), self.start
+        for node_id, node in self.nodes.items():
+            for i, b in enumerate(node.next):
+                yield ("nodes", node_id, "next", i, "goto"), b.goto
+            for i, t in enumerate(node.timers):
+                if t.goto:
+                    yield ("nodes", node_id, "timers", i, "goto"), t.goto
+        for i, phase in enumerate(self.phases):
+            if phase.overtime:
+                yield ("phases", i, "overtime", "goto"), phase.overtime.goto
+        for i, timer in enumerate(self.timers):
+            if timer.goto:
+                yield ("timers", i, "goto"), timer.goto
+
+    def _check_targets(self) -> None:
+        for path, target in self._targets():
+            if target in self.nodes or (target in SPECIAL_TARGETS and path != ("start",)):
+                continue
+            hint = _closest(target, list(self.nodes))
+            raise CheckError(path, f"unknown node {target!r}{hint}")
+        for node_id, node in self.nodes.items():
+            if node.phase is not None and node.phase not in self.phase_by_id:
+                raise CheckError(("nodes", node_id, "phase"), f"unknown phase {node.phase!r}")
+            if not node.listen and node.probes:
+                raise CheckError(
+                    ("nodes", node_id, "probes"), "a node with listen: false cannot probe"
+                )
+            if not node.listen and not node.next:
+                raise CheckError(
+                    ("nodes", node_id, "listen"), "a node with listen: false needs `next`"
+                )
+        for kind, ids in (
+            ("timer", [t.id for t in self.timers]),
+            ("phase", [p.id for p in self.phases]),
+        ):
+            for i, x in enumerate(ids):
+                if x in ids[:i]:
+                    raise CheckError((f"{kind}s", i, "id"), f"duplicate {kind} id {x!r}")
+
+    def _check_labels(self) -> None:
+        builtin_clash = sorted(set(self.signals) & BUILTIN_LABELS)
+        if builtin_clash:
+            raise CheckError(
+                ("signals", builtin_clash[0]), f"{builtin_clash[0]!r} is a built-in label"
+            )
+        for name, signal in self.signals.items():
+            if not signal.phrases and not signal.patterns:
+                raise CheckError(("signals", name), "a signal needs phrases or patterns")
+        if self.stance is not None:
+            for side in ("for", "against", "mixed"):
+                for i, label in enumerate(getattr(self.stance, "for_" if side == "for" else side)):
+                    if label not in self.signals:
+                        raise CheckError(("stance", side, i), f"undeclared signal {label!r}")
+        for ci, c in enumerate(self.rubric):
+            for field in ("evidence", "points"):
+                for i, label in enumerate(getattr(c, field)):
+                    if label not in self.labels:
+                        raise CheckError(("rubric", ci, field, i), f"undeclared label {label!r}")
+
+    def _condition_sources(self) -> Iterator[tuple[tuple[str | int, ...], str]]:
+        for node_id, node in self.nodes.items():
+            for i, b in enumerate(node.next):
+                if b.if_ is not None:
+                    yield ("nodes", node_id, "next", i, "if"), b.if_
+            for i, p in enumerate(node.probes):
+                yield ("nodes", node_id, "probes", i, "unless"), p.unless
+        for ci, c in enumerate(self.rubric):
+            for li, level in enumerate(c.levels):
+                if level.if_ is not None:
+                    yield ("rubric", ci, "levels", li, "if"), level.if_
+
+    def _check_branches(self) -> None:
+        for node_id, node in self.nodes.items():
+            for i, b in enumerate(node.next):
+                last = i == len(node.next) - 1
+                if b.if_ is None and not last:
+                    raise CheckError(
+                        ("nodes", node_id, "next", i + 1),
+                        "unreachable branch after one with no `if`",
+                    )
+                if b.if_ is not None and last:
+                    raise CheckError(
+                        ("nodes", node_id, "next", i),
+                        "the last branch must have no `if`, so the node always has a way out",
+                    )
+
+    def _check_reachable(self) -> None:
+        roots = [self.start]
+        detours: list[str] = []
+        for node in self.nodes.values():
+            detours += [t.goto for t in node.timers if t.goto]
+        detours += [p.overtime.goto for p in self.phases if p.overtime]
+        detours += [t.goto for t in self.timers if t.goto]
+        seen = _walk(self, roots + detours)
+        for node_id in self.nodes:
+            if node_id not in seen:
+                raise CheckError(("nodes", node_id), f"node {node_id!r} is never reached")
+        # `resume` returns from a timer's detour; anywhere else there is nothing to return to.
+        from_timers = _walk(self, [t for t in detours if t in self.nodes])
+        for node_id, node in self.nodes.items():
+            for i, b in enumerate(node.next):
+                if b.goto == "resume" and node_id not in from_timers:
+                    raise CheckError(
+                        ("nodes", node_id, "next", i, "goto"),
+                        "`resume` only makes sense in a node reached from a timer",
+                    )
+
+    def _check_transitions_terminate(self) -> None:
+        # Nodes that do not listen move on at once: a cycle of them would never stop.
+        for start_id, node in self.nodes.items():
+            if node.listen:
+                continue
+            stack, seen = [start_id], set()
+            while stack:
+                cur = stack.pop()
+                for b in self.nodes[cur].next:
+                    if b.goto == start_id:
+                        raise CheckError(
+                            ("nodes", start_id, "listen"), "nodes that do not listen form a loop"
+                        )
+                    if (
+                        b.goto in self.nodes
+                        and not self.nodes[b.goto].listen
+                        and b.goto not in seen
+                    ):
+                        seen.add(b.goto)
+                        stack.append(b.goto)
+
+    def _check_rubric(self) -> None:
+        ids = [c.id for c in self.rubric]
+        for ci, c in enumerate(self.rubric):
+            if c.id in ids[:ci]:
+                raise CheckError(("rubric", ci, "id"), f"duplicate criterion {c.id!r}")
+            lo, hi = c.scale
+            for li, level in enumerate(c.levels):
+                if not lo <= level.level <= hi:
+                    raise CheckError(
+                        ("rubric", ci, "levels", li, "level"),
+                        f"level {level.level} is outside the anchors {lo}..{hi}",
+                    )
+            if c.levels[-1].if_ is not None:
+                raise CheckError(
+                    ("rubric", ci, "levels", len(c.levels) - 1),
+                    "the last level must have no `if` (the fallback)",
+                )
+
+    def _check_times(self) -> None:
+        for i, t in enumerate(self.timers):
+            if t.at >= self.duration:
+                raise CheckError(
+                    ("timers", i, "at"),
+                    f"timer at {t.at:.0f}s is after the end ({self.minutes:g} minutes)",
+                )
+        for i, phase in enumerate(self.phases):
+            if not any(n.phase == phase.id for n in self.nodes.values()):
+                raise CheckError(("phases", i), f"no node is in phase {phase.id!r}")
+
+
+def _line_variants(base: str, variants: list[str], kind: LineKind) -> list[ScriptLine]:
+    if len(variants) == 1:
+        return [ScriptLine(line_id=base, text=variants[0], kind=kind)]
+    return [
+        ScriptLine(line_id=f"{base}.v{i}", text=t, kind=kind) for i, t in enumerate(variants, 1)
+    ]
+
+
+def line_id(base: str, variants: list[str], index: int) -> str:
+    return base if len(variants) == 1 else f"{base}.v{index + 1}"
+
+
+def _walk(scenario: Scenario, roots: list[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = [r for r in roots if r in scenario.nodes]
+    while stack:
+        cur = stack.pop()
+        if cur in seen:
+            continue
+        seen.add(cur)
+        node = scenario.nodes[cur]
+        stack += [b.goto for b in node.next if b.goto in scenario.nodes]
+        stack += [t.goto for t in node.timers if t.goto and t.goto in scenario.nodes]
+    return seen
+
+
+def _closest(word: str, options: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,77 @@
+"""The engine's state: one frozen value, rebuilt only by `start` and `step`.
+
+Everything the interview has been through lives here and nowhere else, so the state can be
+stored as JSON, compared, and rebuilt by replaying events. Fields are plain data (tuples,
+dicts of str to int) so that `State.from_json(state.to_json()) == state`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from .understanding import Match
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TurnMatch(Frozen):
+    label: str
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, m: Match) -> TurnMatch:
+        return cls(label=m.label, start=m.start, end=m.end)
+
+
+class Turn(Frozen):
+    """One candidate answer, with what was understood from it."""
+
+    index: int
+    at: float
+    node: str | None
+    text: str
+    labels: tuple[str, ...]
+    matches: tuple[TurnMatch, ...]
+
+
+class Resume(Frozen):
+    """Where to return after a timer's detour (a constraint and its discussion)."""
+
+    node: str
+    answers: tuple[int, ...]  # answers already given to that node
+    probes_used: int
+    pending: bool  # the node was answered but had not yet moved on
+
+
+class State(Frozen):
+    scenario: str
+    seed: int
+    started_at: float
+    now: float
+    node: str | None = None
+    entered_at: float = 0.0
+    entries: int = 0  # how many times any node was entered: makes timer keys unique
+    visits: dict[str, int] = {}
+    answers: tuple[int, ...] = ()  # indices into `turns` of the answers to the current node
+    probes_used: int = 0
+    turns: tuple[Turn, ...] = ()
+    fired: tuple[str, ...] = ()  # keys of timers that have fired (or been skipped)
+    deferred: tuple[str, ...] = ()  # polite timers due while the candidate was speaking
+    speaking: bool = False
+    resume: Resume | None = None
+    phase: str | None = None
+    phase_entered_at: float = 0.0
+    phase_entries: int = 0
+    ended: bool = False
+    end_reason: str | None = None
+    deadline: float | None = None
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> State:
+        return cls.model_validate_json(data)

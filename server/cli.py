@@ -1,0 +1,141 @@
+"""The `mockloop` command: practice in the terminal, manage scenarios, serve, export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from interviewer import ScenarioError, json_schema, load_catalog, load_scenario
+from interviewer.loader import DEFAULT_ROOT, scenario_files
+from interviewer.testplan import PlanFailure, load_plans, plan_files, run_plan
+
+from .terminal import practice
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mockloop", description="A scripted, offline mock interviewer."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("practice", help="practise a round in the terminal")
+    p.add_argument("scenario", help="scenario id (see `mockloop scenarios list`)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--time-scale", type=float, default=1.0, help="make time pass X times faster (1-600)"
+    )
+    p.add_argument("--scenarios-dir", type=Path, default=None)
+
+    s = sub.add_parser("scenarios", help="list, check and test scenario files")
+    ssub = s.add_subparsers(dest="action", required=True)
+    sl = ssub.add_parser("list", help="list the scenarios")
+    sl.add_argument("--scenarios-dir", type=Path, default=None)
+    sc = ssub.add_parser("check", help="validate scenario files (default: all)")
+    sc.add_argument("paths", nargs="*", type=Path)
+    st = ssub.add_parser("test", help="run the test plans (default: all)")
+    st.add_argument("paths", nargs="*", type=Path)
+    ssub.add_parser("schema", help="print the JSON Schema of scenario files")
+
+    v = sub.add_parser("serve", help="run the server")
+    v.add_argument("--host", default=None)
+    v.add_argument("--port", type=int, default=None)
+    v.add_argument("--data-dir", type=Path, default=None)
+
+    e = sub.add_parser("export", help="export one stored session")
+    e.add_argument("session")
+    e.add_argument("--format", choices=["md", "json", "vtt"], default="md")
+    e.add_argument("--data-dir", type=Path, default=None)
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "practice":
+            if not 1 <= args.time_scale <= 600:
+                parser.error("--time-scale must be between 1 and 600")
+            catalog = load_catalog(args.scenarios_dir)
+            if args.scenario not in catalog:
+                print(
+                    f"mockloop: unknown scenario {args.scenario!r}; see `mockloop scenarios list`",
+                    file=sys.stderr,
+                )
+                return 2
+            return practice(catalog[args.scenario], seed=args.seed, time_scale=args.time_scale)
+        if args.command == "scenarios":
+            return _scenarios(args)
+        if args.command == "serve":
+            from .main import serve
+
+            serve(host=args.host, port=args.port, data_dir=args.data_dir)
+            return 0
+        if args.command == "export":
+            from .export_cli import export
+
+            return export(args.session, args.format, args.data_dir)
+    except ScenarioError as exc:
+        print(f"mockloop: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        catalog = load_catalog(getattr(args, "scenarios_dir", None))
+        width = max(len(i) for i in catalog)
+        for sid, sc in catalog.items():
+            print(f"{sid:<{width}}  {sc.round:<16} {sc.minutes:>3g} min  {sc.title}")
+        return 0
+    if args.action == "schema":
+        sys.stdout.write(json_schema())
+        return 0
+    if args.action == "check":
+        files = _expand(args.paths, plans=False)
+        failed = 0
+        for path in files:
+            try:
+                load_scenario(path)
+            except ScenarioError as exc:
+                print(exc)
+                failed += 1
+        print(f"{len(files) - failed} ok, {failed} with errors", file=sys.stderr)
+        return 1 if failed else 0
+    if args.action == "test":
+        files = _expand(args.paths, plans=True)
+        passed = failed = 0
+        for path in files:
+            try:
+                plans = load_plans(path)
+                scenario = load_scenario(
+                    path.with_name(path.name.removesuffix(".plans.yaml") + ".yaml")
+                )
+            except ScenarioError as exc:
+                print(exc)
+                failed += 1
+                continue
+            for plan in plans.plans:
+                try:
+                    run_plan(scenario, plan)
+                    passed += 1
+                except PlanFailure as exc:
+                    print(f"{path}: {exc}")
+                    failed += 1
+        print(f"{passed} passed, {failed} failed")
+        return 1 if failed else 0
+    return 2
+
+
+def _expand(paths: list[Path], plans: bool) -> list[Path]:
+    if not paths:
+        paths = [DEFAULT_ROOT]
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += plan_files(p) if plans else list(scenario_files(p))
+        else:
+            out.append(p)
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
