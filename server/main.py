@@ -1,0 +1,63 @@
+"""Run the server: `serve(host, port, data_dir)`, or `python -m server.main [--host H]
+[--port P] [--data-dir D]`. Arguments left out come from MOCKLOOP_* variables, then the
+defaults (127.0.0.1, 8000, the per-user data dir)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from server.app import create_app
+from server.settings import Settings
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        # websockets (sans-I/O): enforces the frame limit itself, closing with 1009.
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.max_frame,
+        "ws_ping_interval": settings.ping_interval,
+        "ws_ping_timeout": settings.ping_timeout,
+        "ws_per_message_deflate": False,
+        "server_header": False,
+        "proxy_headers": False,
+        "lifespan": "on",
+        "log_level": "info",
+    }
+
+
+def serve(
+    host: str | None = None, port: int | None = None, data_dir: Path | str | None = None
+) -> None:
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    if data_dir is not None:
+        overrides["data_dir"] = Path(data_dir)
+    settings = Settings(**overrides)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(settings)
+    uvicorn.run(app, **uvicorn_options(settings))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m server.main", description="mockloop server")
+    parser.add_argument("--host", default=None)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.data_dir)
+
+
+if __name__ == "__main__":
+    main()

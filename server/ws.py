@@ -1,0 +1,294 @@
+"""The websocket endpoint `/ws/sessions/{id}` (see docs/PROTOCOL.md).
+
+One connection is two tasks: this handler reads frames and turns them into driver inputs,
+and a pump writes whatever the driver (or the handler itself) puts in the connection's
+outbox, so a slow client never holds up the session driver. Everything sent goes through
+the outbox, which keeps errors and session messages in order.
+
+Close codes: 1000 the round is over (after `ended`) or the session was deleted, 1003 binary
+frames where none are expected, 1007 a `hello` that is not valid, 1008 policy (no or wrong
+token, unknown session, no `hello` in time, rate limit), 1009 frame too big, 1011 server
+error. Nothing a client sends can raise out of this handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Protocol
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from interviewer import Scenario
+from server.errors import error_response
+from server.security import (
+    TokenBucket,
+    WarnThenClose,
+    offered_tokens,
+    origin_allowed,
+    token_matches,
+)
+from server.session import (
+    Attach,
+    Close,
+    Connection,
+    Detach,
+    Leave,
+    Said,
+    SessionDriver,
+    SessionRegistry,
+    error_message,
+)
+from server.settings import Settings
+from server.storage import Store
+
+log = logging.getLogger("mockloop.ws")
+
+router = APIRouter()
+
+
+class VoiceChannel(Protocol):
+    """The speech pipeline of one voice-mode connection (provided by `server.speech`).
+
+    It turns PCM frames into driver inputs (`Speaking`, `Said` with start/end) and may
+    send `partial`/`state` messages through `conn.send`."""
+
+    def feed(self, pcm: bytes) -> None: ...
+    def done(self) -> None: ...
+    def playback(self, seq: int, event: str) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class VoiceFactory(Protocol):
+    def __call__(
+        self, driver: SessionDriver, conn: Connection, scenario: Scenario
+    ) -> VoiceChannel: ...
+
+
+class _Frame:
+    __slots__ = ("data", "kind")
+
+    def __init__(self, kind: str, data: str | bytes | int) -> None:
+        self.kind = kind  # "text", "bytes" or "disconnect" (data: the close code)
+        self.data = data
+
+
+async def _receive(ws: WebSocket) -> _Frame:
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        return _Frame("disconnect", int(message.get("code") or 1005))
+    if message.get("text") is not None:
+        return _Frame("text", message["text"])
+    if message.get("bytes") is not None:
+        return _Frame("bytes", message["bytes"])
+    return _Frame("text", "")
+
+
+def _frame_size(frame: _Frame) -> int:
+    if isinstance(frame.data, str):
+        return len(frame.data.encode("utf-8", "surrogatepass"))
+    if isinstance(frame.data, bytes):
+        return len(frame.data)
+    return 0
+
+
+def _parse(text: str) -> dict[str, Any] | str:
+    """The message, or an error code."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return "bad_json"
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return "bad_message"
+    return data
+
+
+async def _pump(ws: WebSocket, conn: Connection) -> None:
+    while True:
+        item = await conn.outbox.get()
+        if isinstance(item, Close):
+            if ws.application_state == WebSocketState.CONNECTED:
+                await ws.close(item.code, item.reason or None)
+            return
+        await ws.send_text(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+
+
+@router.websocket("/ws/sessions/{session_id}")
+async def session_socket(ws: WebSocket, session_id: str) -> None:
+    settings: Settings = ws.app.state.settings
+    if not origin_allowed(ws.headers, settings):
+        # Refused before the upgrade: a page on another origin gets no socket at all.
+        response = error_response(403, "bad_origin", "cross-origin websocket refused")
+        if "websocket.http.response" in ws.scope.get("extensions", {}):
+            await ws.send_denial_response(response)
+        else:
+            await ws.close(1008)
+        return
+    await ws.accept()
+    conn = Connection()
+    pump = asyncio.create_task(_pump(ws, conn), name="ws-pump")
+    try:
+        reader = asyncio.create_task(_serve(ws, conn, session_id, settings), name="ws-read")
+        done, _ = await asyncio.wait({reader, pump}, return_when=asyncio.FIRST_COMPLETED)
+        if reader in done:
+            # Let everything queued (a final error, the close) go out first.
+            conn.close(1000)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pump, timeout=5)
+        else:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+        for task in (reader, pump):
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                exc = task.exception()
+                log.error("websocket %s failed (%s)", task.get_name(), type(exc).__name__)
+    finally:
+        if not pump.done():
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pump
+        if ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await ws.close(1011)
+
+
+async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Settings) -> None:
+    registry: SessionRegistry = ws.app.state.registry
+    store: Store = ws.app.state.store
+
+    def fail(code: str, message: str, close: int | None = None) -> None:
+        conn.send(error_message(code, message))
+        if close is not None:
+            conn.close(close)
+
+    # ---- hello
+    try:
+        first = await asyncio.wait_for(_receive(ws), timeout=settings.hello_timeout)
+    except TimeoutError:
+        fail("hello_timeout", "send hello first", 1008)
+        return
+    if first.kind == "disconnect":
+        return
+    if _frame_size(first) > settings.max_frame:
+        fail("too_big", "frame too big", 1009)
+        return
+    if not isinstance(first.data, str):
+        fail("expected_hello", "the first message must be a JSON hello", 1003)
+        return
+    hello = _parse(first.data)
+    if isinstance(hello, str) or hello.get("type") != "hello":
+        fail("expected_hello", "the first message must be hello", 1008)
+        return
+    token = hello.get("token")
+    last_seq = hello.get("last_seq", 0)
+    if last_seq is None:
+        last_seq = 0
+    if (
+        not isinstance(last_seq, int)
+        or isinstance(last_seq, bool)
+        or last_seq < 0
+        or (token is not None and not isinstance(token, str))
+    ):
+        fail("bad_hello", "hello needs a string token and a non-negative integer last_seq", 1007)
+        return
+
+    record = await registry.db(store.get_session, session_id)
+    tokens = [token] if token else offered_tokens(ws, session_id)
+    if record is None:
+        fail("not_found", "no such session", 1008)
+        return
+    if not tokens or not any(token_matches(t, record.token_hash) for t in tokens):
+        fail("unauthorized", "wrong or missing token", 1008)
+        return
+
+    if record.status == "ended":
+        for message in await registry.db(store.load_messages, session_id, last_seq):
+            conn.send(message)
+        conn.close(1000)
+        return
+
+    driver = registry.driver(session_id)
+    driver.submit(Attach(conn, last_seq))
+    scenario = registry.catalog.get(record.scenario_id)
+    voice: VoiceChannel | None = None
+    factory: VoiceFactory | None = getattr(ws.app.state, "voice_factory", None)
+    if record.mode == "voice" and factory is not None and scenario is not None:
+        voice = factory(driver, conn, scenario)
+
+    messages = WarnThenClose(
+        TokenBucket(settings.rate_messages_per_second, settings.rate_messages_burst)
+    )
+    frames = WarnThenClose(TokenBucket(settings.rate_frames_per_second, settings.rate_frames_burst))
+    try:
+        while not conn.closed:
+            frame = await _receive(ws)
+            if frame.kind == "disconnect":
+                return
+            if _frame_size(frame) > settings.max_frame:
+                fail("too_big", "frame too big", 1009)
+                return
+            verdict = (frames if frame.kind == "bytes" else messages).check()
+            if verdict != "ok":
+                fail("rate_limited", "too many messages", 1008 if verdict == "close" else None)
+                continue
+            if isinstance(frame.data, bytes):
+                if voice is None:
+                    fail("unsupported", "binary frames are for voice mode", 1003)
+                    return
+                voice.feed(frame.data)
+                continue
+            assert isinstance(frame.data, str)
+            _dispatch(frame.data, conn, driver, voice, settings, fail)
+    finally:
+        if voice is not None:
+            with contextlib.suppress(Exception):
+                await voice.aclose()
+        driver.submit(Detach(conn))
+
+
+def _dispatch(
+    text: str,
+    conn: Connection,
+    driver: SessionDriver,
+    voice: VoiceChannel | None,
+    settings: Settings,
+    fail: Any,
+) -> None:
+    message = _parse(text)
+    if isinstance(message, str):
+        fail(message, "expected a JSON object with a string type")
+        return
+    kind = message["type"]
+    if kind == "say":
+        said = message.get("text")
+        if not isinstance(said, str) or not said.strip():
+            fail("bad_message", "say needs a non-empty text")
+            return
+        if len(said) > settings.max_say_chars:
+            fail("too_long", f"say text is limited to {settings.max_say_chars} characters")
+            return
+        if not driver.submit(Said(conn, said.strip())):
+            fail("ended", "the interview is over")
+    elif kind == "end":
+        if not driver.submit(Leave(conn)):
+            fail("ended", "the interview is over")
+    elif kind == "done":
+        if voice is None:
+            fail("unsupported", "done is for voice mode")
+        else:
+            voice.done()
+    elif kind == "playback":
+        seq, event = message.get("seq"), message.get("event")
+        if not isinstance(seq, int) or isinstance(seq, bool) or event not in ("started", "ended"):
+            fail("bad_message", "playback needs an integer seq and event started|ended")
+            return
+        if voice is not None:
+            voice.playback(seq, str(event))
+    elif kind == "hello":
+        fail("unexpected", "hello was already received")
+    else:
+        fail("unknown_type", "unknown message type")
