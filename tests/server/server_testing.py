@@ -21,7 +21,7 @@ def new_session(client: TestClient, **body: Any) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     # Tests exercise token auth unless they ask for the cookie on purpose.
-    client.cookies.clear()
+    client.cookies.delete(f"mockloop_{data['id']}")
     return data
 
 

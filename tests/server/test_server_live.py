@@ -1,0 +1,206 @@
+"""Against a real server process on a free port with a temporary data dir: kill -9 in the
+middle of an interview, restart, resume; timed constraints on the wall clock."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from server_testing import TEST_SCENARIOS
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from interviewer import load_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, data_dir: Path, *, scenarios: Path | None, cli: bool = False) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.cli = cli
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKLOOP_")}
+        if scenarios is not None:
+            self.env["MOCKLOOP_SCENARIOS_DIR"] = str(scenarios)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir.parent / f"server-{self.port}.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        args = ["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        if self.cli:
+            cmd = [str(Path(sys.executable).parent / "mockloop"), "serve", *args]
+        else:
+            cmd = [sys.executable, "-m", "server.main", *args]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("server exited:\n" + self.log.read_text())
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError("server did not come up:\n" + self.log.read_text())
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def ws(self, path: str) -> ClientConnection:
+        return connect(f"ws://127.0.0.1:{self.port}{path}", open_timeout=10)
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Any]:
+    servers: list[Server] = []
+
+    def make(**kw: Any) -> Server:
+        server = Server(tmp_path / "data", **kw)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def recv(ws: ClientConnection, timeout: float) -> dict[str, Any] | None:
+    """The next message, or None on timeout or close."""
+    try:
+        data: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
+        return data
+    except (TimeoutError, ConnectionClosed):
+        return None
+
+
+def test_kill_9_restart_resume_nothing_lost_or_repeated(make_server: Any) -> None:
+    server = make_server(scenarios=TEST_SCENARIOS, cli=True)
+    server.start()
+    r = httpx.post(
+        server.base + "/api/sessions",
+        json={"scenario": "server-test-chat", "mode": "chat", "time_scale": 60},
+    )
+    assert r.status_code == 201
+    s = r.json()
+    received: list[dict[str, Any]] = []
+
+    ws = server.ws(s["ws"])
+    ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 0}))
+    started = time.monotonic()
+    for _ in range(2):
+        m = recv(ws, 10)
+        assert m is not None
+        received.append(m)
+    ws.send(json.dumps({"type": "say", "text": "Answer one."}))
+    for _ in range(2):
+        m = recv(ws, 10)
+        assert m is not None
+        received.append(m)
+    assert [m["seq"] for m in received] == [1, 2, 3, 4]
+    # the second answer leaves, and the server dies before the client reads a reply
+    ws.send(json.dumps({"type": "say", "text": "Answer two."}))
+    server.kill9()
+    with contextlib.suppress(Exception):
+        ws.close()
+
+    server.start()  # same port, same data dir
+    ws = server.ws(s["ws"])
+    ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": received[-1]["seq"]}))
+    resumed: list[dict[str, Any]] = []
+    while (m := recv(ws, 1.0)) is not None:
+        resumed.append(m)
+        if m["type"] == "ended":
+            break
+    if not any(m.get("text") == "Answer two." for m in resumed):
+        # the turn was not committed before the kill: the client says it again
+        ws.send(json.dumps({"type": "say", "text": "Answer two."}))
+    while resumed[-1:] == [] or resumed[-1]["type"] != "ended":
+        m = recv(ws, 15)
+        assert m is not None, f"no ended after {resumed}"
+        resumed.append(m)
+    ws.close()
+    wall = time.monotonic() - started
+    received += resumed
+
+    seqs = [m["seq"] for m in received]
+    assert seqs == list(range(1, len(seqs) + 1)), seqs
+    assert [m.get("text") for m in received].count("Answer two.") == 1
+    kinds = [m.get("kind") for m in received if m["type"] == "interviewer"]
+    assert "constraint" in kinds and kinds[-1] == "closing"
+    ended = received[-1]
+    assert ended["reason"] == "time"
+    # The clock is the stored one: a restart neither resets nor pauses the interview.
+    # 10 interview minutes at 60x end 10 wall seconds after the first hello.
+    assert ended["at"] == pytest.approx(10.0, rel=0.15)
+    assert wall == pytest.approx(10.0, rel=0.25)
+    constraint = next(m for m in received if m.get("kind") == "constraint")
+    assert constraint["at"] >= 2.0 - 0.05
+
+    auth = {"Authorization": f"Bearer {s['token']}"}
+    body = httpx.get(f"{server.base}/api/sessions/{s['id']}", headers=auth).json()
+    assert body["messages"] == received
+    assert body["status"] == "ended"
+
+
+def test_system_design_constraints_arrive_on_time(make_server: Any) -> None:
+    scenario_id = "design-inference-serving"
+    scenario = load_catalog()[scenario_id]
+    scale = 60.0
+    due = sorted(float(t.at) / scale for t in scenario.timers if t.kind == "constraint")
+    assert len(due) >= 2
+    server = make_server(scenarios=None)
+    server.start()
+    s = httpx.post(
+        server.base + "/api/sessions",
+        json={"scenario": scenario_id, "mode": "chat", "time_scale": scale},
+    ).json()
+    with server.ws(s["ws"]) as ws:
+        ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 0}))
+        t0 = time.monotonic()
+        arrivals: list[tuple[float, dict[str, Any]]] = []
+        # the candidate says nothing at all
+        while len([1 for _, m in arrivals if m.get("kind") == "constraint"]) < len(due):
+            m = recv(ws, due[-1] * 1.3)
+            assert m is not None, f"constraints missing; got {[x[1] for x in arrivals]}"
+            arrivals.append((time.monotonic() - t0, m))
+            if m["type"] == "ended":
+                break
+    got = [(t, m) for t, m in arrivals if m.get("kind") == "constraint"]
+    assert len(got) == len(due)
+    for (t, m), expected in zip(got, due, strict=True):
+        assert t == pytest.approx(expected, rel=0.15), (m["line_id"], t, expected)
+        assert m["at"] == pytest.approx(expected, rel=0.15)
