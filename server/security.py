@@ -265,7 +265,7 @@ class SlidingWindow:
             return False
         hits.append(now)
         if len(self._hits) > 10_000:
-            # Bound memory: forget keys whose windows are empty.
-            for stale in [k for k, v in self._hits.items() if not v]:
+            # Bound memory: forget keys whose last hit has left the window.
+            for stale in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.window]:
                 del self._hits[stale]
         return True

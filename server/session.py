@@ -43,7 +43,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from interviewer import (
@@ -65,7 +65,7 @@ from interviewer import (
     start,
     step,
 )
-from server.storage import Conflict, Ending, SessionRecord, Store
+from server.storage import Conflict, Ending, SessionRecord, Store, StoredEvent
 
 log = logging.getLogger("mockloop.session")
 
@@ -160,14 +160,6 @@ class Stop:
 Input = Attach | Detach | Said | Speaking | Leave | Stop
 
 AudioUrl = Callable[[Scenario, Say], "str | None"]
-
-
-@dataclass
-class _Replay:
-    state: State | None
-    n: int  # events applied
-    messages: list[dict[str, Any]]
-    candidate_seqs: list[int] = field(default_factory=list)
 
 
 class SessionDriver:
@@ -285,8 +277,8 @@ class SessionDriver:
             return True
         events = await self.registry.db(store.load_events, self.session_id)
         stored = await self.registry.db(store.load_messages, self.session_id, 0)
-        replay = self._replay(record, scenario, events, stored)
-        self.state, self.n, self.messages = replay.state, replay.n, stored
+        self.state, self.n = self._replay(record, scenario, events, stored)
+        self.messages = stored
         self.candidate_seqs = [int(m["seq"]) for m in stored if m["type"] == "candidate"]
         self.ended = record.status == "ended" or (self.state is not None and self.state.ended)
         return True
@@ -295,9 +287,10 @@ class SessionDriver:
         self,
         record: SessionRecord,
         scenario: Scenario,
-        events: list[Any],
+        events: list[StoredEvent],
         stored: list[dict[str, Any]],
-    ) -> _Replay:
+    ) -> tuple[State, int]:
+        """The state after the stored events, and how many there were."""
         result = start(scenario, record.seed, at=0.0)
         said = [a.line_id for a in result.actions if isinstance(a, Say)]
         state = result.state
@@ -317,7 +310,7 @@ class SessionDriver:
                 len(said),
                 len(sent),
             )
-        return _Replay(state=state, n=n, messages=stored)
+        return state, n
 
     # ---------------------------------------------------------------- inputs
 
