@@ -94,6 +94,15 @@ if (form) {
     });
   }
 
+  // Coming back with the Back button may restore this page from the back/forward cache
+  // mid-submit: make it usable again.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) {
+      startButton.disabled = false;
+      statusText.textContent = "";
+    }
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearError();

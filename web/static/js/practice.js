@@ -26,16 +26,19 @@ const els = {
   endedPanel: document.getElementById("ended-panel"),
   endedReason: document.getElementById("ended-reason"),
   replayLink: document.getElementById("replay-link"),
+  phaseBox: document.getElementById("phase-box"),
+  phaseLeftBox: document.getElementById("phase-left-box"),
   phaseName: document.getElementById("phase-name"),
   phaseLeft: document.getElementById("phase-left"),
   roundLeft: document.getElementById("round-left"),
+  roundLeftLabel: document.getElementById("round-left-label"),
   drillBadge: document.getElementById("drill-badge"),
   drillScale: document.getElementById("drill-scale"),
 };
 
 // Codes after which reconnecting cannot help: the tab is not allowed in, or the session
 // is gone.
-const FATAL_CODES = new Set(["unauthorized", "forbidden", "not_found", "unknown_session", "gone"]);
+const FATAL_CODES = new Set(["unauthorized", "forbidden", "not_found", "unknown_session", "deleted"]);
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const BACKOFF_MAX_MS = 10000;
 
@@ -355,7 +358,9 @@ function connect() {
   ws.addEventListener("open", () => {
     opened = true;
     if (state.startMs === null && root.dataset.status !== "ended") state.startMs = performance.now();
-    ws.send(JSON.stringify({ type: "hello", token: state.token, last_seq: state.lastSeq }));
+    // Without a token in this tab (a resumed session opened from the list), null lets the
+    // server fall back to the session's HttpOnly cookie, which the handshake carried.
+    ws.send(JSON.stringify({ type: "hello", token: state.token || null, last_seq: state.lastSeq }));
     const recovering = state.everOpened;
     state.everOpened = true;
     state.attempt = 0;
@@ -507,10 +512,13 @@ function showLeft(node, seconds, lowScriptSeconds) {
 }
 
 function tick() {
+  // Rounds without time boxes (most but system design) show only the round clock.
+  els.phaseBox.hidden = !state.phase;
+  els.phaseLeftBox.hidden = !state.phase || state.phase.until === null;
   if (state.ended) {
-    els.phaseName.textContent = "Ended";
-    showLeft(els.phaseLeft, null);
-    showLeft(els.roundLeft, 0, 0);
+    els.roundLeftLabel.textContent = "Round";
+    els.roundLeft.textContent = "Ended";
+    els.roundLeft.classList.remove("low");
     return;
   }
   const elapsed = elapsedWall();

@@ -1,0 +1,390 @@
+"""The chat practice pages in a real browser against a real server subprocess.
+
+Debian's chromium is driven by Python playwright (never a downloaded browser). The server
+is `python -m server.main` on a free port with its own data directory, so these tests see
+exactly what a candidate sees: the pages, the CSP, the websocket, the stored session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# A system design scenario with a timed adversarial constraint (at 14 minutes); at time
+# scale 60 a minute of the script passes in a second.
+SCENARIO = "design-inference-serving"
+TIME_SCALE = 60
+STARTUP_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """One `python -m server.main` subprocess; can be killed and started again on the same
+    port and data directory (the same server, restarted)."""
+
+    def __init__(self, data_dir: Path, log_path: Path) -> None:
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKLOOP_")}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.main",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                    if json.load(response).get("status") == "ok":
+                        return
+            except (OSError, urllib.error.URLError, ValueError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """Gone without a goodbye, as when the process crashes or the machine sleeps."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Shared by the tests that leave the server running."""
+    root = tmp_path_factory.mktemp("server")
+    srv = Server(root / "data", root / "server.log")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def own_server(tmp_path: Path) -> Iterator[Server]:
+    """For a test that kills and restarts its server."""
+    srv = Server(tmp_path / "data", tmp_path / "server.log")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def problems() -> list[str]:
+    """Console errors of the page: CSP violations and script errors show up there."""
+    return []
+
+
+@pytest.fixture()
+def page(browser: Browser, problems: list[str]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    pg = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        # CSP violations and script errors show up as console errors.
+        if message.type == "error":
+            problems.append(message.text)
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    yield pg
+    context.close()
+
+
+def start_from_home(page: Page, base: str, *, time_scale: int) -> str:
+    """Home page -> system design -> the scenario -> chat -> drills -> Start; the id."""
+    page.goto(base + "/")
+    page.get_by_role("radio", name=re.compile(r"^ML system design")).check()
+    page.locator(f'input[name="scenario"][value="{SCENARIO}"]').check()
+    expect(page.get_by_role("radio", name=re.compile(r"^Chat"))).to_be_checked()
+    page.get_by_text("Advanced / drills").click()
+    page.get_by_label("Time scale").fill(str(time_scale))
+    page.get_by_role("button", name="Start the interview").click()
+    page.wait_for_url(re.compile(r"/practice/[0-9a-f]+$"))
+    session_id = page.url.rsplit("/", 1)[1]
+    stored = page.evaluate(f"sessionStorage.getItem('mockloop.session.{session_id}')")
+    token = json.loads(stored)["token"]
+    assert token and token not in page.url
+    return session_id
+
+
+def send(page: Page, text: str, *, with_keys: bool) -> None:
+    """Answer one turn and wait until the server has committed it (echoed with a seq)."""
+    before = page.locator(".msg.interviewer").count()
+    box = page.get_by_label("Your answer")
+    box.fill(text)
+    if with_keys:
+        box.press("Control+Enter")
+    else:
+        page.get_by_role("button", name="Send").click()
+    expect(box).to_have_value("")
+    confirmed = page.locator(".msg.candidate:not(.pending)").filter(has_text=text.split("\n")[0])
+    expect(confirmed).to_have_count(1)
+    expect(page.locator(".msg.interviewer")).not_to_have_count(before)
+
+
+def seqs(page: Page) -> list[int]:
+    values = page.eval_on_selector_all("#transcript [data-seq]", "ns => ns.map(n => n.dataset.seq)")
+    return [int(v) for v in values]
+
+
+def test_chat_round_in_a_real_browser(server: Server, page: Page, problems: list[str]) -> None:
+    session_id = start_from_home(page, server.url, time_scale=TIME_SCALE)
+
+    first = page.locator(".msg.interviewer").first
+    expect(first).to_be_visible()
+    expect(page.locator("#conn-banner")).to_be_hidden()
+    expect(page.locator("#drill-badge")).to_contain_text("60")
+    expect(page.locator("#round-left")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    expect(page.locator("#phase-name")).not_to_have_text("–")
+    # The newest interviewer line is announced to screen readers.
+    expect(page.locator("#live")).to_contain_text("Interviewer.")
+
+    # Enter adds a line; it does not send.
+    box = page.get_by_label("Your answer")
+    box.fill("How much traffic, and what latency budget?")
+    box.press("End")
+    box.press("Enter")
+    box.press_sequentially("Which GPUs do we have?")
+    assert "\n" in box.input_value()
+    expect(page.locator(".msg.candidate")).to_have_count(0)
+    box.fill("")
+
+    send(
+        page,
+        "What traffic do we expect, 10k requests per second?\nAnd is the p99 budget 2 seconds?",
+        with_keys=True,
+    )
+    send(
+        page,
+        "A gateway, a router and GPU replicas with continuous batching and a KV cache, "
+        "autoscaled on queue depth.",
+        with_keys=False,
+    )
+    multi = page.locator(".msg.candidate .msg-text").first
+    assert multi.inner_text() == (
+        "What traffic do we expect, 10k requests per second?\nAnd is the p99 budget 2 seconds?"
+    )
+
+    # The timed constraint arrives on its own, labelled and styled apart from a question.
+    constraint = page.locator(".msg.interviewer.kind-constraint")
+    expect(constraint).to_have_count(1, timeout=45_000)
+    expect(constraint.locator(".msg-kind")).to_have_text("New constraint")
+    plain = page.locator(".msg.interviewer.kind-question").first
+    style = "n => { const s = getComputedStyle(n); return [s.borderLeftWidth, s.backgroundColor] }"
+    assert constraint.evaluate(style) != plain.evaluate(style)
+    assert plain.locator(".msg-kind").count() == 0
+
+    # Every seq shows once, in order.
+    shown = seqs(page)
+    assert shown == sorted(set(shown))
+
+    # End: the confirmation can be declined, then accepted.
+    page.get_by_role("button", name="End round").click()
+    expect(page.locator("#end-dialog")).to_be_visible()
+    page.get_by_role("button", name="Keep going").click()
+    expect(page.locator("#end-dialog")).to_be_hidden()
+    expect(page.locator("#ended-panel")).to_be_hidden()
+    page.get_by_role("button", name="End round").click()
+    page.locator("#confirm-end").click()
+
+    ended = page.locator("#ended-panel")
+    expect(ended).to_be_visible()
+    expect(ended).to_contain_text("You ended the round")
+    expect(page.locator("#replay-link")).to_have_attribute("href", f"/sessions/{session_id}")
+    expect(page.locator("#answer-form")).to_be_hidden()
+    expect(page.locator(".msg-divider.ended")).to_have_count(1)
+    expect(page.locator("#round-left")).to_have_text("Ended")
+    # The socket is closed on purpose: no reconnect banner afterwards.
+    page.wait_for_timeout(1500)
+    expect(page.locator("#conn-banner")).to_be_hidden()
+
+    # The past sessions page lists it, ended, with a link to its replay.
+    page.goto(server.url + "/sessions")
+    row = page.locator(f'tr[data-session-id="{session_id}"]')
+    expect(row).to_contain_text("Serving a large language model at scale")
+    expect(row).to_contain_text("Ended early")
+    expect(row.get_by_role("link", name="Replay")).to_have_attribute(
+        "href", f"/sessions/{session_id}"
+    )
+    expect(row.get_by_role("link", name="Resume")).to_have_count(0)
+
+    assert problems == []
+
+
+def test_banner_when_the_server_goes_and_comes_back(
+    own_server: Server, page: Page, problems: list[str]
+) -> None:
+    server = own_server
+    # Real time: nothing fires on its own while the server is down.
+    session_id = start_from_home(page, server.url, time_scale=1)
+    expect(page.locator(".msg.interviewer").first).to_be_visible()
+    send(page, "Could you tell me the expected traffic and the latency budget?", with_keys=True)
+    before = seqs(page)
+    interviewer_before = page.locator(".msg.interviewer").count()
+
+    server.kill()
+    banner = page.locator("#conn-banner")
+    expect(banner).to_be_visible(timeout=10_000)
+    expect(banner).to_have_attribute("data-state", re.compile("reconnecting|gone"))
+    # The first retry fails too: the page says the server is gone, and keeps trying.
+    expect(banner).to_have_attribute("data-state", "gone", timeout=15_000)
+    expect(banner).to_contain_text("not reachable")
+    expect(page.get_by_role("button", name="Retry now")).to_be_visible()
+
+    # An answer typed while disconnected stays in the box.
+    box = page.get_by_label("Your answer")
+    box.fill("Typed while the server was down.")
+    page.get_by_role("button", name="Send").click()
+    expect(box).to_have_value("Typed while the server was down.")
+
+    server.start()
+    page.get_by_role("button", name="Retry now").click()
+    expect(banner).to_have_attribute("data-state", "back", timeout=20_000)
+    expect(banner).to_contain_text("Reconnected")
+    expect(banner).to_be_hidden(timeout=10_000)
+    # Resumed from the last seq: nothing shown twice, nothing lost.
+    assert seqs(page) == before
+    assert page.locator(".msg.interviewer").count() == interviewer_before
+
+    # The same interview goes on.
+    box.fill("")
+    send(page, "Then I would put a router in front of the GPU replicas.", with_keys=False)
+    after = seqs(page)
+    assert after[: len(before)] == before and len(after) > len(before)
+    assert after == sorted(set(after))
+
+    # A new tab has no token in its sessionStorage: the session cookie lets it resume.
+    other = page.context.new_page()
+    other.goto(f"{server.url}/practice/{session_id}")
+    expect(other.locator(".msg.candidate")).to_have_count(2)
+    expect(other.locator("#conn-banner")).to_be_hidden()
+    assert seqs(other) == after
+    other.close()
+
+    # The browser itself reports each refused connection attempt; nothing else is allowed.
+    assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
+def test_home_page_error_states(server: Server, page: Page, problems: list[str]) -> None:
+    page.goto(server.url + "/")
+    page.get_by_role("radio", name=re.compile(r"^ML system design")).check()
+    page.locator(f'input[name="scenario"][value="{SCENARIO}"]').check()
+    page.get_by_text("Advanced / drills").click()
+    start = page.get_by_role("button", name="Start the interview")
+    error = page.locator("#start-error")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/" in r.url else None)
+
+    # Bad input is caught before anything is sent, and the field is marked.
+    scale = page.get_by_label("Time scale")
+    scale.fill("0")
+    start.click()
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("Time scale must be between 1 and 600")
+    expect(scale).to_have_attribute("aria-invalid", "true")
+    expect(scale).to_be_focused()
+    assert requests == []
+    scale.fill("1")
+
+    # What the server refuses (a seed beyond its range) is reported with its reason.
+    page.get_by_label("Seed").fill(str(2**63))
+    start.click()
+    expect(error).to_contain_text("The server did not accept these settings")
+    expect(error).to_contain_text("seed")
+    page.get_by_label("Seed").fill("")
+
+    # A scenario the server no longer knows (the page is older than the catalog).
+    page.eval_on_selector(
+        f'input[name="scenario"][value="{SCENARIO}"]', "n => { n.value = 'no-such-scenario' }"
+    )
+    start.click()
+    expect(error).to_contain_text("Unknown scenario")
+    page.reload()
+
+    # The server cannot be reached.
+    page.route("**/api/sessions", lambda route: route.abort("connectionrefused"))
+    page.get_by_role("radio", name=re.compile(r"^ML system design")).check()
+    page.locator(f'input[name="scenario"][value="{SCENARIO}"]').check()
+    page.get_by_role("button", name="Start the interview").click()
+    expect(error).to_contain_text("cannot be reached")
+    expect(page.get_by_role("button", name="Start the interview")).to_be_enabled()
+    assert page.url == server.url + "/"
+
+    # Only the browser's own reports of the refused and failed requests are expected.
+    assert [p for p in problems if "Failed to load resource" not in p] == []
