@@ -112,6 +112,8 @@ class ListenerStats:
     speculative_dropped: int = 0
     cuts: int = 0
     turns: int = 0
+    ready_on_end: int = 0
+    """Turns whose transcripts were all ready when the turn ended (speculation paid off)."""
     waits: list[float] = field(default_factory=list)
     """Per turn: seconds from the end-of-turn decision until its transcript was ready."""
 
@@ -299,6 +301,8 @@ class Listener:
             else:
                 self._drop_speculative()
             jobs, self._jobs = self._jobs, []
+            if jobs and all(job.future.done() for job in jobs):
+                self.stats.ready_on_end += 1
             self._emit(self._finish_turn(jobs, event, time.perf_counter()))
 
     def _take_or_submit(self, span: Span) -> _Job:

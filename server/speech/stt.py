@@ -130,7 +130,8 @@ class FasterWhisperTranscriber:
                 local_files_only=local_only,
             )
         except Exception as exc:
-            raise ModelLoadError(f"cannot load the Whisper model {source!r}: {exc}") from exc
+            hint = "" if not local_only or _looks_like_path(model) else " (not in the local cache)"
+            raise ModelLoadError(f"cannot load the Whisper model {source!r}{hint}: {exc}") from exc
 
     def transcribe(self, audio: npt.NDArray[np.float32], hotwords: str | None = None) -> Transcript:
         samples = np.ascontiguousarray(np.asarray(audio, dtype=np.float32).reshape(-1))

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from speech_helpers import JFK
 
+from server.speech.models import SpeechModels, load_default_models
+
 
 @pytest.fixture(scope="session")
 def jfk_path() -> Path:
@@ -21,3 +23,9 @@ def executor() -> Iterator[ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt-test")
     yield pool
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def models() -> SpeechModels:
+    """The real default models, loaded once for all slow tests."""
+    return load_default_models()
