@@ -128,9 +128,9 @@ def test_missing_models_are_named(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model"
     with pytest.raises(ModelLoadError, match="no-such-model"):
         FasterWhisperTranscriber(missing)
-    with pytest.raises(ModelLoadError, match="voice.onnx"):
+    with pytest.raises(ModelLoadError, match=r"voice\.onnx"):
         PiperSynthesizer(tmp_path / "voice.onnx", tmp_path / "voice.onnx.json")
-    with pytest.raises(FileNotFoundError, match="vad.onnx"):
+    with pytest.raises(FileNotFoundError, match=r"vad\.onnx"):
         SileroVad(tmp_path / "vad.onnx")
     # A model name is looked up in the local cache only: no download unless allowed.
     with pytest.raises(ModelLoadError, match="not-a-real-whisper-model"):
