@@ -51,13 +51,15 @@ router = APIRouter()
 
 
 class VoiceChannel(Protocol):
-    """The speech pipeline of one voice-mode connection (provided by `server.speech`).
+    """The speech pipeline of one voice-mode connection, made by `app.state.voice_factory`.
 
-    It turns PCM frames into driver inputs (`Speaking`, `Said` with start/end) and may
-    send `partial`/`state` messages through `conn.send`."""
+    It turns PCM frames into driver inputs (`driver.submit(Speaking(conn))`, and
+    `driver.submit(Said(conn, text, start, end))` with times in wall seconds since the
+    session began) and may send `partial`/`state` messages with `conn.send`. Without a
+    factory, voice-mode sessions still take typed `say` turns."""
 
-    def feed(self, pcm: bytes) -> None: ...
-    def done(self) -> None: ...
+    async def feed(self, pcm: bytes) -> None: ...
+    async def done(self) -> None: ...
     def playback(self, seq: int, event: str) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -239,10 +241,10 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
                 if voice is None:
                     fail("unsupported", "binary frames are for voice mode", 1003)
                     return
-                voice.feed(frame.data)
+                await voice.feed(frame.data)
                 continue
             assert isinstance(frame.data, str)
-            _dispatch(frame.data, conn, driver, voice, settings, fail)
+            await _dispatch(frame.data, conn, driver, voice, settings, fail)
     finally:
         if voice is not None:
             with contextlib.suppress(Exception):
@@ -250,7 +252,7 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
         driver.submit(Detach(conn))
 
 
-def _dispatch(
+async def _dispatch(
     text: str,
     conn: Connection,
     driver: SessionDriver,
@@ -280,7 +282,7 @@ def _dispatch(
         if voice is None:
             fail("unsupported", "done is for voice mode")
         else:
-            voice.done()
+            await voice.done()
     elif kind == "playback":
         seq, event = message.get("seq"), message.get("event")
         if not isinstance(seq, int) or isinstance(seq, bool) or event not in ("started", "ended"):

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from interviewer import Scenario
 from server.app import create_app
+from server.session import Connection, Said, SessionDriver
 from server.settings import Settings
 
 Ws = Any
@@ -369,3 +370,60 @@ def test_no_transcript_text_in_logs(client: TestClient, caplog: pytest.LogCaptur
     client.get(f"/api/sessions/{s['id']}", headers={"Authorization": f"Bearer {s['token']}"})
     assert caplog.records, "the test should have captured some log records"
     assert marker not in caplog.text
+
+
+class FakeVoice:
+    """Stands in for the speech pipeline: counts PCM bytes, commits a turn on done."""
+
+    def __init__(self, driver: SessionDriver, conn: Connection, scenario: Scenario) -> None:
+        self.driver, self.conn, self.scenario = driver, conn, scenario
+        self.received = 0
+        self.playbacks: list[tuple[int, str]] = []
+
+    async def feed(self, pcm: bytes) -> None:
+        self.received += len(pcm)
+        self.conn.send({"type": "partial", "text": f"{self.received} bytes"})
+
+    async def done(self) -> None:
+        self.driver.submit(Said(self.conn, f"heard {self.received} bytes", start=0.5, end=1.5))
+
+    def playback(self, seq: int, event: str) -> None:
+        self.playbacks.append((seq, event))
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_voice_mode_routes_audio_to_the_voice_channel(
+    settings: Settings, catalog: dict[str, Scenario]
+) -> None:
+    app = create_app(settings, catalog=catalog, audio_url=lambda sc, say: f"/a/{say.line_id}")
+    channels: list[FakeVoice] = []
+
+    def factory(driver: SessionDriver, conn: Connection, scenario: Scenario) -> FakeVoice:
+        channels.append(FakeVoice(driver, conn, scenario))
+        return channels[-1]
+
+    app.state.voice_factory = factory
+    with TestClient(app) as c:
+        chat = new_session(c)
+        with c.websocket_connect(chat["ws"]) as ws:
+            _, line = opening(ws, chat["token"])
+            assert line["audio"] is None  # chat mode never has audio
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            _, line = opening(ws, s["token"])
+            assert line["audio"] == "/a/opening"
+            ws.send_bytes(b"\x00\x00" * 512)
+            assert ws.receive_json() == {"type": "partial", "text": "1024 bytes"}
+            ws.send_json({"type": "playback", "seq": 2, "event": "ended"})
+            ws.send_json({"type": "done"})
+            candidate, follow = receive(ws, 2)
+    assert channels[-1].scenario.id == "server-test-chat"
+    assert channels[-1].playbacks == [(2, "ended")]
+    assert (candidate["text"], candidate["start"], candidate["end"]) == (
+        "heard 1024 bytes",
+        0.5,
+        1.5,
+    )
+    assert follow["audio"] == "/a/second"
