@@ -117,7 +117,16 @@ def _record(row: SessionRow) -> SessionRecord:
     )
 
 
+def normalise_url(url: str) -> str:
+    """Plain `postgresql://` (or `postgres://`) URLs mean psycopg 3, the driver installed."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -159,6 +168,7 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 class Store:
     def __init__(self, url: str, data_dir: Path, *, run_migrations: bool = True) -> None:
+        url = normalise_url(url)
         self.url = url
         self.data_dir = data_dir
         if url.startswith("sqlite:///"):

@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 import pytest
 from server_testing import TEST_SCENARIOS
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from interviewer import load_catalog
 
@@ -204,3 +205,34 @@ def test_system_design_constraints_arrive_on_time(make_server: Any) -> None:
     for (t, m), expected in zip(got, due, strict=True):
         assert t == pytest.approx(expected, rel=0.15), (m["line_id"], t, expected)
         assert m["at"] == pytest.approx(expected, rel=0.15)
+
+
+def test_real_server_limits_origin_and_quiet_logs(make_server: Any) -> None:
+    server = make_server(scenarios=TEST_SCENARIOS)
+    server.start()
+    s = httpx.post(server.base + "/api/sessions", json={"scenario": "server-test-chat"}).json()
+    url = f"ws://127.0.0.1:{server.port}{s['ws']}"
+
+    with pytest.raises(InvalidStatus) as info:
+        connect(url, origin=Origin("http://evil.example"), open_timeout=10)
+    assert info.value.response.status_code == 403
+
+    marker = "wombat-5521"
+    own = Origin(f"http://127.0.0.1:{server.port}")
+    with connect(url, origin=own, open_timeout=10, compression=None) as ws:
+        ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 0}))
+        assert [recv(ws, 10)["type"] for _ in range(2)] == ["phase", "interviewer"]  # type: ignore[index]
+        ws.send(json.dumps({"type": "say", "text": f"My {marker} answer."}))
+        assert recv(ws, 10)["text"] == f"My {marker} answer."  # type: ignore[index]
+        recv(ws, 10)
+        # the server's own frame limit (64 KiB), enforced below the app by uvicorn
+        ws.send("x" * (64 * 1024 + 1))
+        with pytest.raises(ConnectionClosed):
+            while True:
+                ws.recv(timeout=10)
+    assert ws.close_code == 1009
+    server.stop()
+    log = server.log.read_text()
+    assert "GET /healthz" in log  # the log is really there
+    assert marker not in log
+    assert s["token"] not in log

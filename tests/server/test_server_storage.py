@@ -17,6 +17,7 @@ from interviewer import Scenario
 from server.app import create_app
 from server.settings import Settings
 from server.storage import Conflict, Ending, SessionRecord, Store, downgrade, migrate
+from server.storage.store import normalise_url
 
 TABLES = {"sessions", "events", "messages", "scores", "self_assessments", "notes"}
 
@@ -218,3 +219,10 @@ def test_interviews_run_and_resume_on_this_backend(
         assert body["status"] == "ended"
         assert c.delete(f"/api/sessions/{s['id']}", headers=auth).status_code == 204
         assert app.state.store.load_events(s["id"]) == []
+
+
+def test_plain_postgres_urls_mean_psycopg3() -> None:
+    assert normalise_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalise_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert normalise_url("postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
