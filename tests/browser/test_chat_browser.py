@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
+from interviewer import load_catalog
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,7 +168,7 @@ def page(browser: Browser, problems: list[str]) -> Iterator[Page]:
     context.close()
 
 
-def start_from_home(page: Page, base: str, *, time_scale: int) -> str:
+def start_from_home(page: Page, base: str, *, time_scale: float) -> str:
     """Home page -> system design -> the scenario -> chat -> drills -> Start; the id."""
     page.goto(base + "/")
     page.get_by_role("radio", name=re.compile(r"^ML system design")).check()
@@ -277,7 +279,7 @@ def test_chat_round_in_a_real_browser(server: Server, page: Page, problems: list
     # The past sessions page lists it, ended, with a link to its replay.
     page.goto(server.url + "/sessions")
     row = page.locator(f'tr[data-session-id="{session_id}"]')
-    expect(row).to_contain_text("Serving a large language model at scale")
+    expect(row).to_contain_text(load_catalog()[SCENARIO].title)
     expect(row).to_contain_text("Ended early")
     expect(row.get_by_role("link", name="Replay")).to_have_attribute(
         "href", f"/sessions/{session_id}"
@@ -388,3 +390,25 @@ def test_home_page_error_states(server: Server, page: Page, problems: list[str])
 
     # Only the browser's own reports of the refused and failed requests are expected.
     assert [p for p in problems if "Failed to load resource" not in p] == []
+
+
+def test_round_ends_on_time_without_the_candidate(
+    server: Server, page: Page, problems: list[str]
+) -> None:
+    # At the fastest time scale the whole round passes in seconds.
+    scenario = load_catalog()[SCENARIO]
+    minutes = scenario.minutes
+    constraints = [t for t in scenario.timers if t.kind == "constraint" and t.at < minutes * 60]
+    assert constraints
+    start_from_home(page, server.url, time_scale=600)
+    expect(page.locator(".msg.interviewer").first).to_be_visible()
+    ended = page.locator("#ended-panel")
+    expect(ended).to_be_visible(timeout=int(minutes * 60 / 600 * 1000) + 20_000)
+    expect(ended).to_contain_text("Time is up")
+    expect(page.locator("#round-left")).to_have_text("Ended")
+    expect(page.locator("#answer-form")).to_be_hidden()
+    # Every timed constraint of the script fired on the way, each shown once.
+    expect(page.locator(".msg.interviewer.kind-constraint")).to_have_count(len(constraints))
+    shown = seqs(page)
+    assert shown == sorted(set(shown))
+    assert problems == []
