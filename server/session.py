@@ -75,7 +75,7 @@ T = TypeVar("T")
 # against a busy loop should the engine ever hand back a deadline it already passed.
 _MIN_WAIT = 0.05
 # A connection that does not read its messages is dropped rather than buffered forever.
-_MAX_OUTBOX = 1000
+_MAX_OUTBOX = 10_000
 
 
 def error_message(code: str, message: str) -> dict[str, Any]:
@@ -178,6 +178,7 @@ class SessionDriver:
         self.candidate_seqs: list[int] = []
         self.conns: set[Connection] = set()
         self.ended = False
+        self._leftover: list[Input] = []
 
     # ---------------------------------------------------------------- public
 
@@ -227,8 +228,10 @@ class SessionDriver:
         self.registry._forget(self)
         pending = [*self.conns]
         self.conns.clear()
+        items = self._leftover
         while not self.inbox.empty():
-            item = self.inbox.get_nowait()
+            items.append(self.inbox.get_nowait())
+        for item in items:
             if isinstance(item, Attach):
                 if error is None and self.record is not None:
                     self._send_backlog(item.conn, item.last_seq)
@@ -260,7 +263,11 @@ class SessionDriver:
             return None
         finally:
             if getter is not None:
-                getter.cancel()
+                if getter.done() and not getter.cancelled():
+                    # Taken off the queue while the last step ran: answered by _shut.
+                    self._leftover.append(getter.result())
+                else:
+                    getter.cancel()
 
     # ---------------------------------------------------------------- loading
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -427,3 +428,24 @@ def test_voice_mode_routes_audio_to_the_voice_channel(
         1.5,
     )
     assert follow["audio"] == "/a/second"
+
+
+def test_a_restarted_server_runs_live_sessions_with_nobody_connected(
+    settings: Settings, catalog: dict[str, Scenario]
+) -> None:
+    with TestClient(create_app(settings, catalog=catalog)) as c:
+        s = new_session(c, time_scale=600)  # the round ends 1 s after the first hello
+        with c.websocket_connect(s["ws"]) as ws:
+            opening(ws, s["token"])
+    app = create_app(settings, catalog=catalog)
+    auth = {"Authorization": f"Bearer {s['token']}"}
+    with TestClient(app) as c:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            body = c.get(f"/api/sessions/{s['id']}", headers=auth).json()
+            if body["status"] == "ended":
+                break
+            time.sleep(0.1)
+    assert body["status"] == "ended" and body["end_reason"] == "time"
+    kinds = [m.get("kind") for m in body["messages"]]
+    assert kinds.count("constraint") == 1 and kinds[-2] == "closing"
