@@ -314,6 +314,9 @@ def test_banner_when_the_server_goes_and_comes_back(
     box.fill("Typed while the server was down.")
     page.get_by_role("button", name="Send").click()
     expect(box).to_have_value("Typed while the server was down.")
+    expect(banner).to_contain_text("Your answer stays in the box")
+    expect(banner).to_have_attribute("data-state", "gone")
+    expect(banner.locator(".countdown")).to_have_text(re.compile(r"Retrying|Connecting"))
 
     server.start()
     page.get_by_role("button", name="Retry now").click()

@@ -82,7 +82,7 @@ function numberOrNull(value) {
 
 // ---------------------------------------------------------------- banner
 
-function setBanner(kind, text, { retry = false, autoHideMs = 0 } = {}) {
+function setBanner(kind, text, { retry = false, autoHideMs = 0, countdown = false } = {}) {
   clearTimeout(state.bannerTimer);
   if (!kind) {
     els.banner.hidden = true;
@@ -92,6 +92,11 @@ function setBanner(kind, text, { retry = false, autoHideMs = 0 } = {}) {
   els.banner.dataset.state = kind === "fatal" ? "gone" : kind;
   els.bannerIcon.textContent = icons[kind] || "";
   els.bannerText.textContent = text;
+  if (countdown) {
+    // Updated by the clock every second; hidden from screen readers, which would
+    // otherwise announce every change of the number.
+    els.bannerText.append(" ", h("span", { class: "countdown", "aria-hidden": "true" }, retryText()));
+  }
   els.retry.hidden = !retry;
   els.banner.hidden = false;
   if (autoHideMs) {
@@ -101,17 +106,21 @@ function setBanner(kind, text, { retry = false, autoHideMs = 0 } = {}) {
   }
 }
 
+function retryText() {
+  if (state.ws) return "Connecting…";
+  const seconds = Math.max(0, Math.ceil((state.retryAt - performance.now()) / 1000));
+  return seconds > 0 ? `Retrying in ${seconds} s.` : "Retrying now…";
+}
+
 function showWaitingBanner() {
   if (state.ended || state.fatal) return;
-  const seconds = Math.max(0, Math.ceil((state.retryAt - performance.now()) / 1000));
-  const when = seconds > 0 ? `Retrying in ${seconds} s.` : "Retrying now…";
   if (state.attempt <= 1 && state.everOpened) {
-    setBanner("reconnecting", `Connection lost. Reconnecting… ${when}`, { retry: true });
+    setBanner("reconnecting", "Connection lost. Reconnecting…", { retry: true, countdown: true });
   } else {
     setBanner(
       "gone",
-      `The mockloop server is not reachable (is it still running?). Everything said so far is saved. ${when}`,
-      { retry: true },
+      "The mockloop server is not reachable (is it still running?). Everything said so far is saved.",
+      { retry: true, countdown: true },
     );
   }
 }
@@ -418,6 +427,12 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") retryNow();
 });
 
+function disconnectedKind() {
+  // Keep saying "gone" while the server is gone; otherwise the softer state.
+  if (!els.banner.hidden && els.banner.dataset.state === "gone") return "gone";
+  return state.everOpened ? "reconnecting" : "connecting";
+}
+
 function isOpen() {
   return state.ws !== null && state.ws.readyState === WebSocket.OPEN;
 }
@@ -433,9 +448,9 @@ function sendAnswer() {
   }
   if (!isOpen()) {
     setBanner(
-      state.everOpened ? "reconnecting" : "connecting",
+      disconnectedKind(),
       "Not connected right now. Your answer stays in the box: send it again once the connection is back.",
-      { retry: true },
+      { retry: true, countdown: true },
     );
     return;
   }
@@ -479,8 +494,9 @@ els.endDialog.addEventListener("close", () => {
 function sendEnd() {
   if (state.ended) return;
   if (!isOpen()) {
-    setBanner("reconnecting", "Not connected right now: the round can be ended once the connection is back.", {
+    setBanner(disconnectedKind(), "Not connected right now: the round can be ended once the connection is back.", {
       retry: true,
+      countdown: true,
     });
     return;
   }
@@ -512,6 +528,7 @@ function showLeft(node, seconds, lowScriptSeconds) {
 }
 
 function tick() {
+  for (const node of els.banner.querySelectorAll(".countdown")) node.textContent = retryText();
   // Rounds without time boxes (most but system design) show only the round clock.
   els.phaseBox.hidden = !state.phase;
   els.phaseLeftBox.hidden = !state.phase || state.phase.until === null;
