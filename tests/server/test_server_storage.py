@@ -185,11 +185,17 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/x.db", tmp_path)
     try:
         with store.engine.connect() as conn:
-            get = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
-            assert get("journal_mode") == "wal"
-            assert get("synchronous") == 2  # FULL
-            assert get("secure_delete") == 1
-            assert get("foreign_keys") == 1
+            values = {
+                name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                for name in ("journal_mode", "synchronous", "secure_delete", "foreign_keys")
+            }
+        # synchronous 2 is FULL
+        assert values == {
+            "journal_mode": "wal",
+            "synchronous": 2,
+            "secure_delete": 1,
+            "foreign_keys": 1,
+        }
     finally:
         store.close()
 

@@ -299,7 +299,7 @@ def test_timers_fire_while_the_candidate_says_nothing(client: TestClient) -> Non
     s = new_session(client, time_scale=600)
     with client.websocket_connect(s["ws"]) as ws:
         opening(ws, s["token"])
-        messages = []
+        messages: list[dict[str, Any]] = []
         while not messages or messages[-1]["type"] != "ended":
             messages.append(ws.receive_json())
     constraint = next(m for m in messages if m.get("kind") == "constraint")
