@@ -167,7 +167,9 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert Settings().effective_database_url == "postgresql+psycopg://u@h/db"
 
 
-def test_default_settings_bind_loopback() -> None:
+def test_default_settings_bind_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HOST", "PORT", "ALLOWED_HOSTS"):
+        monkeypatch.delenv(f"MOCKLOOP_{name}", raising=False)
     s = Settings()
     assert s.host == "127.0.0.1" and s.port == 8000
     assert s.allowed_hosts == ["localhost", "127.0.0.1", "[::1]", "testserver"]
