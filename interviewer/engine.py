@@ -89,6 +89,8 @@ def step(scenario: Scenario, state: State, event: Event) -> Step:
                 pass
             case _:
                 raise IllegalEvent(f"unknown event {event!r}")
+        # Timers held back while a detour was open may be due now that it has returned.
+        run.advance(run.state.now)
     return run.result()
 
 
@@ -182,7 +184,9 @@ class _Run:
         self._enter_phase(self.sc.nodes[back.node].phase)
         if back.pending:
             self.move_on()
-        # otherwise: keep listening for the answer the detour interrupted
+        else:  # the detour interrupted a question: ask it again, then listen
+            node = self.sc.nodes[back.node]
+            self.say(back.node, node.say, node.kind, self.state.visits.get(back.node, 0))
 
     def _next_target(self) -> str:
         node = self.sc.nodes[self.state.node or self.sc.start]
@@ -224,22 +228,18 @@ class _Run:
             turns=(*self.state.turns, turn),
             answers=(*self.state.answers, turn.index),
         )
-        waiting = self.state.deferred
-        if not waiting:
+        if not self.state.deferred:
             self.move_on()
             return
-        # Polite timers held back during the answer go first; the answer is not lost: the
-        # node moves on from it when the detour resumes (or right away if there is none).
+        # Polite timers held back during the answer go first. The answer is not lost: the
+        # node moves on from it when the first detour resumes (or right away if none).
+        answered, moved = self.state.node, False
         self.update(deferred=())
-        pending = True
-        for key in waiting:
-            due = next((d for d in self._timers() if d.key == key), None)
-            if due is None:  # its node or phase was left meanwhile
-                continue
-            detoured = self.fire(due, pending=pending)
-            if detoured:
-                return
-        self.move_on()
+        while due := [d for d in self._timers() if d.at <= self.state.now]:
+            pending = not moved and self.state.node == answered
+            moved = self.fire(due[0], pending=pending) or moved
+        if not moved:
+            self.move_on()
 
     # -- time ---------------------------------------------------------------------------
 
@@ -307,7 +307,8 @@ class _Run:
                             True,
                         )
                     )
-        if s.phase is not None:
+        # A time box never cuts a constraint's discussion short: it waits for `resume`.
+        if s.phase is not None and s.resume is None:
             phase = sc.phase_by_id[s.phase]
             key = f"overtime.{phase.id}@{s.phase_entries}"
             if phase.overtime is not None and key not in done:
@@ -334,8 +335,7 @@ class _Run:
     # -- the end ------------------------------------------------------------------------
 
     def finish(self, reason: str) -> None:
-        if reason != "left":
-            self.say("closing", self.sc.closing, "closing")
+        self.say("closing", self.sc.closing, "closing")
         self.actions.extend(score_all(self.sc, self.state))
         self.actions.append(End(reason=reason))  # type: ignore[arg-type]
         self.update(ended=True, end_reason=reason, speaking=False, deferred=())

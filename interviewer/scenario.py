@@ -183,6 +183,9 @@ class Scenario(Strict):
     timers: list[Timer] = []
     rubric: list[Criterion] = Field(min_length=1)
 
+    def __repr__(self) -> str:
+        return f"Scenario({self.id!r})"
+
     # -- derived, computed once (the model is frozen) -----------------------------------
 
     @property

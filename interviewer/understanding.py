@@ -191,10 +191,19 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
     "question": (r"\?",),
     "star.result": (r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",),
 }
+_UNITS = (
+    r"%|percent|ms|milliseconds?|seconds?|minutes?|hours?|days?|weeks?|months?|years?|"
+    r"gb|tb|mb|tokens?|qps|rps|gpus?|nodes?|users?|requests?|people|engineers|x|times|"
+    r"billion|million|thousand|hundred"
+)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|several"
+)
+# A figure is specific; a spelled-out number only with a unit ("five percent", not "one").
 _SPECIFIC = re.compile(
-    r"\b\d[\d,.]*\s*(?:%|percent|ms|milliseconds?|seconds?|s|gb|tb|mb|k|m|b|x|tokens?|"
-    r"qps|rps|gpus?|nodes?|users?|requests?|hours?|days?|weeks?|months?|years?|billion|"
-    r"million|thousand)?\b|\b(?:one|two|three|four|five|ten|hundred|thousand|million|billion)\b",
+    rf"\b\d[\d,.]*\s*(?:(?:{_UNITS})\b|[kmb]\b)?|\b(?:{_NUMBER_WORDS})[\s-]+(?:{_UNITS})\b|"
+    r"\b(?:hundred|thousand|million|billion|trillion)s?\b",
     re.IGNORECASE,
 )
 STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
@@ -203,6 +212,9 @@ STAR_PARTS = ("star.situation", "star.task", "star.action", "star.result")
 BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS])
 _MIXED_PHRASES = ("it depends", "depends on", "on the other hand", "both sides", "torn", "not sure")
 SHORT_WORDS = 12
+_BUT_AFTER = re.compile(
+    r"[^.;!?]{0,60}?\b(?:but|however|still|that said|even so|nevertheless)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +294,13 @@ class Lexicon:
                 if not matcher.negated_form and _negated(text, m.start()):
                     continue
                 add(Match(matcher.label, m.start(), m.end()))
+        # "Fair point, but ..." acknowledges an argument and then holds: not a concession.
+        if "concede" in found:
+            kept = [m for m in found["concede"] if not _BUT_AFTER.match(text, m.end)]
+            if kept:
+                found["concede"] = kept
+            else:
+                del found["concede"]
         for _term, regex in self._glossary:
             for m in regex.finditer(text):
                 add(Match("glossary", m.start(), m.end()))

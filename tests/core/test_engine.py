@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import pytest
+
+from interviewer import (
+    CandidateLeft,
+    CandidateSaid,
+    CandidateSpeaking,
+    End,
+    IllegalEvent,
+    PhaseChanged,
+    Say,
+    Scenario,
+    Score,
+    State,
+    Tick,
+    next_deadline,
+    start,
+    step,
+)
+from interviewer.engine import Step
+
+
+def says(result: Step) -> list[Say]:
+    return [a for a in result.actions if isinstance(a, Say)]
+
+
+def answer(sc: Scenario, state: State, at: float, text: str) -> Step:
+    return step(sc, state, CandidateSaid(at=at, text=text))
+
+
+def to_architecture(mini: Scenario) -> State:
+    s = start(mini, seed=1).state
+    return answer(mini, s, 10, "What is the latency target?").state
+
+
+def test_start_enters_the_first_phase_and_asks(mini: Scenario) -> None:
+    r = start(mini, seed=1)
+    assert isinstance(r.actions[0], PhaseChanged) and r.actions[0].until == 240
+    assert [a.line_id for a in says(r)] == ["opening"]
+    assert next_deadline(r.state) == 240  # the clarify phase's time box
+
+
+def test_skipping_the_clarifying_questions_gets_a_nudge(mini: Scenario) -> None:
+    s = start(mini, seed=1).state
+    r = answer(mini, s, 5, "I would put a load balancer in front of GPUs.")
+    assert [(a.line_id, a.kind) for a in says(r)] == [("nudge", "nudge")]
+
+
+def test_probes_ask_only_for_what_is_missing_in_order(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    r = answer(mini, s, 30, "A router and some GPUs.")
+    assert [a.line_id for a in says(r)] == ["architecture.probe1"]
+    r = answer(mini, r.state, 60, "Continuous batching.")
+    assert [a.line_id for a in says(r)] == ["architecture.probe2"]
+    r = answer(mini, r.state, 90, "A KV cache per conversation.")
+    assert [a.line_id for a in says(r)] == ["decide"]
+
+
+def test_an_answer_covering_everything_skips_the_probes(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    r = answer(mini, s, 30, "Continuous batching and a KV cache.")
+    assert [a.line_id for a in says(r)] == ["decide"]
+
+
+def test_stance_picks_the_pushback_that_argues_the_other_side(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    s = answer(mini, s, 30, "Continuous batching and a KV cache.").state
+    pro = says(answer(mini, s, 60, "Yes, I would ship it."))
+    con = says(answer(mini, s, 60, "No. I would not release it yet."))
+    assert pro[0].line_id == "push_for" and "risk" in pro[0].text
+    assert con[0].line_id == "push_against" and "cost of waiting" in con[0].text
+
+
+def test_constraint_fires_at_its_exact_minute_then_resumes(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    s = answer(mini, s, 30, "A router.").state  # probe1 is now waiting for an answer
+    assert next_deadline(s) == 10 + 300  # the nudge, anchored to entering the node at 10 s
+    r = step(mini, s, Tick(at=310))
+    assert [a.line_id for a in says(r)] == ["architecture.timer1"]
+    r = step(mini, r.state, Tick(at=599.9))
+    assert says(r) == []
+    assert next_deadline(r.state) == 600
+    r = step(mini, r.state, Tick(at=600))
+    assert [(a.line_id, a.kind) for a in says(r)] == [
+        ("timer.jailbreak", "constraint"),
+        ("hostile", "follow_up"),
+    ]
+    # the detour's answer returns to the interrupted node, which asks its question again
+    r = answer(mini, r.state, 640, "Rate limits and a jailbreak classifier.")
+    assert [a.line_id for a in says(r)] == ["architecture.v2"]
+    assert r.state.node == "architecture"
+    r = answer(mini, r.state, 660, "Continuous batching.")
+    assert [a.line_id for a in says(r)] == ["architecture.probe2"]
+
+
+def test_a_polite_timer_waits_for_the_end_of_a_spoken_turn(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    s = answer(mini, s, 30, "A router.").state
+    s = step(mini, s, Tick(at=330)).state  # node nudge
+    s = step(mini, s, CandidateSpeaking(at=590)).state
+    r = step(mini, s, Tick(at=600))
+    assert says(r) == []  # never talk over the candidate
+    r = answer(mini, r.state, 615, "Continuous batching with a KV cache.")
+    lines = [a.line_id for a in says(r)]
+    assert lines == ["timer.jailbreak", "hostile"]
+    # the held-back answer moves the node on once the detour resumes
+    r = answer(mini, r.state, 640, "Rate limits per account.")
+    assert [a.line_id for a in says(r)] == ["decide"]
+
+
+def test_phase_overtime_moves_on_with_a_time_check(mini: Scenario) -> None:
+    s = start(mini, seed=1).state
+    r = step(mini, s, Tick(at=240))
+    assert [(a.line_id, a.kind) for a in says(r)] == [
+        ("overtime.clarify", "time_check"),
+        ("architecture.v2", "question"),
+    ]
+    assert r.state.phase == "architecture"
+
+
+def test_the_interview_ends_at_its_duration_whatever_happens(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    s = step(mini, s, CandidateSpeaking(at=100)).state
+    r = step(mini, s, Tick(at=mini.duration))
+    assert r.state.ended and r.state.end_reason == "time"
+    assert isinstance(r.actions[-1], End) and r.actions[-1].reason == "time"
+    assert says(r)[-1].kind == "closing"
+    assert any(isinstance(a, Score) for a in r.actions)
+    assert next_deadline(r.state) is None
+
+
+def test_an_answer_after_the_end_time_closes_instead(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    r = answer(mini, s, mini.duration + 5, "Late answer.")
+    assert r.state.end_reason == "time"
+    assert all(t.text != "Late answer." for t in r.state.turns)
+
+
+def test_leaving_early_still_closes_politely_and_scores(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    r = step(mini, s, CandidateLeft(at=50))
+    assert r.state.end_reason == "left" and [a.kind for a in says(r)] == ["closing"]
+    assert [type(a) for a in r.actions] == [Say, Score, End]
+
+
+def test_illegal_events_raise_and_change_nothing(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    before = s.to_json()
+    with pytest.raises(IllegalEvent, match="backwards"):
+        step(mini, s, CandidateSaid(at=1, text="too early"))
+    with pytest.raises(IllegalEvent, match="finite"):
+        step(mini, s, Tick(at=float("nan")))
+    assert s.to_json() == before
+    ended = step(mini, s, CandidateLeft(at=20)).state
+    with pytest.raises(IllegalEvent, match="ended"):
+        step(mini, ended, Tick(at=30))
+
+
+def test_scores_carry_the_words_and_turn_they_came_from(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    r = answer(
+        mini, s, 30, "First a router. Then continuous batching, because GPUs idle otherwise."
+    )
+    r = answer(mini, r.state, 60, "And a KV cache.")
+    r = step(mini, r.state, CandidateLeft(at=70))
+    (score,) = [a for a in r.actions if isinstance(a, Score)]
+    assert score.level == 5
+    ev = {e.label: e for e in score.evidence}
+    assert ev["batching"].turn == 1
+    assert ev["batching"].quote == "Then continuous batching, because GPUs idle otherwise."
+    text = r.state.turns[1].text
+    assert text[ev["batching"].start : ev["batching"].end].lower() == "continuous batching"
+    assert ev["cache"].turn == 2
+
+
+def test_the_seed_picks_variants_reproducibly(mini: Scenario) -> None:
+    picked = set()
+    for seed in range(20):
+        s = start(mini, seed=seed).state
+        first = says(answer(mini, s, 10, "What is the latency target?"))[0].line_id
+        again = says(answer(mini, start(mini, seed=seed).state, 10, "What is the latency?"))[0]
+        assert first == again.line_id
+        picked.add(first)
+    assert picked == {"architecture.v1", "architecture.v2"}
+
+
+def test_state_round_trips_through_json(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    s = step(mini, s, CandidateSpeaking(at=40)).state
+    assert State.from_json(s.to_json()) == s
