@@ -26,9 +26,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
+# Installs and starts what the suite needs (Debian chromium, a PostgreSQL cluster) first.
 test: $(STAMP) lint typecheck
 	$(BIN)/mockloop scenarios check
-	$(BIN)/pytest -q
+	MOCKLOOP_TEST_PG_URL="$${MOCKLOOP_TEST_PG_URL:-$$(scripts/test-services.sh)}" $(BIN)/pytest -q
 
 schema: $(STAMP)
 	$(BIN)/mockloop scenarios schema > scenarios/scenario.schema.json

@@ -36,7 +36,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/data/mockloop.db"
     url = pg_url()
     if url is None:
-        pytest.skip("MOCKLOOP_TEST_PG_URL is not set (required under CI)")
+        pytest.fail("MOCKLOOP_TEST_PG_URL is not set: run scripts/test-services.sh (make test does)")
     _fresh_pg(url)
     return url
 
