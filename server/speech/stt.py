@@ -79,6 +79,33 @@ def _looks_like_path(model: str | Path) -> bool:
 
 
 _SPACES = re.compile(r"\s+")
+_WINDOW_SECONDS = 30.0
+
+
+class _SecondWindow(Exception):
+    """Raised from inside faster-whisper to stop before a second 30 s window."""
+
+
+def _one_window_model(base: type[Any], guard: threading.local) -> type[Any]:
+    """A WhisperModel that can refuse to encode a second window of the same call.
+
+    Pieces from the Listener fit one 30 s window. But when the decoder does not close
+    its last segment with a timestamp (tiny.en often does not when given hotwords),
+    faster-whisper decodes a whole new window from the last word's end: a second encoder
+    pass, +0.5 s on two cores, that only finds the trailing silence or a stray "and".
+    The segments of the first window are already yielded when the second `encode` is
+    asked for, so raising there loses nothing and halves the call.
+    """
+
+    class OneWindowWhisper(base):  # type: ignore[misc]
+        def encode(self, features: Any) -> Any:
+            if getattr(guard, "limit", False):
+                if guard.encoded:
+                    raise _SecondWindow
+                guard.encoded = True
+            return super().encode(features)
+
+    return OneWindowWhisper
 
 
 class FasterWhisperTranscriber:
@@ -121,7 +148,8 @@ class FasterWhisperTranscriber:
         try:
             from faster_whisper import WhisperModel
 
-            self._model: Any = WhisperModel(
+            self._window_guard = threading.local()
+            self._model: Any = _one_window_model(WhisperModel, self._window_guard)(
                 source,
                 device="cpu",
                 compute_type=compute_type,
@@ -139,6 +167,8 @@ class FasterWhisperTranscriber:
         # Whisper invents text ("Thank you.") for near-silence; do not even ask it.
         if samples.size == 0 or rms(samples) < self.min_rms:
             return Transcript(text="", no_speech_prob=1.0, duration=duration)
+        self._window_guard.limit = duration <= _WINDOW_SECONDS
+        self._window_guard.encoded = False
         segments, _info = self._model.transcribe(
             samples,
             language="en",
@@ -155,28 +185,35 @@ class FasterWhisperTranscriber:
         texts: list[str] = []
         words: list[Word] = []
         worst = 0.0
-        for segment in segments:
-            nsp = float(segment.no_speech_prob)
-            # faster-whisper only skips a segment when no-speech is likely (> 0.6) AND the
-            # text improbable. Stricter here: a confident no-speech goes whatever the text,
-            # and so does an improbable segment with some no-speech (the glossary prompt
-            # makes tiny.en append a stray "and" or "R" after the last word).
-            if nsp > self.drop_no_speech_above:
-                continue
-            if (
-                float(segment.avg_logprob) < self.log_prob_threshold
-                and nsp > self.drop_unlikely_no_speech_above
-            ):
-                continue
-            text = segment.text.strip()
-            if not text:
-                continue
-            texts.append(text)
-            worst = max(worst, nsp)
-            for w in segment.words or ():
-                token = w.word.strip()
-                if token:
-                    words.append(Word(token, float(w.start), float(w.end), float(w.probability)))
+        try:
+            for segment in segments:
+                nsp = float(segment.no_speech_prob)
+                # faster-whisper skips a segment only when no-speech is likely (> 0.6) AND
+                # the text improbable. Stricter here: a confident no-speech goes whatever
+                # the text, and so does an improbable segment with some no-speech (the
+                # glossary prompt makes tiny.en append a stray "and" or "R").
+                if nsp > self.drop_no_speech_above:
+                    continue
+                if (
+                    float(segment.avg_logprob) < self.log_prob_threshold
+                    and nsp > self.drop_unlikely_no_speech_above
+                ):
+                    continue
+                text = segment.text.strip()
+                if not text:
+                    continue
+                texts.append(text)
+                worst = max(worst, nsp)
+                for w in segment.words or ():
+                    token = w.word.strip()
+                    if token:
+                        words.append(
+                            Word(token, float(w.start), float(w.end), float(w.probability))
+                        )
+        except _SecondWindow:
+            pass  # everything the first (and only needed) window heard is in
+        finally:
+            self._window_guard.limit = False
         if not texts:
             return Transcript(text="", no_speech_prob=1.0, duration=duration)
         text = _SPACES.sub(" ", " ".join(texts)).strip()

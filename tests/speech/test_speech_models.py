@@ -135,3 +135,35 @@ def test_missing_models_are_named(tmp_path: Path) -> None:
     # A model name is looked up in the local cache only: no download unless allowed.
     with pytest.raises(ModelLoadError, match="not-a-real-whisper-model"):
         FasterWhisperTranscriber("not-a-real-whisper-model")
+
+
+def test_one_encoder_pass_per_piece_even_with_hotwords(
+    models: SpeechModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faster_whisper import WhisperModel
+
+    passes = 0
+    real_encode = WhisperModel.encode
+
+    def counting_encode(self: WhisperModel, features: object) -> object:
+        nonlocal passes
+        passes += 1
+        return real_encode(self, features)
+
+    monkeypatch.setattr(WhisperModel, "encode", counting_encode)
+    line = "We fine tuned the model with RLHF and measured the win rate against the baseline."
+    spoken = audio.resample(
+        models.synthesizer.synthesize(line), models.synthesizer.sample_rate, audio.SAMPLE_RATE
+    )
+    result = models.transcriber.transcribe(spoken, hotwords_from_glossary(GLOSSARY))
+    assert passes == 1
+    assert "rlhf" in squash(result.text) and "baseline" in normalise(result.text)
+
+
+def test_audio_longer_than_one_window_is_transcribed_whole(
+    models: SpeechModels, jfk_path: Path
+) -> None:
+    jfk = audio.decode_audio(jfk_path)
+    result = models.transcriber.transcribe(np.concatenate([jfk, jfk, jfk]))  # 33 s
+    assert normalise(result.text).count("fellow americans") == 3
+    assert result.words[-1].end > 30.0
