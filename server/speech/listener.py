@@ -22,6 +22,8 @@ of audio received; sample `t * 16000` of the recording given to `recorder` is ti
 from __future__ import annotations
 
 import asyncio
+import bisect
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -163,6 +165,9 @@ class _Buffer:
         self._length -= drop
 
 
+_ARRIVAL_HISTORY = 900.0  # seconds of audio whose arrival times are kept for clock_time()
+
+
 def _samples(t: float) -> int:
     return round(t * SAMPLE_RATE)
 
@@ -179,6 +184,7 @@ class Listener:
         hotwords: str | None = None,
         config: EndpointConfig | None = None,
         recorder: AudioSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         config = config or EndpointConfig()
         if end_silence is not None:
@@ -201,6 +207,9 @@ class Listener:
         )
         self._emitter: asyncio.Task[None] | None = None
         self._closed = False
+        self._clock = clock
+        # (audio seconds at the end of a fed chunk, clock reading when it arrived)
+        self._arrivals: collections.deque[tuple[float, float]] = collections.deque()
 
     # -- public API -------------------------------------------------------------------
 
@@ -208,6 +217,20 @@ class Listener:
     def now(self) -> float:
         """Seconds of audio received."""
         return self._buffer.end / SAMPLE_RATE
+
+    def clock_time(self, t: float) -> float:
+        """The `clock` reading (default `time.monotonic`) when audio time `t` was spoken.
+
+        Audio time stops while no frames arrive (a paused microphone, a reconnect), so
+        the caller maps event times through this to its own session clock. Each sample
+        is taken to be spoken just before its frame arrived; accurate to a frame.
+        """
+        if not self._arrivals:
+            return self._clock() - (self.now - t)
+        ends = [end for end, _ in self._arrivals]
+        i = min(bisect.bisect_left(ends, t), len(ends) - 1)
+        end, arrived = self._arrivals[i]
+        return arrived - (end - t)
 
     @property
     def end_silence(self) -> float:
@@ -239,6 +262,9 @@ class Listener:
         if self._recorder is not None:
             self._recorder.write(arr)
         self._buffer.append(arr)
+        self._arrivals.append((self.now, self._clock()))
+        while self._arrivals and self._arrivals[0][0] < self.now - _ARRIVAL_HISTORY:
+            self._arrivals.popleft()
         while self._processed + WINDOW <= self._buffer.end:
             window = self._buffer.slice(self._processed, self._processed + WINDOW)
             self._processed += WINDOW

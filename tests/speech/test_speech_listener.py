@@ -256,3 +256,20 @@ async def test_aclose_stops_everything(executor: ThreadPoolExecutor) -> None:
     assert [type(e) for e in h.events] == [Speaking]
     with pytest.raises(RuntimeError):
         await h.listener.feed(b"\x00\x00")
+
+
+async def test_clock_time_maps_audio_time_across_gaps(executor: ThreadPoolExecutor) -> None:
+    wall = [100.0]
+    h = Harness(executor, clock=lambda: wall[0])
+    for _ in range(50):  # 1.6 s of audio arriving in real time
+        wall[0] += 0.032
+        await h.listener.feed(float32_to_pcm16(silence(0.032)))
+    wall[0] += 10.0  # the microphone was off for ten seconds
+    for _ in range(50):
+        wall[0] += 0.032
+        await h.listener.feed(float32_to_pcm16(silence(0.032)))
+    assert h.listener.now == pytest.approx(3.2)
+    assert h.listener.clock_time(0.8) == pytest.approx(100.8)
+    assert h.listener.clock_time(1.6) == pytest.approx(101.6)
+    assert h.listener.clock_time(2.4) == pytest.approx(112.4)
+    assert h.listener.clock_time(3.2) == pytest.approx(wall[0])
