@@ -335,7 +335,10 @@ class _Run:
     # -- the end ------------------------------------------------------------------------
 
     def finish(self, reason: str) -> None:
-        self.say("closing", self.sc.closing, "closing")
+        if reason == "left":
+            self.say("farewell", self.sc.farewell, "closing")
+        else:
+            self.say("closing", self.sc.closing, "closing")
         self.actions.extend(score_all(self.sc, self.state))
         self.actions.append(End(reason=reason))  # type: ignore[arg-type]
         self.update(ended=True, end_reason=reason, speaking=False, deferred=())

@@ -179,6 +179,8 @@ class Scenario(Strict):
     phases: list[Phase] = []
     start: str
     closing: Lines
+    # Said instead of `closing` when the candidate ends the round early.
+    farewell: Lines = ["Let's stop here. Thank you for your time."]
     nodes: dict[Annotated[str, Field(pattern=_ID)], Node] = Field(min_length=1)
     timers: list[Timer] = []
     rubric: list[Criterion] = Field(min_length=1)
@@ -249,6 +251,7 @@ class Scenario(Strict):
         for t in self.timers:
             out += _line_variants(f"timer.{t.id}", t.say, t.kind)
         out += _line_variants("closing", self.closing, "closing")
+        out += _line_variants("farewell", self.farewell, "closing")
         return out
 
     # -- load-time checks ----------------------------------------------------------------

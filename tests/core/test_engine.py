@@ -140,7 +140,8 @@ def test_an_answer_after_the_end_time_closes_instead(mini: Scenario) -> None:
 def test_leaving_early_still_closes_politely_and_scores(mini: Scenario) -> None:
     s = to_architecture(mini)
     r = step(mini, s, CandidateLeft(at=50))
-    assert r.state.end_reason == "left" and [a.kind for a in says(r)] == ["closing"]
+    assert r.state.end_reason == "left"
+    assert [(a.line_id, a.kind) for a in says(r)] == [("farewell", "closing")]
     assert [type(a) for a in r.actions] == [Say, Score, End]
 
 

@@ -141,7 +141,14 @@ def test_session_after_an_interview(client: TestClient) -> None:
     body = client.get(f"/api/sessions/{s['id']}", headers=bearer(s)).json()
     assert body["status"] == "ended"
     assert body["end_reason"] == "left"
-    assert [m["seq"] for m in body["messages"]] == [1, 2, 3, 4, 5]
+    assert [m["seq"] for m in body["messages"]] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]  # ... the farewell, then ended
     assert body["metrics"]["candidate_turns"] == 1
     assert body["metrics"]["candidate_words"] == 6
     assert body["scores"][0]["level"] == 5
@@ -189,7 +196,7 @@ def test_export_json_md_vtt(client: TestClient) -> None:
     assert r.headers["content-type"] == "application/json"
     assert "attachment" in r.headers["content-disposition"]
     doc = json.loads(r.content)
-    assert doc["id"] == s["id"] and len(doc["messages"]) == 5
+    assert doc["id"] == s["id"] and len(doc["messages"]) == 6
 
     r = client.get(url, params={"format": "md"}, headers=bearer(s))
     assert r.headers["content-type"].startswith("text/markdown")
@@ -203,7 +210,10 @@ def test_export_json_md_vtt(client: TestClient) -> None:
     vtt = r.text
     assert vtt.startswith("WEBVTT\n")
     assert "&lt;latency&gt;" in vtt
-    assert vtt.count("-->") == 3  # two interviewer lines and one answer, none from the text
+    # a cue per turn and per piece of evidence; the candidate's "-->" does not make one
+    turns = sum(m["type"] in ("interviewer", "candidate") for m in doc["messages"])
+    evidence = sum(len(score["evidence"]) for score in doc["scores"])
+    assert vtt.count("-->") == turns + evidence
 
     r = client.get(url, params={"format": "pdf"}, headers=bearer(s))
     assert r.status_code == 422

@@ -36,7 +36,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/data/mockloop.db"
     url = pg_url()
     if url is None:
-        pytest.fail("MOCKLOOP_TEST_PG_URL is not set: run scripts/test-services.sh (make test does)")
+        pytest.fail(
+            "MOCKLOOP_TEST_PG_URL is not set: run scripts/test-services.sh (make test does)"
+        )
     _fresh_pg(url)
     return url
 
@@ -218,10 +220,11 @@ def test_interviews_run_and_resume_on_this_backend(
             ws.send_json({"type": "hello", "token": s["token"], "last_seq": 3})
             assert ws.receive_json()["seq"] == 4
             ws.send_json({"type": "end"})
+            assert ws.receive_json()["kind"] == "closing"  # the farewell
             assert ws.receive_json()["type"] == "ended"
         auth = {"Authorization": f"Bearer {s['token']}"}
         body = c.get(f"/api/sessions/{s['id']}", headers=auth).json()
-        assert [m["seq"] for m in body["messages"]] == [1, 2, 3, 4, 5]
+        assert [m["seq"] for m in body["messages"]] == [1, 2, 3, 4, 5, 6]
         assert body["status"] == "ended"
         assert c.delete(f"/api/sessions/{s['id']}", headers=auth).status_code == 204
         assert app.state.store.load_events(s["id"]) == []

@@ -258,10 +258,16 @@ def test_end_sends_ended_and_closes(client: TestClient) -> None:
         ws.send_json({"type": "say", "text": "We cut p99 latency by 40 ms."})
         receive(ws, 2)
         ws.send_json({"type": "end"})
+        farewell = ws.receive_json()
         ended = ws.receive_json()
         assert closed_with(ws) == 1000
+    assert (farewell["type"], farewell["kind"], farewell["line_id"]) == (
+        "interviewer",
+        "closing",
+        "farewell",
+    )
     assert ended["type"] == "ended"
-    assert ended["seq"] == 5
+    assert ended["seq"] == 6
     assert ended["reason"] == "left"
     assert ended["replay"] == f"/sessions/{s['id']}"
     r = client.get(f"/api/sessions/{s['id']}", headers={"Authorization": f"Bearer {s['token']}"})
