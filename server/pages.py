@@ -289,6 +289,11 @@ def install(app: FastAPI) -> None:
                 )
         return page(request, "sessions.html", {"nav": "sessions", "sessions": rows})
 
+    # The replay and progress pages and their JSON routes live with the review code.
+    from server.review.routes import install as install_review
+
+    install_review(app)
+
 
 def _plain_number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value

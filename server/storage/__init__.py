@@ -1,8 +1,10 @@
 """Storage: SQLAlchemy models, the `Store` repository and Alembic migrations."""
 
 from server.storage.store import (
+    AudioTrack,
     Conflict,
     Ending,
+    ReviewState,
     SessionRecord,
     SessionSummary,
     Store,
@@ -12,8 +14,10 @@ from server.storage.store import (
 )
 
 __all__ = [
+    "AudioTrack",
     "Conflict",
     "Ending",
+    "ReviewState",
     "SessionRecord",
     "SessionSummary",
     "Store",

@@ -1,5 +1,7 @@
-"""One stored session as a file: JSON (everything), Markdown (to read) or WebVTT (captions
-beside the audio). Used by `GET /api/sessions/{id}/export` and usable from the CLI:
+"""One stored session as a file: JSON (everything, shaped as `docs/export.schema.json`),
+Markdown (to read: transcript, rubric with evidence, self-scores, delivery metrics, notes)
+or WebVTT (a cue per turn and one per piece of rubric evidence, beside the audio). Used by
+`GET /api/sessions/{id}/export` and by `mockloop export` (server/export_cli.py):
 
     store = Store(settings.effective_database_url, settings.data_dir)
     export = render(store, session_id, "md", catalog)
@@ -8,12 +10,14 @@ beside the audio). Used by `GET /api/sessions/{id}/export` and usable from the C
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from server.storage.store import SessionRecord, Store
+from server.review.metrics import delivery
+from server.review.view import ScenarioLike, align_words, rubric_of
+from server.storage.store import AudioTrack, ReviewState, SessionRecord, Store
 
 FORMATS = ("json", "md", "vtt")
 
@@ -53,13 +57,32 @@ def metrics(messages: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+DOCUMENT_FORMAT = "mockloop.session"
+DOCUMENT_VERSION = 1
+
+
 def session_document(
     record: SessionRecord,
     messages: list[dict[str, Any]],
     scores: list[dict[str, Any]],
     scenario: _ScenarioLike | None,
+    *,
+    words: Mapping[int, list[dict[str, Any]]] | None = None,
+    self_levels: Mapping[str, int] | None = None,
+    notes: Mapping[str, Mapping[str, str]] | None = None,
+    session_note: str | None = None,
+    review: ReviewState | None = None,
+    audio: Sequence[AudioTrack] = (),
 ) -> dict[str, Any]:
+    """Everything stored about one session, in the shape `docs/export.schema.json`
+    describes (the same document the JSON export writes)."""
+    words = words or {}
+    notes = notes or {}
+    review = review or ReviewState()
+    rubric = rubric_of(cast("ScenarioLike | None", scenario), scores)
     return {
+        "format": DOCUMENT_FORMAT,
+        "version": DOCUMENT_VERSION,
         "id": record.id,
         "scenario": record.scenario_id,
         "scenario_title": scenario.title if scenario is not None else None,
@@ -73,9 +96,49 @@ def session_document(
         "ended_at": record.ended_at,
         "end_reason": record.end_reason,
         "messages": messages,
+        "rubric": [c.to_json() for c in rubric],
         "scores": scores,
+        "self_assessment": {
+            "levels": dict(self_levels or {}),
+            "notes": dict(notes.get("criterion", {})),
+            "submitted_at": review.submitted_at,
+            "revealed_at": review.revealed_at,
+        },
+        "notes": {"session": session_note or None, "turns": dict(notes.get("turn", {}))},
+        "words": {str(seq): ws for seq, ws in sorted(words.items())},
+        "audio": [
+            {
+                "track": t.track,
+                "media_type": t.media_type,
+                "offset": t.offset,
+                "duration": t.duration,
+            }
+            for t in audio
+        ],
         "metrics": metrics(messages),
+        "delivery": delivery(messages, words).to_json(),
     }
+
+
+def build_document(
+    store: Store, session_id: str, catalog: Mapping[str, _ScenarioLike] | None = None
+) -> dict[str, Any] | None:
+    """The session's full document from the store; None when it does not exist."""
+    record = store.get_session(session_id)
+    if record is None:
+        return None
+    return session_document(
+        record,
+        store.load_messages(session_id),
+        store.load_scores(session_id),
+        (catalog or {}).get(record.scenario_id),
+        words=store.load_words(session_id),
+        self_levels=store.load_self_assessment(session_id),
+        notes=store.load_review_notes(session_id),
+        session_note=store.load_note(session_id),
+        review=store.load_review(session_id),
+        audio=store.audio_tracks(session_id),
+    )
 
 
 def render(
@@ -87,19 +150,15 @@ def render(
     """None when the session does not exist."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    record = store.get_session(session_id)
-    if record is None:
+    doc = build_document(store, session_id, catalog)
+    if doc is None:
         return None
-    messages = store.load_messages(session_id)
-    scores = store.load_scores(session_id)
-    scenario = (catalog or {}).get(record.scenario_id)
-    doc = session_document(record, messages, scores, scenario)
     if fmt == "json":
         body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     elif fmt == "md":
         body = _markdown(doc)
     else:
-        body = _vtt(messages)
+        body = _vtt(doc)
     return Export(body.encode("utf-8"), _MEDIA[fmt], f"mockloop-{session_id}.{fmt}")
 
 
@@ -117,6 +176,10 @@ def _md_text(text: str) -> str:
     return " ".join(out.split())
 
 
+def _md_level(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
 def _markdown(doc: dict[str, Any]) -> str:
     title = doc["scenario_title"] or doc["scenario"]
     lines = [f"# {_md_text(title)}", ""]
@@ -125,42 +188,124 @@ def _markdown(doc: dict[str, Any]) -> str:
         if doc["created_at"]
         else ""
     )
+    delivery_doc = doc["delivery"]
     lines += [
         f"- Session: `{doc['id']}`",
         f"- Scenario: `{doc['scenario']}`",
         f"- Mode: {doc['mode']}",
         f"- Date: {when}",
         f"- Status: {doc['status']}" + (f" ({doc['end_reason']})" if doc["end_reason"] else ""),
+        f"- Length: {_clock(doc['metrics']['duration'])}",
         "",
         "## Transcript",
         "",
     ]
+    turn_notes = doc["notes"]["turns"]
     for m in doc["messages"]:
-        at = _clock(float(m.get("at", 0.0)))
+        at = _clock(float(m.get("start", m.get("at", 0.0))))
         if m["type"] == "interviewer":
             lines += [f"**[{at}] Interviewer** ({m.get('kind')}): {_md_text(m['text'])}", ""]
         elif m["type"] == "candidate":
             lines += [f"**[{at}] You:** {_md_text(m['text'])}", ""]
+            note = turn_notes.get(str(m["seq"]))
+            if note:
+                lines += [f"> Your note: {_md_text(note)}", ""]
         elif m["type"] == "phase":
             lines += [f"*[{at}] Phase: {_md_text(m['title'])}*", ""]
         elif m["type"] == "ended":
             lines += [f"*[{at}] The round ended ({m['reason']}).*", ""]
-    if doc["scores"]:
-        lines += ["## Rubric", "", "| criterion | level | evidence |", "|---|---|---|"]
-        for s in doc["scores"]:
-            quotes = "; ".join(f"“{_md_text(e['quote'])}”" for e in s["evidence"] if e.get("quote"))
-            lines.append(f"| {_md_text(s['criterion'])} | {s['level']} | {quotes} |")
-        lines.append("")
-    met = doc["metrics"]
+
+    scores = {s["criterion"]: s for s in doc["scores"]}
+    assessment = doc["self_assessment"]
+    if doc["rubric"]:
+        lines += ["## Rubric", ""]
+        times = {
+            m["seq"]: _clock(float(m.get("start", m.get("at", 0.0))))
+            for m in doc["messages"]
+            if m["type"] == "candidate"
+        }
+        for c in doc["rubric"]:
+            score = scores.get(c["id"])
+            auto = score["level"] if score is not None else None
+            mine = assessment["levels"].get(c["id"])
+            top = c["scale"][1]
+            line = f"- Automatic level: {_md_level(auto)} of {top} · Your score: {_md_level(mine)}"
+            if auto is not None and mine is not None:
+                line += f" (gap {mine - auto:+d})"
+            lines += [f"### {_md_text(c['title'])}", "", line]
+            if c["anchors"]:
+                anchors = "; ".join(f"{k}: {_md_text(v)}" for k, v in c["anchors"].items())
+                lines.append(f"- Anchors: {anchors}")
+            evidence = score["evidence"] if score is not None else []
+            if evidence:
+                lines.append("- Evidence:")
+                for e in evidence:
+                    where = times.get(e.get("seq"), "")
+                    lines.append(
+                        f"  - “{_md_text(e['quote'])}” ({_md_text(e['label'])}, "
+                        f"answer {int(e['turn']) + 1}{', ' + where if where else ''})"
+                    )
+            note = assessment["notes"].get(c["id"])
+            if note:
+                lines.append(f"- Your note: {_md_text(note)}")
+            lines.append("")
+
+    lines += ["## Delivery", ""]
     lines += [
-        "## Observed",
-        "",
-        f"- Answers: {met['candidate_turns']}",
-        f"- Words: {met['candidate_words']} ({met['words_per_turn']} per answer)",
-        f"- Duration: {_clock(met['duration'])}",
-        "",
+        f"- Answers: {delivery_doc['answers']}",
+        f"- Words: {delivery_doc['words']} ({delivery_doc['words_per_answer']} per answer, "
+        f"the longest {delivery_doc['longest_answer_words']})",
+        f"- Filler words per 100 words: {delivery_doc['fillers_per_100_words']}"
+        + _md_top(delivery_doc["top_fillers"]),
+        f"- Hedging per 100 words: {delivery_doc['hedges_per_100_words']}"
+        + _md_top(delivery_doc["top_hedges"]),
     ]
+    if delivery_doc["voiced"]:
+        talk = delivery_doc["talk_time"] or {}
+        ttfw = delivery_doc["time_to_first_word_median"]
+        lines += [
+            f"- Words per minute: {delivery_doc['words_per_minute']}",
+            f"- Pauses over {delivery_doc['pause_threshold']:g} s: {len(delivery_doc['pauses'])}",
+            f"- Time to first word (median): {ttfw if ttfw is not None else '–'} s",
+            f"- Talk time: {_clock(talk.get('candidate_seconds') or 0.0)}"
+            + (
+                f" ({round(100 * talk['share_of_talk'])}% of the talking)"
+                if talk.get("share_of_talk") is not None
+                else ""
+            ),
+        ]
+    else:
+        lines.append(
+            "- Words per minute, pauses, time to first word, talk time: "
+            + ("needs a voice session" if doc["mode"] != "voice" else "no word timestamps stored")
+        )
+    if delivery_doc["per_answer"]:
+        lines += [
+            "",
+            "| answer | words | fillers /100 | hedging /100 | wpm | pauses | first word (s) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for a in delivery_doc["per_answer"]:
+            lines.append(
+                f"| {a['turn'] + 1} | {a['words']} | {a['fillers_per_100_words']} | "
+                f"{a['hedges_per_100_words']} | {_md_opt(a['words_per_minute'])} | "
+                f"{len(a['pauses']) if a['voiced'] else '–'} | "
+                f"{_md_opt(a['time_to_first_word'])} |"
+            )
+    lines.append("")
+    if doc["notes"]["session"]:
+        lines += ["## Notes", "", _md_text(doc["notes"]["session"]), ""]
     return "\n".join(lines)
+
+
+def _md_top(items: list[dict[str, Any]]) -> str:
+    if not items:
+        return ""
+    return " (" + ", ".join(f"“{_md_text(i['text'])}” ×{i['count']}" for i in items) + ")"
+
+
+def _md_opt(value: Any) -> str:
+    return "–" if value is None else str(value)
 
 
 def _vtt_time(seconds: float) -> str:
@@ -172,19 +317,30 @@ def _vtt_time(seconds: float) -> str:
 
 
 def _vtt_text(text: str) -> str:
+    # Escaping ">" also keeps "-->" out of the cue, and joining the whitespace keeps out
+    # the blank line that would end it; an unescaping reader gets the words back.
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # A blank line or "-->" inside a cue would end or corrupt it.
-    return " ".join(text.replace("-->", "→").split())
+    return " ".join(text.split())
 
 
-def _vtt(messages: list[dict[str, Any]]) -> str:
+def _vtt(doc: dict[str, Any]) -> str:
+    """One cue per turn (`m-<seq>`, voiced by `Interviewer` or `Candidate`), then one per
+    piece of rubric evidence (`ev-<n>`, voiced by `Rubric`) over the words it quotes."""
+    messages = doc["messages"]
+    words = {int(k): v for k, v in doc["words"].items()}
     spoken = [m for m in messages if m["type"] in ("interviewer", "candidate")]
-    out = ["WEBVTT", ""]
+    cues: list[tuple[float, int, str, float, str]] = []  # start, order, id, end, text
+    span_of: dict[int, tuple[float, float]] = {}
     for i, m in enumerate(spoken):
         if m["type"] == "candidate":
-            start = float(m.get("start", m.get("at", 0.0)))
-            end = float(m.get("end", start))
+            timed = words.get(int(m["seq"]))
+            if timed:
+                start, end = float(timed[0]["start"]), float(timed[-1]["end"])
+            else:
+                start = float(m.get("start", m.get("at", 0.0)))
+                end = float(m.get("end", start))
             speaker = "Candidate"
+            span_of[int(m["seq"])] = (start, end)
         else:
             start = float(m.get("at", 0.0))
             nxt = spoken[i + 1] if i + 1 < len(spoken) else None
@@ -193,10 +349,52 @@ def _vtt(messages: list[dict[str, Any]]) -> str:
             speaker = "Interviewer"
         if end - start < 1.0:
             end = start + 1.0
-        out += [
-            str(m["seq"]),
-            f"{_vtt_time(start)} --> {_vtt_time(end)}",
-            f"<v {speaker}>{_vtt_text(str(m['text']))}",
-            "",
-        ]
+        cues.append((start, 0, f"m-{m['seq']}", end, f"<v {speaker}>{_vtt_text(str(m['text']))}"))
+    titles = {c["id"]: c["title"] for c in doc["rubric"]}
+    texts = {int(m["seq"]): str(m["text"]) for m in messages if m["type"] == "candidate"}
+    key = 0
+    for score in doc["scores"]:
+        for e in score["evidence"]:
+            seq = e.get("seq")
+            if seq is None or int(seq) not in span_of:
+                key += 1
+                continue
+            start, end = span_of[int(seq)]
+            timed = words.get(int(seq))
+            if timed:
+                start, end = _quoted_time(
+                    texts[int(seq)], timed, int(e["start"]), int(e["end"]), (start, end)
+                )
+            if end - start < 1.0:
+                end = start + 1.0
+            title = titles.get(score["criterion"], score["criterion"])
+            text = (
+                f"<v Rubric>{_vtt_text(title)} (level {score['level']}, {_vtt_text(e['label'])}): "
+                f"“{_vtt_text(e['quote'])}”"
+            )
+            cues.append((start, 1, f"ev-{key}", end, text))
+            key += 1
+    cues.sort(key=lambda c: (c[0], c[1]))
+    out = ["WEBVTT", ""]
+    for start, _order, ident, end, text in cues:
+        out += [ident, f"{_vtt_time(start)} --> {_vtt_time(end)}", text, ""]
     return "\n".join(out)
+
+
+def _quoted_time(
+    text: str,
+    timed: list[dict[str, Any]],
+    start: int,
+    end: int,
+    fallback: tuple[float, float],
+) -> tuple[float, float]:
+    """When the quoted characters were spoken, from the words they fall in."""
+    spans = align_words(text, timed)
+    hit = [
+        w
+        for w, span in zip(timed, spans, strict=True)
+        if span and span[0] < end and span[1] > start
+    ]
+    if not hit:
+        return fallback
+    return float(hit[0]["start"]), float(hit[-1]["end"])

@@ -108,3 +108,62 @@ class NoteRow(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class WordsRow(Base):
+    """Word timestamps of one candidate message (voice mode): a JSON list of
+    `{"text", "start", "end", "probability"?}`, times in session seconds (the clock of the
+    candidate message's `start`/`end`)."""
+
+    __tablename__ = "words"
+
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    json: Mapped[str] = mapped_column(Text)
+
+
+class AudioRow(Base):
+    """A recording kept in the session's audio folder. `offset`: the session second at
+    which the file's first sample lies; `track` names it (`candidate`, `interviewer`)."""
+
+    __tablename__ = "audio"
+
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    track: Mapped[str] = mapped_column(String(32), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(64))
+    offset: Mapped[float] = mapped_column(Float)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ReviewRow(Base):
+    """Where the candidate is in the review: self-scores submitted, or the automatic
+    levels shown without scoring."""
+
+    __tablename__ = "reviews"
+
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    submitted_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    revealed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ReviewNoteRow(Base):
+    """The candidate's notes on one criterion (`kind="criterion"`, `key` its id) or on one
+    answer (`kind="turn"`, `key` the candidate message's seq)."""
+
+    __tablename__ = "review_notes"
+
+    session_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import shutil
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +26,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.storage.models import (
+    AudioRow,
     EventRow,
     MessageRow,
     NoteRow,
+    ReviewNoteRow,
+    ReviewRow,
     ScoreRow,
     SelfAssessmentRow,
     SessionRow,
+    WordsRow,
 )
 
 log = logging.getLogger("mockloop.storage")
@@ -95,6 +102,40 @@ class StoredEvent:
 class Ending:
     reason: str
     at: float  # wall epoch
+
+
+@dataclass(frozen=True, slots=True)
+class AudioTrack:
+    """A stored recording: `offset` is the session second of its first sample."""
+
+    track: str
+    path: Path
+    media_type: str
+    offset: float
+    duration: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    submitted_at: float | None = None
+    revealed_at: float | None = None
+
+    @property
+    def revealed(self) -> bool:
+        """The automatic levels may be shown: self-scores are in, or the candidate asked."""
+        return self.submitted_at is not None or self.revealed_at is not None
+
+
+_TRACK = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_AUDIO_SUFFIX = {
+    "audio/ogg": ".ogg",
+    "audio/opus": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/webm": ".webm",
+}
+NOTE_KINDS = ("criterion", "turn")
 
 
 def _dumps(data: Any) -> str:
@@ -389,6 +430,190 @@ class Store:
             row = db.get(NoteRow, session_id)
             return None if row is None else row.text
 
+    # ------------------------------------------------------------ voice: words and audio
+
+    def save_words(self, session_id: str, seq: int, words: Sequence[Mapping[str, Any]]) -> None:
+        """Word timestamps of candidate message `seq`, replacing any stored before. Each
+        word is `{"text", "start", "end"}` (plus `"probability"` when known), times in
+        session seconds: the clock of the message's `start`/`end`."""
+        clean: list[dict[str, Any]] = []
+        for w in words:
+            item: dict[str, Any] = {
+                "text": str(w["text"]),
+                "start": round(float(w["start"]), 3),
+                "end": round(float(w["end"]), 3),
+            }
+            if w.get("probability") is not None:
+                item["probability"] = round(float(w["probability"]), 4)
+            if item["end"] < item["start"]:
+                raise ValueError(f"word ends before it starts: {item}")
+            clean.append(item)
+        with self._sessions.begin() as db:
+            db.merge(WordsRow(session_id=session_id, seq=int(seq), json=_dumps(clean)))
+
+    def load_words(self, session_id: str) -> dict[int, list[dict[str, Any]]]:
+        """Word timestamps by candidate message seq (only messages that have them)."""
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(WordsRow).where(WordsRow.session_id == session_id).order_by(WordsRow.seq)
+            )
+            return {r.seq: json.loads(r.json) for r in rows}
+
+    def audio_path(self, session_id: str, track: str, media_type: str = "audio/ogg") -> Path:
+        """Where a track's file belongs (a recorder may stream straight into it, then call
+        `save_audio` with this path)."""
+        if not _TRACK.match(track):
+            raise ValueError(f"bad track name {track!r}")
+        suffix = _AUDIO_SUFFIX.get(media_type.split(";")[0].strip().lower())
+        if suffix is None:
+            raise ValueError(f"unsupported audio type {media_type!r}")
+        return self.audio_dir(session_id) / f"{track}{suffix}"
+
+    def save_audio(
+        self,
+        session_id: str,
+        track: str,
+        data: bytes | Path,
+        *,
+        media_type: str = "audio/ogg",
+        offset: float = 0.0,
+        duration: float | None = None,
+    ) -> Path:
+        """Keep a recording of the session (`track`: `candidate`, `interviewer`, ...).
+
+        `data` is the file's bytes, or a path: a file already at `audio_path(...)` is
+        registered where it is, any other is copied. `offset` is the session second at
+        which the recording's first sample lies. The file goes with the session on delete.
+        """
+        target = self.audio_path(session_id, track, media_type)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, Path):
+            if data.resolve() != target.resolve():
+                shutil.copyfile(data, target)
+        else:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        with self._sessions.begin() as db:
+            db.merge(
+                AudioRow(
+                    session_id=session_id,
+                    track=track,
+                    filename=target.name,
+                    media_type=media_type,
+                    offset=float(offset),
+                    duration=None if duration is None else float(duration),
+                    created_at=time.time(),
+                )
+            )
+        return target
+
+    def audio_tracks(self, session_id: str) -> list[AudioTrack]:
+        """The session's recordings whose files exist, by track name."""
+        with self._sessions() as db:
+            rows = list(
+                db.scalars(
+                    select(AudioRow)
+                    .where(AudioRow.session_id == session_id)
+                    .order_by(AudioRow.track)
+                )
+            )
+        out = []
+        for r in rows:
+            path = self.audio_dir(session_id) / r.filename
+            if path.is_file():
+                out.append(AudioTrack(r.track, path, r.media_type, r.offset, r.duration))
+        return out
+
+    # ------------------------------------------------------------ review
+
+    def save_self_assessment(
+        self,
+        session_id: str,
+        levels: Mapping[str, int],
+        notes: Mapping[str, str] | None = None,
+        *,
+        submit: bool = False,
+    ) -> None:
+        """Self-scores and criterion notes in one transaction; `submit` records that the
+        candidate has scored themself (the automatic levels may show from then on). An
+        empty note removes the note."""
+        now = time.time()
+        with self._sessions.begin() as db:
+            for criterion, level in levels.items():
+                db.merge(
+                    SelfAssessmentRow(
+                        session_id=session_id, criterion=criterion, level=int(level), updated_at=now
+                    )
+                )
+            for criterion, text in (notes or {}).items():
+                self._put_note(db, session_id, "criterion", criterion, text, now)
+            if submit:
+                row = db.get(ReviewRow, session_id)
+                if row is None:
+                    db.add(ReviewRow(session_id=session_id, submitted_at=now))
+                elif row.submitted_at is None:
+                    row.submitted_at = now
+
+    def reveal(self, session_id: str) -> None:
+        """The candidate chose to see the automatic levels without scoring first."""
+        with self._sessions.begin() as db:
+            row = db.get(ReviewRow, session_id)
+            if row is None:
+                db.add(ReviewRow(session_id=session_id, revealed_at=time.time()))
+            elif row.revealed_at is None:
+                row.revealed_at = time.time()
+
+    def load_review(self, session_id: str) -> ReviewState:
+        with self._sessions() as db:
+            row = db.get(ReviewRow, session_id)
+            if row is None:
+                return ReviewState()
+            return ReviewState(row.submitted_at, row.revealed_at)
+
+    def set_review_note(self, session_id: str, kind: str, key: str, text: str) -> None:
+        """A note on a criterion (`kind="criterion"`) or an answer (`kind="turn"`, key its
+        seq); empty text removes it."""
+        with self._sessions.begin() as db:
+            self._put_note(db, session_id, kind, key, text, time.time())
+
+    def load_review_notes(self, session_id: str) -> dict[str, dict[str, str]]:
+        """`{"criterion": {id: text}, "turn": {seq: text}}`."""
+        out: dict[str, dict[str, str]] = {kind: {} for kind in NOTE_KINDS}
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(ReviewNoteRow)
+                .where(ReviewNoteRow.session_id == session_id)
+                .order_by(ReviewNoteRow.kind, ReviewNoteRow.key)
+            )
+            for r in rows:
+                out.setdefault(r.kind, {})[r.key] = r.text
+        return out
+
+    @staticmethod
+    def _put_note(db: Session, session_id: str, kind: str, key: str, text: str, now: float) -> None:
+        if kind not in NOTE_KINDS:
+            raise ValueError(f"unknown note kind {kind!r}")
+        if text.strip():
+            db.merge(
+                ReviewNoteRow(session_id=session_id, kind=kind, key=key, text=text, updated_at=now)
+            )
+        else:
+            db.execute(
+                delete(ReviewNoteRow).where(
+                    ReviewNoteRow.session_id == session_id,
+                    ReviewNoteRow.kind == kind,
+                    ReviewNoteRow.key == key,
+                )
+            )
+
     # ------------------------------------------------------------ deletion
 
     def delete_session(self, session_id: str) -> bool:
@@ -396,7 +621,17 @@ class Store:
         with self._sessions.begin() as db:
             # Children explicitly, not only by cascade: the cascade needs the SQLite
             # foreign_keys pragma, and being explicit costs nothing.
-            for table in (EventRow, MessageRow, ScoreRow, SelfAssessmentRow, NoteRow):
+            for table in (
+                EventRow,
+                MessageRow,
+                ScoreRow,
+                SelfAssessmentRow,
+                NoteRow,
+                WordsRow,
+                AudioRow,
+                ReviewRow,
+                ReviewNoteRow,
+            ):
                 db.execute(delete(table).where(table.session_id == session_id))
             found = db.execute(delete(SessionRow).where(SessionRow.id == session_id))
             existed = bool(found.rowcount)  # type: ignore[attr-defined]

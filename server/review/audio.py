@@ -1,0 +1,141 @@
+"""One replay track per voice session: the stored recordings and the interviewer's lines
+mixed onto the session's own clock, so that second `t` of the file is session second `t`.
+
+With a single track the replay page seeks with `currentTime = t` and highlights the line
+and word whose timestamps contain `currentTime`, with no syncing of several players. The
+mix is built on first request, from:
+
+- every recording stored with `Store.save_audio` (the candidate's microphone, and an
+  interviewer track if the voice pipeline keeps one), each placed at its `offset`;
+- the interviewer's spoken lines (the `audio` URL of each `interviewer` message), placed
+  at the message's `at`, when a resolver can find the cached clip file for the URL.
+
+It is cached beside the recordings as `replay-<digest>.ogg` (the digest covers every input,
+so a new recording or clip makes a new mix) and deleted with the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from server.speech.audio import SAMPLE_RATE, CompressedWriter, decode_audio
+from server.storage import AudioTrack
+
+ClipPath = Callable[[str], Path | None]
+
+_CLIP_NAME = re.compile(r"^[0-9a-f]{16,128}\.(?:mp3|ogg|wav|opus)$")
+MAX_SECONDS = 4 * 3600.0
+
+
+def clip_resolver(state: Any) -> ClipPath | None:
+    """How to find the file behind an interviewer line's `audio` URL: the app's
+    `speech_clip_path(url)` if the voice pipeline set one, else a file of the same name in
+    its `speech_cache` directory."""
+    explicit = getattr(state, "speech_clip_path", None)
+    if callable(explicit):
+        return explicit  # type: ignore[no-any-return]
+    cache = getattr(state, "speech_cache", None)
+    directory = getattr(cache, "directory", None)
+    if directory is None:
+        return None
+    root = Path(directory)
+
+    def by_name(url: str) -> Path | None:
+        name = url.split("?", 1)[0].rsplit("/", 1)[-1]
+        if not _CLIP_NAME.match(name):
+            return None
+        path = root / name
+        return path if path.is_file() else None
+
+    return by_name
+
+
+def sources(
+    tracks: Sequence[AudioTrack],
+    messages: Sequence[Mapping[str, Any]],
+    clip_path: ClipPath | None,
+) -> list[tuple[Path, float]]:
+    """(file, session second of its first sample) for everything that goes in the mix."""
+    out = [(t.path, t.offset) for t in tracks]
+    if clip_path is not None:
+        for m in messages:
+            url = m.get("audio")
+            if m.get("type") == "interviewer" and isinstance(url, str) and url:
+                path = clip_path(url)
+                at = m.get("at")
+                if path is not None and path.is_file() and isinstance(at, int | float):
+                    out.append((path, float(at)))
+    return out
+
+
+def _digest(items: Sequence[tuple[Path, float]]) -> str:
+    material = []
+    for path, offset in items:
+        st = path.stat()
+        material.append([path.name, st.st_size, st.st_mtime_ns, round(offset, 3)])
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:20]
+
+
+def replay_audio(
+    audio_dir: Path,
+    tracks: Sequence[AudioTrack],
+    messages: Sequence[Mapping[str, Any]],
+    clip_path: ClipPath | None = None,
+) -> Path | None:
+    """The mixed replay file (built now if needed); None when there is nothing to play."""
+    items = sources(tracks, messages, clip_path)
+    if not items:
+        return None
+    target = audio_dir / f"replay-{_digest(items)}.ogg"
+    if target.is_file():
+        return target
+    mix = mix_down(items)
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=audio_dir, prefix=".tmp-replay-", suffix=".ogg")
+    os.close(fd)
+    try:
+        with CompressedWriter(Path(tmp), SAMPLE_RATE, codec="opus", bitrate=32_000) as writer:
+            # Written in pieces: the encoder copies whatever it is given.
+            for i in range(0, mix.size, SAMPLE_RATE * 30):
+                writer.write(mix[i : i + SAMPLE_RATE * 30])
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    for old in audio_dir.glob("replay-*.ogg"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def mix_down(items: Sequence[tuple[Path, float]]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Decode each file at 16 kHz, place it at its offset (a negative offset drops the
+    part before the session began), sum, and clip."""
+    decoded: list[tuple[np.ndarray[Any, np.dtype[np.float32]], int]] = []
+    length = 0
+    for path, offset in items:
+        samples = decode_audio(path, SAMPLE_RATE)
+        start = round(offset * SAMPLE_RATE)
+        if start < 0:
+            samples = samples[-start:]
+            start = 0
+        limit = int(MAX_SECONDS * SAMPLE_RATE)
+        if start >= limit:
+            continue
+        samples = samples[: limit - start]
+        decoded.append((samples, start))
+        length = max(length, start + samples.size)
+    mix = np.zeros(length, dtype=np.float32)
+    for samples, start in decoded:
+        mix[start : start + samples.size] += samples
+    np.clip(mix, -1.0, 1.0, out=mix)
+    return mix
