@@ -67,8 +67,8 @@ async def test_speculative_transcript_is_ready_when_the_silence_ends_the_turn(
     jfk = audio.decode_audio(jfk_path)[: int(7.6 * 16_000)]  # "...can do for you"
     got = Collector()
     # A longer end silence gives a shared, busy CI machine ample time for the guess.
-    listener = Listener(models.vad, models.transcriber, executor, got, end_silence=4.0)
-    await stream(listener.feed, np.concatenate([jfk, silence(4.5)]))
+    listener = Listener(models.vad, models.transcriber, executor, got, end_silence=6.0)
+    await stream(listener.feed, np.concatenate([jfk, silence(6.5)]))
     await listener.drain()
     [(_, turn)] = got.turns()
     assert "fellow americans" in normalise(turn.text)
