@@ -163,12 +163,12 @@ def bars(
     unit: str = "",
     hrefs: Sequence[str | None] | None = None,
     fmt: Callable[[float], str] = lambda v: f"{v:.0f}",
-    width: int = 480,
-    height: int = 170,
+    width: int = 320,
+    height: int = 160,
 ) -> Markup:
     """A vertical bar per value (an answer, say); a missing value shows as a dash."""
     n = max(len(values), 1)
-    left, right, top, bottom = 34.0, 8.0, 18.0, 26.0
+    left, right, top, bottom = 30.0, 6.0, 16.0, 22.0
     plot_w, plot_h = width - left - right, height - top - bottom
     present = [v for v in values if v is not None]
     top_value = max(present, default=0.0)
@@ -247,7 +247,7 @@ def share_bar(
         pct = 100 * value / total if total else 0.0
         text = (
             f'<text class="share-label" x="{_n(x0 + 6)}" y="27">{escape(label)} {pct:.0f}%</text>'
-            if w > 110
+            if w > 90
             else ""
         )
         parts.append(
@@ -273,14 +273,14 @@ def levels_chart(
     scale: tuple[int, int],
     *,
     title: str,
-    width: int = 480,
-    height: int = 190,
+    width: int = 320,
+    height: int = 170,
 ) -> Markup:
     """Levels over attempts: the automatic level (solid, circles) and the self-score
     (dashed, squares), one point per attempt, oldest on the left."""
     low, high = scale
     span = max(high - low, 1)
-    left, right, top, bottom = 28.0, 12.0, 12.0, 30.0
+    left, right, top, bottom = 24.0, 10.0, 10.0, 26.0
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(attempts), 1)
 
@@ -303,25 +303,28 @@ def levels_chart(
             f'text-anchor="end">{level}</text>'
         )
 
-    def series(values: list[tuple[int, int]], cls: str) -> None:
+    # The two series sit a little apart, so that equal levels both show.
+    def series(values: list[tuple[int, int]], cls: str, dx: float) -> None:
         if len(values) > 1:
-            points = " ".join(f"{_n(x(i))},{_n(y(v))}" for i, v in values)
+            points = " ".join(f"{_n(x(i) + dx)},{_n(y(v))}" for i, v in values)
             parts.append(f'<polyline class="{cls}-line" points="{points}"/>')
 
-    series([(i, a.auto) for i, a in enumerate(attempts) if a.auto is not None], "auto")
-    series([(i, a.self_level) for i, a in enumerate(attempts) if a.self_level is not None], "self")
+    series([(i, a.auto) for i, a in enumerate(attempts) if a.auto is not None], "auto", -3.0)
+    series(
+        [(i, a.self_level) for i, a in enumerate(attempts) if a.self_level is not None], "self", 3.0
+    )
     show_every = max(1, math.ceil(n / 8))
     for i, a in enumerate(attempts):
         marks = []
         if a.auto is not None:
             marks.append(
                 f'<g class="auto-point"><title>{escape(a.label)}: automatic level {a.auto}'
-                f'</title><circle cx="{_n(x(i))}" cy="{_n(y(a.auto))}" r="5"/></g>'
+                f'</title><circle cx="{_n(x(i) - 3)}" cy="{_n(y(a.auto))}" r="5"/></g>'
             )
         if a.self_level is not None:
             marks.append(
                 f'<g class="self-point"><title>{escape(a.label)}: your score {a.self_level}'
-                f'</title><rect x="{_n(x(i) - 4)}" y="{_n(y(a.self_level) - 4)}" '
+                f'</title><rect x="{_n(x(i) - 1)}" y="{_n(y(a.self_level) - 4)}" '
                 f'width="8" height="8"/></g>'
             )
         parts.append(_link(a.href, "".join(marks)))

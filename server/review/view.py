@@ -358,6 +358,7 @@ def replay_view(
     line_durations: Mapping[int, float] | None = None,
 ) -> ReplayView:
     candidate_seqs = [int(m["seq"]) for m in messages if m.get("type") == "candidate"]
+    turn_of = {seq: i for i, seq in enumerate(candidate_seqs)}
     by_criterion = evidence_views(scores, candidate_seqs)
     auto = {str(s["criterion"]): int(s["level"]) for s in scores}
     metrics = delivery(messages, words, line_durations=line_durations)
@@ -389,7 +390,7 @@ def replay_view(
                     end=timed[-1].end if timed else _num(m.get("end"), at),
                     text=text,
                     segments=segments(text, timed_dicts, marks.get(seq, ())),
-                    turn=candidate_seqs.index(seq),
+                    turn=turn_of[seq],
                     note=turn_notes.get(str(seq), ""),
                     answer=answers.get(seq),
                 )
@@ -447,7 +448,7 @@ def replay_view(
         submitted=submitted,
         can_assess=status == "ended" and bool(rubric) and bool(scores),
         metrics=metrics,
-        timeline=timeline_svg(messages, metrics, words, duration),
+        timeline=timeline_svg(messages, metrics, duration),
         charts=charts(metrics),
         duration=duration,
         session_note=session_note,
@@ -460,7 +461,6 @@ def replay_view(
 def timeline_svg(
     messages: Sequence[Mapping[str, Any]],
     metrics: DeliveryMetrics,
-    words: Mapping[int, Sequence[Mapping[str, Any]]],
     duration: float,
 ) -> Markup:
     phases: list[svg.Band] = []
@@ -482,11 +482,10 @@ def timeline_svg(
         for m in messages
         if m.get("type") == "interviewer"
     ]
+    said = {int(m["seq"]): m for m in messages if m.get("type") == "candidate"}
     answers = []
     for a in metrics.answers:
-        message = next(
-            m for m in messages if m.get("type") == "candidate" and int(m["seq"]) == a.seq
-        )
+        message = said[a.seq]
         start = (
             a.start if a.start is not None else _num(message.get("start"), _num(message.get("at")))
         )

@@ -75,6 +75,15 @@ if (form) {
 
   // Restore the last choice, then keep the scenario list in step with the round.
   const prefs = loadPrefs();
+  // A link may name the scenario to practise (`/?scenario=ID`, from the progress page).
+  const linked = new URLSearchParams(window.location.search).get("scenario");
+  const linkedInput = linked
+    ? form.querySelector(`input[name="scenario"][value="${CSS.escape(linked)}"]`)
+    : null;
+  if (linkedInput) {
+    prefs.round = linkedInput.closest(".choice").dataset.round;
+    prefs.scenario = linked;
+  }
   const roundInputs = Array.from(form.querySelectorAll('input[name="round"]'));
   const savedRound = roundInputs.find((i) => i.value === prefs.round && !i.disabled);
   if (savedRound) savedRound.checked = true;
