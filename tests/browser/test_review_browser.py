@@ -177,7 +177,8 @@ LINES = [
     "What would you do differently next time?",
 ]
 ANSWERS = [
-    "Last year I argued against shipping a model early. I ran an evaluation and we waited two weeks.",
+    "Last year I argued against shipping a model early. "
+    "I ran an evaluation and we waited two weeks.",
     "I would write the evaluation plan first and share the numbers sooner.",
 ]
 
@@ -347,7 +348,10 @@ def test_voice_replay_seeks_highlights_and_keeps_self_scores(
     audio = page.locator("#replay-audio")
     expect(audio).to_be_visible()
     page.wait_for_function(
-        "() => { const a = document.getElementById('replay-audio'); return a.readyState >= 1 && a.duration > 0 }",
+        """() => {
+            const a = document.getElementById('replay-audio');
+            return a.readyState >= 1 && a.duration > 0;
+        }""",
         timeout=60_000,
     )
     # The mixed replay track runs on the session clock: it ends with the last answer.
