@@ -21,13 +21,15 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 
-from server.speech.audio import SAMPLE_RATE, CompressedWriter, decode_audio
+from server.speech.audio import SAMPLE_RATE, float32_to_pcm16
 from server.storage import AudioTrack
 
 ClipPath = Callable[[str], Path | None]
@@ -85,6 +87,15 @@ def _digest(items: Sequence[tuple[Path, float]]) -> str:
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()[:20]
 
 
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(directory: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(directory, threading.Lock())
+
+
 def replay_audio(
     audio_dir: Path,
     tracks: Sequence[AudioTrack],
@@ -95,25 +106,24 @@ def replay_audio(
     items = sources(tracks, messages, clip_path)
     if not items:
         return None
-    target = audio_dir / f"replay-{_digest(items)}.ogg"
-    if target.is_file():
-        return target
-    mix = mix_down(items)
-    audio_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=audio_dir, prefix=".tmp-replay-", suffix=".ogg")
-    os.close(fd)
-    try:
-        with CompressedWriter(Path(tmp), SAMPLE_RATE, codec="opus", bitrate=32_000) as writer:
-            # Written in pieces: the encoder copies whatever it is given.
-            for i in range(0, mix.size, SAMPLE_RATE * 30):
-                writer.write(mix[i : i + SAMPLE_RATE * 30])
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    for old in audio_dir.glob("replay-*.ogg"):
-        if old != target:
-            old.unlink(missing_ok=True)
+    # The player asks twice at once (metadata, then a range): build the mix only once.
+    with _lock_for(audio_dir):
+        target = audio_dir / f"replay-{_digest(items)}.ogg"
+        if target.is_file():
+            return target
+        mix = mix_down(items)
+        audio_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=audio_dir, prefix=".tmp-replay-", suffix=".ogg")
+        os.close(fd)
+        try:
+            encode_opus(mix, Path(tmp))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        for old in audio_dir.glob("replay-*.ogg"):
+            if old != target:
+                old.unlink(missing_ok=True)
     return target
 
 
@@ -123,7 +133,7 @@ def mix_down(items: Sequence[tuple[Path, float]]) -> np.ndarray[Any, np.dtype[np
     decoded: list[tuple[np.ndarray[Any, np.dtype[np.float32]], int]] = []
     length = 0
     for path, offset in items:
-        samples = decode_audio(path, SAMPLE_RATE)
+        samples = decode_16k(path)
         start = round(offset * SAMPLE_RATE)
         if start < 0:
             samples = samples[-start:]
@@ -139,3 +149,81 @@ def mix_down(items: Sequence[tuple[Path, float]]) -> np.ndarray[Any, np.dtype[np
         mix[start : start + samples.size] += samples
     np.clip(mix, -1.0, 1.0, out=mix)
     return mix
+
+
+Samples = np.ndarray[Any, np.dtype[np.float32]]
+_CHUNK = SAMPLE_RATE * 10
+
+
+def decode_16k(path: Path) -> Samples:
+    """Any audio file as mono float32 at 16 kHz. Decoded frames are resampled in pieces
+    of about ten seconds (one resampler, so its filter state carries over) rather than
+    one 20 ms frame at a time: a long recording decodes several times faster."""
+    pieces: list[Samples] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate or SAMPLE_RATE
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        pending: list[Samples] = []
+        size = 0
+
+        def flush() -> None:
+            nonlocal pending, size
+            if not pending:
+                return
+            chunk = np.ascontiguousarray(np.concatenate(pending), dtype=np.float32)
+            pending, size = [], 0
+            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate = rate
+            for out in resampler.resample(frame):
+                pieces.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
+
+        for frame in container.decode(stream):
+            data: Any = frame.to_ndarray()
+            if np.issubdtype(data.dtype, np.integer):
+                data = data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
+            data = np.asarray(data, dtype=np.float32)
+            channels = len(frame.layout.channels)
+            if channels == 1:
+                mono = data.reshape(-1)
+            elif frame.format.is_planar:
+                mono = data.reshape(channels, -1).mean(axis=0)
+            else:
+                mono = data.reshape(-1, channels).mean(axis=1)
+            pending.append(mono.astype(np.float32, copy=False))
+            size += mono.size
+            if size >= _CHUNK * max(1, rate // SAMPLE_RATE):
+                flush()
+        flush()
+        for out in resampler.resample(None):
+            pieces.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
+    if not pieces:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(pieces).astype(np.float32, copy=False)
+
+
+def encode_opus(samples: Samples, target: Path, *, bitrate: int = 32_000) -> None:
+    """Ogg/Opus at 16 kHz for playback, not archiving: a lower encoder complexity and
+    60 ms frames make it about four times faster to write than the defaults, at a size
+    within a few percent."""
+    container = av.open(str(target), mode="w", format="ogg", options={"fflags": "+bitexact"})
+    try:
+        stream: Any = container.add_stream(
+            "libopus",
+            rate=SAMPLE_RATE,
+            layout="mono",
+            options={"compression_level": "2", "frame_duration": "60"},
+        )
+        stream.bit_rate = bitrate
+        pcm = np.frombuffer(float32_to_pcm16(samples), dtype="<i2")
+        for i in range(0, pcm.size, SAMPLE_RATE * 30):
+            frame = av.AudioFrame.from_ndarray(
+                pcm[i : i + SAMPLE_RATE * 30].reshape(1, -1), format="s16", layout="mono"
+            )
+            frame.sample_rate = SAMPLE_RATE
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    finally:
+        container.close()
