@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -77,24 +78,31 @@ def ms(seconds: float) -> str:
 
 def time_calls(
     transcriber: FasterWhisperTranscriber, clips: Sequence[Samples], hotwords: str | None
-) -> list[tuple[float, float]]:
-    """(audio seconds, call seconds) per clip."""
+) -> list[tuple[float, float, float]]:
+    """(audio seconds, wall seconds, CPU seconds of this process) per call."""
     out = []
     for clip in clips:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         transcriber.transcribe(clip, hotwords)
-        out.append((clip.size / audio.SAMPLE_RATE, time.perf_counter() - start))
+        out.append(
+            (
+                clip.size / audio.SAMPLE_RATE,
+                time.perf_counter() - start,
+                time.process_time() - cpu,
+            )
+        )
     return out
 
 
-def report_calls(name: str, timings: list[tuple[float, float]]) -> dict[str, float]:
-    calls = [c for _, c in timings]
-    rtf = sum(calls) / sum(a for a, _ in timings)
+def report_calls(name: str, timings: list[tuple[float, float, float]]) -> dict[str, float]:
+    calls = [c for _, c, _ in timings]
+    cpu = statistics.median(c for _, _, c in timings)
+    rtf = sum(calls) / sum(a for a, _, _ in timings)
     print(
         f"  {name:<28} calls {len(calls):2d}  per call p50 {ms(statistics.median(calls))}"
-        f"  max {ms(max(calls))}  RTF {rtf:.3f}"
+        f"  max {ms(max(calls))}  RTF {rtf:.3f}  CPU per call {ms(cpu)}"
     )
-    return {"p50_s": statistics.median(calls), "max_s": max(calls), "rtf": rtf}
+    return {"p50_s": statistics.median(calls), "max_s": max(calls), "rtf": rtf, "cpu_s": cpu}
 
 
 async def listener_trial(
@@ -188,13 +196,12 @@ def sweep(clip: Samples) -> None:
         single = min(time_calls(model, [clip] * 3, None), key=lambda x: x[1])[1]
         with ThreadPoolExecutor(max_workers=2) as pool:
             start = time.perf_counter()
-            list(pool.map(lambda c: model.transcribe(c), [clip] * 4))
+            list(pool.map(model.transcribe, [clip] * 4))
             pair = (time.perf_counter() - start) / 4
         print(
             f"  cpu_threads={threads} num_workers={workers}:  one call {ms(single)}"
             f"   4 calls from 2 threads {ms(pair)} per call"
         )
-        del model
 
 
 def main() -> None:
@@ -209,7 +216,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
 
-    figures: dict[str, object] = {"rss_start_mb": rss_mb()}
+    figures: dict[str, object] = {"rss_start_mb": rss_mb(), "load_before": os.getloadavg()[0]}
+    print(f"load average before: {figures['load_before']:.2f} on {os.cpu_count()} CPUs")
     start = time.perf_counter()
     models = load_default_models(cpu_threads=args.threads)
     figures["load_s"] = time.perf_counter() - start
@@ -256,6 +264,8 @@ def main() -> None:
         f"\nRSS with VAD + Whisper + piper loaded and used: {figures['rss_mb']:.0f} MB"
         f" (peak {figures['rss_peak_mb']:.0f} MB)"
     )
+    figures["load_after"] = os.getloadavg()[0]
+    print(f"load average after: {figures['load_after']:.2f}")
     if args.sweep:
         print("\nthread layouts (jfk.flac):")
         sweep(jfk)
