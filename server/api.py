@@ -130,7 +130,7 @@ async def create_session(request: Request, body: CreateSession) -> JSONResponse:
         status="created",
         created_at=time.time(),
     )
-    await _registry(request).db(_store(request).create_session, record)
+    await _registry(request).write(_store(request).write_session, record)
     response = JSONResponse(
         {
             "id": session_id,

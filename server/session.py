@@ -10,8 +10,10 @@ waiting on the inbox it also waits for the wall-clock moment that matches
 `next_deadline(state)` and then feeds a `Tick`.
 
 Each engine step is committed in one database transaction (the event, every seq'd message
-it produced, its scores, the end) before any message is sent. The database calls run on a
-small thread pool so that the event loop never blocks.
+it produced, its scores, the end) before any message is sent. Reads run on a small thread
+pool and writes on one writer thread that commits the steps of many sessions together
+(`server.storage.writer`), so that the event loop never blocks and writers never queue on
+SQLite's lock.
 
 Interview time is `(wall seconds since the session started) * time_scale`; `started_at` is
 a stored wall-clock epoch, so a restarted server re-arms the same timers (and fires at once
@@ -66,6 +68,7 @@ from interviewer import (
     step,
 )
 from server.storage import Conflict, Ending, SessionRecord, Store, StoredEvent
+from server.storage.writer import Writer
 
 log = logging.getLogger("mockloop.session")
 
@@ -356,8 +359,8 @@ class SessionDriver:
         self.record = dataclasses.replace(self.record, status="live", started_at=started_at)
         messages, _, _ = self._messages(result.actions, elapsed=0.0)
         try:
-            await self.registry.db(
-                self.registry.store.begin_session, self.session_id, started_at, messages
+            await self.registry.write(
+                self.registry.store.write_begin, self.session_id, started_at, messages
             )
         except Conflict:
             # Started meanwhile by another driver or replica: take its log instead.
@@ -405,8 +408,8 @@ class SessionDriver:
             )
         messages, scores, ending = self._messages(result.actions, elapsed, pre)
         n = self.n + 1
-        await self.registry.db(
-            self.registry.store.commit_step,
+        await self.registry.write(
+            self.registry.store.write_step,
             self.session_id,
             n,
             event_to_json(event),
@@ -557,10 +560,15 @@ class SessionRegistry:
         self.audio_url = audio_url
         self._drivers: dict[str, SessionDriver] = {}
         self._executor = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="db")
+        self.writer = Writer(store.write_many)
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(db, *args)` on the writer thread; returns once it is committed."""
+        return await asyncio.wrap_future(self.writer.submit(fn, *args))
 
     def get(self, session_id: str) -> SessionDriver | None:
         return self._drivers.get(session_id)
@@ -606,6 +614,7 @@ class SessionRegistry:
             if driver.task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(driver.task, timeout=5)
+        await asyncio.get_running_loop().run_in_executor(None, self.writer.close)
         self._executor.shutdown(wait=True)
 
     def __len__(self) -> int:

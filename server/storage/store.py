@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,40 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
+_PENDING = "mockloop.pending_rows"
+# Five columns a row: well under SQLite's 32766 bound variables per statement.
+_ROWS_PER_INSERT = 500
+
+
+def _pending(db: Session) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Event and message rows waiting in this transaction for `_flush_rows`."""
+    rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] = db.info.setdefault(_PENDING, ([], []))
+    return rows
+
+
+def _flush_rows(db: Session) -> None:
+    """Write the ORM objects, then the waiting event and message rows with one multi-row
+    INSERT per table for the whole batch. Per-row work would cost more than the rows: the
+    ORM unit of work takes milliseconds per step, SQLAlchemy compiles a multi-row
+    `insert().values()` bind by bind, and `executemany` steps the statement once per row,
+    each step handing the GIL to a busy event loop and waiting for it to come back. The
+    statement text depends only on the row count and the driver's placeholder."""
+    db.flush()
+    events, messages = db.info.pop(_PENDING, ([], []))
+    conn = db.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    for table, rows in ((EventRow.__tablename__, events), (MessageRow.__tablename__, messages)):
+        if not rows:
+            continue
+        columns = list(rows[0])  # our own fixed keys (see write_step, _add_messages)
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        one = "(" + ", ".join([mark] * len(columns)) + ")"
+        for i in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[i : i + _ROWS_PER_INSERT]
+            params = tuple(row[c] for row in chunk for c in columns)
+            conn.exec_driver_sql(head + ", ".join([one] * len(chunk)), params)
+
+
 def _record(row: SessionRow) -> SessionRecord:
     return SessionRecord(
         id=row.id,
@@ -239,21 +273,26 @@ class Store:
 
     def create_session(self, record: SessionRecord) -> None:
         with self._sessions.begin() as db:
-            db.add(
-                SessionRow(
-                    id=record.id,
-                    scenario_id=record.scenario_id,
-                    mode=record.mode,
-                    seed=record.seed,
-                    time_scale=record.time_scale,
-                    token_hash=record.token_hash,
-                    status=record.status,
-                    created_at=record.created_at,
-                    started_at=record.started_at,
-                    ended_at=record.ended_at,
-                    end_reason=record.end_reason,
-                )
+            self.write_session(db, record)
+
+    @staticmethod
+    def write_session(db: Session, record: SessionRecord) -> None:
+        """`create_session` inside the caller's transaction (the group commit writer)."""
+        db.add(
+            SessionRow(
+                id=record.id,
+                scenario_id=record.scenario_id,
+                mode=record.mode,
+                seed=record.seed,
+                time_scale=record.time_scale,
+                token_hash=record.token_hash,
+                status=record.status,
+                created_at=record.created_at,
+                started_at=record.started_at,
+                ended_at=record.ended_at,
+                end_reason=record.end_reason,
             )
+        )
 
     def get_session(self, session_id: str) -> SessionRecord | None:
         with self._sessions() as db:
@@ -344,14 +383,23 @@ class Store:
     ) -> None:
         """created -> live: the clock starts and the engine's first messages are stored."""
         with self._sessions.begin() as db:
-            result = db.execute(
-                update(SessionRow)
-                .where(SessionRow.id == session_id, SessionRow.status == "created")
-                .values(status="live", started_at=started_at)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise Conflict(session_id)
-            self._add_messages(db, session_id, 0, messages)
+            self.write_begin(db, session_id, started_at, messages)
+            _flush_rows(db)
+
+    def write_begin(
+        self, db: Session, session_id: str, started_at: float, messages: Sequence[dict[str, Any]]
+    ) -> None:
+        """`begin_session` inside the caller's transaction."""
+        # On the connection, not the ORM session: the ORM's UPDATE path costs more than
+        # the statement (it evaluates the criteria against loaded objects).
+        result = db.connection().execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.status == "created")
+            .values(status="live", started_at=started_at)
+        )
+        if result.rowcount != 1:
+            raise Conflict(session_id)
+        self._add_messages(db, session_id, 0, messages)
 
     def commit_step(
         self,
@@ -366,43 +414,89 @@ class Store:
         """One engine step, atomically: the event, its messages, scores and the end."""
         try:
             with self._sessions.begin() as db:
-                db.add(EventRow(session_id=session_id, n=n, at=at, json=_dumps(event_data)))
-                # Flush the event first: a duplicate `n` (a second writer) fails here,
-                # before anything else of this step is written.
-                db.flush()
-                self._add_messages(db, session_id, n, messages)
-                for score in scores:
-                    db.merge(
-                        ScoreRow(
-                            session_id=session_id,
-                            criterion=score["criterion"],
-                            level=int(score["level"]),
-                            evidence=_dumps(score.get("evidence", [])),
-                        )
-                    )
-                if ending is not None:
-                    db.execute(
-                        update(SessionRow)
-                        .where(SessionRow.id == session_id)
-                        .values(status="ended", ended_at=ending.at, end_reason=ending.reason)
-                    )
+                self.write_step(db, session_id, n, event_data, at, messages, scores, ending)
+                _flush_rows(db)
         except IntegrityError as exc:
             raise Conflict(session_id) from exc
+
+    def write_step(
+        self,
+        db: Session,
+        session_id: str,
+        n: int,
+        event_data: dict[str, Any],
+        at: float,
+        messages: Sequence[dict[str, Any]],
+        scores: Sequence[dict[str, Any]] = (),
+        ending: Ending | None = None,
+    ) -> None:
+        """`commit_step` inside the caller's transaction. The event and message rows wait
+        in the transaction until `_flush_rows`, so that the steps of a whole batch go out
+        as one INSERT per table; a duplicate step (a second writer) fails there, and
+        `write_many` reports it as `Conflict`."""
+        _pending(db)[0].append(
+            {"session_id": session_id, "n": n, "at": at, "json": _dumps(event_data)}
+        )
+        self._add_messages(db, session_id, n, messages)
+        for score in scores:
+            db.merge(
+                ScoreRow(
+                    session_id=session_id,
+                    criterion=score["criterion"],
+                    level=int(score["level"]),
+                    evidence=_dumps(score.get("evidence", [])),
+                )
+            )
+        if ending is not None:
+            db.connection().execute(
+                update(SessionRow)
+                .where(SessionRow.id == session_id)
+                .values(status="ended", ended_at=ending.at, end_reason=ending.reason)
+            )
+
+    def write_many(self, jobs: Sequence[Callable[[Session], Any]]) -> list[Any]:
+        """Run `job(db)` for every job in one transaction with one flush and one commit
+        (one fsync); the results in order, an exception object for a job that raised (a
+        duplicate key is `Conflict`). When anything fails, the whole transaction is
+        rolled back and each job runs again alone, so a failure costs only its own job.
+        Jobs are pure database work: safe to run twice."""
+        if len(jobs) > 1:
+            try:
+                with self._sessions.begin() as db:
+                    results = [job(db) for job in jobs]
+                    _flush_rows(db)
+                return results
+            except Exception as exc:
+                log.debug("batch of %d writes failed (%s); one by one", len(jobs), type(exc))
+        out: list[Any] = []
+        for job in jobs:
+            try:
+                with self._sessions.begin() as db:
+                    result = job(db)
+                    _flush_rows(db)
+                out.append(result)
+            except IntegrityError as exc:
+                conflict = Conflict("write conflict")
+                conflict.__cause__ = exc
+                out.append(conflict)
+            except Exception as exc:
+                out.append(exc)
+        return out
 
     @staticmethod
     def _add_messages(
         db: Session, session_id: str, event_n: int, messages: Sequence[dict[str, Any]]
     ) -> None:
-        for message in messages:
-            db.add(
-                MessageRow(
-                    session_id=session_id,
-                    seq=int(message["seq"]),
-                    event_n=event_n,
-                    type=str(message["type"]),
-                    json=_dumps(message),
-                )
-            )
+        _pending(db)[1].extend(
+            {
+                "session_id": session_id,
+                "seq": int(message["seq"]),
+                "event_n": event_n,
+                "type": str(message["type"]),
+                "json": _dumps(message),
+            }
+            for message in messages
+        )
 
     # ------------------------------------------------------------ review extras
 
