@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from live_server import LiveServer as Server
 from server_testing import TEST_SCENARIOS
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 from websockets.sync.connection import Connection as WsConnection
 from websockets.typing import Origin
 
@@ -27,63 +23,6 @@ from interviewer import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, data_dir: Path, *, scenarios: Path | None, cli: bool = False) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.cli = cli
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKLOOP_")}
-        if scenarios is not None:
-            self.env["MOCKLOOP_SCENARIOS_DIR"] = str(scenarios)
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = data_dir.parent / f"server-{self.port}.log"
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        args = ["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        if self.cli:
-            cmd = [str(Path(sys.executable).parent / "mockloop"), "serve", *args]
-        else:
-            cmd = [sys.executable, "-m", "server.main", *args]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("server exited:\n" + self.log.read_text())
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise AssertionError("server did not come up:\n" + self.log.read_text())
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def ws(self, path: str) -> ClientConnection:
-        return connect(f"ws://127.0.0.1:{self.port}{path}", open_timeout=10)
 
 
 @pytest.fixture
@@ -234,7 +173,7 @@ def test_real_server_limits_origin_and_quiet_logs(make_server: Any) -> None:
                 ws.recv(timeout=10)
     assert ws.close_code == 1009
     server.stop()
-    log = server.log.read_text()
+    log = server.log()
     assert "GET /healthz" in log  # the log is really there
     assert marker not in log
     assert s["token"] not in log
