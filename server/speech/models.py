@@ -36,6 +36,7 @@ def load_default_models(
     vad_model: str | Path | None = None,
     cpu_threads: int = 2,
     allow_download: bool = False,
+    encoder_seconds: float | None = None,
 ) -> SpeechModels:
     """Load VAD, STT and TTS; a `ModelLoadError` names the model that failed.
 
@@ -49,7 +50,10 @@ def load_default_models(
     except Exception as exc:
         raise ModelLoadError(f"cannot load the Silero VAD model {vad_path}: {exc}") from exc
     transcriber = FasterWhisperTranscriber(
-        whisper_model, cpu_threads=cpu_threads, allow_download=allow_download
+        whisper_model,
+        cpu_threads=cpu_threads,
+        allow_download=allow_download,
+        encoder_seconds=encoder_seconds,
     )
     synthesizer = PiperSynthesizer(piper_model, piper_config)
     return SpeechModels(vad=vad, transcriber=transcriber, synthesizer=synthesizer)
