@@ -47,7 +47,8 @@ class Settings(BaseSettings):
 
     max_frame: int = Field(default=64 * 1024, ge=1024)
     ping_interval: float = Field(default=10.0, gt=0)
-    ping_timeout: float = Field(default=20.0, gt=0)
+    # interval + timeout bounds how long a silent peer goes unnoticed: 25 s
+    ping_timeout: float = Field(default=15.0, gt=0)
     hello_timeout: float = Field(default=15.0, gt=0)
     max_say_chars: int = Field(default=20_000, ge=1)
 

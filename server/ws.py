@@ -20,7 +20,7 @@ import logging
 from typing import Any, Protocol
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketState
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from interviewer import Scenario
 from server.errors import error_response
@@ -109,13 +109,20 @@ def _parse(text: str) -> dict[str, Any] | str:
 
 
 async def _pump(ws: WebSocket, conn: Connection) -> None:
-    while True:
-        item = await conn.outbox.get()
-        if isinstance(item, Close):
-            if ws.application_state == WebSocketState.CONNECTED:
-                await ws.close(item.code, item.reason or None)
-            return
-        await ws.send_text(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+    try:
+        while True:
+            item = await conn.outbox.get()
+            if isinstance(item, Close):
+                if ws.application_state == WebSocketState.CONNECTED:
+                    await ws.close(item.code, item.reason or None)
+                return
+            await ws.send_text(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+    except (WebSocketDisconnect, OSError, RuntimeError):
+        # The peer is gone (closed, reset, or silent past the ping timeout): an everyday
+        # event, not a failure. A send that races the peer's close frame gets uvicorn's
+        # RuntimeError ("after sending 'websocket.close'"). The reader stops too and the
+        # driver forgets the connection.
+        conn.closed = True
 
 
 @router.websocket("/ws/sessions/{session_id}")
