@@ -36,7 +36,7 @@ def load_default_models(
     vad_model: str | Path | None = None,
     cpu_threads: int = 2,
     allow_download: bool = False,
-    encoder_seconds: float | None = None,
+    encoder_seconds: float | None = 10.0,
 ) -> SpeechModels:
     """Load VAD, STT and TTS; a `ModelLoadError` names the model that failed.
 

@@ -169,16 +169,23 @@ def test_audio_longer_than_one_window_is_transcribed_whole(
     assert result.words[-1].end > 30.0
 
 
-def test_shorter_encoder_input_keeps_the_words(jfk_path: Path) -> None:
-    short = FasterWhisperTranscriber(encoder_seconds=10.0)
+def test_full_30_s_encoder_input_still_available(jfk_path: Path) -> None:
+    full = FasterWhisperTranscriber(encoder_seconds=None)
     jfk = audio.decode_audio(jfk_path)
-    result = short.transcribe(jfk)
+    result = full.transcribe(jfk)
     assert jiwer.wer(normalise(JFK_TEXT), normalise(result.text)) <= 0.10, result.text
     assert 9.0 < result.words[-1].end <= 11.0
-    # Cut to the content alone tiny.en loops on noise; the 10 s floor keeps it quiet.
-    rng = np.random.default_rng(11)
-    for seconds in (0.5, 2.0, 5.0):
-        noise = rng.normal(0, 0.05, int(seconds * 16_000)).astype(np.float32)
-        assert short.transcribe(noise).text == ""
     with pytest.raises(ValueError):
         FasterWhisperTranscriber(encoder_seconds=0.5)
+
+
+def test_short_noise_is_not_hallucinated_with_the_shortened_encoder(
+    models: SpeechModels,
+) -> None:
+    # Cut to the content alone, tiny.en loops on noise; the 10 s floor keeps it quiet.
+    assert models.transcriber.encoder_seconds == 10.0
+    rng = np.random.default_rng(11)
+    for seconds in (0.5, 2.0, 5.0):
+        for level in (0.01, 0.05, 0.2):
+            noise = rng.normal(0, level, int(seconds * 16_000)).astype(np.float32)
+            assert models.transcriber.transcribe(noise).text == ""
