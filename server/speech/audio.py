@@ -94,6 +94,11 @@ def resample(samples: npt.ArrayLike, from_rate: int, to_rate: int) -> Samples:
     return _frames_to_mono_float(resampled())
 
 
+def resample_pcm16(pcm: bytes, from_rate: int, to_rate: int) -> bytes:
+    """Mono PCM16 at one rate to mono PCM16 at another (e.g. piper's 22.05 kHz to 16 kHz)."""
+    return float32_to_pcm16(resample(pcm16_to_float32(pcm), from_rate, to_rate))
+
+
 def wav_bytes(samples: npt.ArrayLike, sample_rate: int = SAMPLE_RATE) -> bytes:
     """A mono PCM16 WAV file in memory."""
     buffer = io.BytesIO()

@@ -8,6 +8,7 @@ the sha256 of exactly those and a cached file never goes stale.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from server.speech.audio import encode_audio, wav_bytes
+from server.speech.audio import encode_audio, float32_to_pcm16, wav_bytes
 from server.speech.stt import ModelLoadError
 
 
@@ -165,6 +166,18 @@ class FakeSynthesizer:
         n = int(self.sample_rate * (0.1 + 0.01 * len(text)))
         t = np.arange(n, dtype=np.float32) / self.sample_rate
         return (0.2 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_synthesizer() -> PiperSynthesizer:
+    return PiperSynthesizer()
+
+
+def synthesize(text: str, synthesizer: Synthesizer | None = None) -> tuple[bytes, int]:
+    """Speak `text` once: (PCM16 mono bytes, sample rate). For scripts and tests that
+    need a spoken answer; the default voice is loaded on first use and kept."""
+    voice = synthesizer if synthesizer is not None else _default_synthesizer()
+    return float32_to_pcm16(voice.synthesize(text)), voice.sample_rate
 
 
 AudioFormat = Literal["mp3", "opus", "wav"]

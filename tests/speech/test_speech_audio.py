@@ -107,3 +107,10 @@ def test_writer_to_path_and_closed_writer(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         writer.write(tone(0.1))
     assert 8_000 <= audio.decode_audio(path).size <= 8_000 + 320
+
+
+def test_resample_pcm16() -> None:
+    clip = tone(1.0, freq=300)
+    out = audio.resample_pcm16(audio.float32_to_pcm16(clip), 16_000, 22_050)
+    assert abs(len(out) // 2 - 22_050) <= 32
+    assert audio.rms(audio.pcm16_to_float32(out)) == pytest.approx(audio.rms(clip), rel=0.02)

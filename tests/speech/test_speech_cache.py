@@ -106,3 +106,13 @@ def test_failed_synthesis_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         cache.ensure("Anything.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_synthesize_gives_pcm16_and_rate() -> None:
+    from server.speech.tts import synthesize
+
+    pcm, rate = synthesize("Hello.", FakeSynthesizer())
+    assert rate == 16_000
+    samples = audio.pcm16_to_float32(pcm)
+    assert samples.size == int(16_000 * (0.1 + 0.01 * len("Hello.")))
+    assert audio.rms(samples) == pytest.approx(0.2 / np.sqrt(2), rel=0.02)
