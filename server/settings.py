@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     rate_sessions_per_minute: int = Field(default=30, ge=1)
 
     cookie_max_age: int = Field(default=90 * 24 * 3600, ge=60)
-    # Optional shared password for the whole instance (reserved; not enforced yet).
+    # Optional password for the whole instance (a deployment beyond localhost): every
+    # page, API route and websocket then needs it, except /healthz and static files.
     password: SecretStr | None = None
 
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
