@@ -74,6 +74,7 @@ async def healthz(request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "unavailable", "database": store.backend}, status_code=503, headers=_NO_STORE
         )
+    voice = getattr(request.app.state, "voice", None)
     return JSONResponse(
         {
             "status": "ok",
@@ -81,6 +82,8 @@ async def healthz(request: Request) -> JSONResponse:
             "database": store.backend,
             "scenarios": len(request.app.state.catalog),
             "live_sessions": len(registry),
+            # Voice loads in the background; chat works meanwhile or without it.
+            "voice": voice.health() if voice is not None else {"status": "off"},
         },
         headers=_NO_STORE,
     )
@@ -131,6 +134,10 @@ async def create_session(request: Request, body: CreateSession) -> JSONResponse:
         created_at=time.time(),
     )
     await _registry(request).write(_store(request).write_session, record)
+    voice = getattr(request.app.state, "voice", None)
+    if body.mode == "voice" and voice is not None:
+        # The interviewer's first lines are synthesized while the page loads.
+        voice.prefetch(request.app.state.catalog[body.scenario], record.seed)
     response = JSONResponse(
         {
             "id": session_id,

@@ -2,7 +2,9 @@
 the session registry, the routes and the security middleware into one FastAPI app.
 
 Creating the app opens the database and runs the migrations, so the app is ready to take
-sessions as soon as it exists; starting it (the lifespan) resumes the live sessions.
+sessions as soon as it exists; starting it (the lifespan) resumes the live sessions and
+starts loading the speech models in the background (`server.voice`): chat sessions never
+wait for them, and `/healthz` says when voice is ready.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from server.errors import install_error_handlers
 from server.security import SecurityMiddleware, SlidingWindow
 from server.session import AudioUrl, SessionRegistry
 from server.settings import Settings
+from server.speech.models import SpeechModels
 from server.storage import Store
+from server.voice import VoiceService
+from server.voice import install as install_voice
 from server.ws import router as ws_router
 
 log = logging.getLogger("mockloop.server")
@@ -34,15 +39,31 @@ def create_app(
     *,
     catalog: Mapping[str, Scenario] | None = None,
     audio_url: AudioUrl | None = None,
+    speech: SpeechModels | None = None,
 ) -> FastAPI:
+    """`speech`: models already loaded (tests share one set); by default the models named
+    by the settings are loaded at start-up, unless `settings.voice` is off."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     scenarios = dict(catalog) if catalog is not None else load_catalog(settings.scenarios_dir)
     store = Store(settings.effective_database_url, settings.data_dir)
-    registry = SessionRegistry(store, scenarios, audio_url=audio_url)
+    voice = (
+        VoiceService(settings, store, scenarios, models=speech)
+        if settings.voice or speech is not None
+        else None
+    )
+    own_audio = audio_url is None and voice is not None
+    registry = SessionRegistry(
+        store,
+        scenarios,
+        audio_url=voice.audio_url if own_audio and voice is not None else audio_url,
+        audio_duration=voice.duration if own_audio and voice is not None else None,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if voice is not None:
+            voice.start()
         resumed = await registry.resume_live()
         if resumed:
             log.info("resumed %d live session(s)", resumed)
@@ -50,6 +71,8 @@ def create_app(
             yield
         finally:
             await registry.close()
+            if voice is not None:
+                await voice.aclose()
             store.close()
 
     app = FastAPI(
@@ -66,11 +89,18 @@ def create_app(
     app.state.store = store
     app.state.registry = registry
     app.state.session_limiter = SlidingWindow(settings.rate_sessions_per_minute, 60.0)
-    app.state.voice_factory = None  # set by the speech pipeline for voice mode
+    app.state.voice = voice
+    app.state.voice_factory = voice.factory if voice is not None else None
+    if voice is not None:
+        # The replay mixes the interviewer's clips from the speech cache.
+        app.state.speech_clip_path = voice.clip_path
+        voice.on_ready = lambda cache: setattr(app.state, "speech_cache", cache)
 
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(ws_router)
+    if voice is not None:
+        install_voice(app, voice)
     app.add_middleware(SecurityMiddleware, settings=settings)
 
     if importlib.util.find_spec("server.pages") is not None:

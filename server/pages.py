@@ -183,8 +183,12 @@ def _authorised_ids(request: Request, store: Any) -> list[str]:
     return ids
 
 
-def _voice_available(root: Path) -> bool:
+def _voice_available(root: Path, app: FastAPI) -> bool:
     # The voice page is its own template; until it exists the home page offers chat only.
+    # So does a server without voice (turned off, or its speech models failed to load).
+    voice = getattr(app.state, "voice", None)
+    if voice is None or getattr(voice, "status", None) == "unavailable":
+        return False
     return (root / "templates" / "voice.html").is_file()
 
 
@@ -224,7 +228,7 @@ def install(app: FastAPI) -> None:
                 "scenarios": scenarios,
                 "rounds": rounds,
                 "initial_round": initial,
-                "voice_available": _voice_available(root),
+                "voice_available": _voice_available(root, app),
             },
         )
 
@@ -257,7 +261,7 @@ def install(app: FastAPI) -> None:
             "elapsed": round(elapsed, 3) if elapsed is not None else None,
             "status": record.status,
         }
-        voice = record.mode == "voice" and _voice_available(root)
+        voice = record.mode == "voice" and _voice_available(root, app)
         name = "voice.html" if voice else "practice.html"
         return page(request, name, context)
 

@@ -138,6 +138,9 @@ class Said:
     text: str
     start: float | None = None
     end: float | None = None
+    # Called with the seq of the candidate message once it is stored and sent (voice
+    # mode stores the turn's word timestamps against it).
+    committed: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,9 +339,18 @@ class SessionDriver:
                     self.conns.add(conn)
             case Detach(conn=conn):
                 self.conns.discard(conn)
-            case Said(conn=conn, text=text, start=t0, end=t1):
+            case Said(conn=conn, text=text, start=t0, end=t1, committed=committed):
                 at = self._now_at()
-                await self._step(CandidateSaid(at=at, text=text), conn, turn=(text, t0, t1))
+                seq = await self._step(CandidateSaid(at=at, text=text), conn, turn=(text, t0, t1))
+                if seq is not None and committed is not None:
+                    try:
+                        committed(seq)
+                    except Exception as exc:
+                        log.error(
+                            "session %s: commit hook failed (%s)",
+                            self.session_id,
+                            type(exc).__name__,
+                        )
             case Speaking(conn=conn):
                 await self._step(CandidateSpeaking(at=self._now_at()), conn)
             case Leave(conn=conn):
@@ -381,18 +393,19 @@ class SessionDriver:
         event: Event,
         origin: Connection | None,
         turn: tuple[str, float | None, float | None] | None = None,
-    ) -> None:
+    ) -> int | None:
+        """Take one engine step; the seq of the candidate message of `turn`, if any."""
         assert self.record is not None and self.scenario is not None
         if self.state is None or self.ended:
             if origin is not None:
                 origin.send(error_message("ended", "the interview is over"))
-            return
+            return None
         try:
             result = step(self.scenario, self.state, event)
         except IllegalEvent as exc:
             if origin is not None:
                 origin.send(error_message("illegal", str(exc)))
-            return
+            return None
         elapsed = self._elapsed(event.at)
         pre: list[dict[str, Any]] = []
         if turn is not None:
@@ -425,6 +438,7 @@ class SessionDriver:
             for conn in self.conns:
                 conn.close(1000)
             self.conns.clear()
+        return int(messages[0]["seq"]) if pre else None
 
     # ---------------------------------------------------------------- actions -> messages
 
@@ -458,16 +472,20 @@ class SessionDriver:
                 audio = None
                 if self.record.mode == "voice" and self.registry.audio_url is not None:
                     audio = self.registry.audio_url(self.scenario, action)
-                add(
-                    {
-                        "type": "interviewer",
-                        "text": action.text,
-                        "kind": action.kind,
-                        "line_id": action.line_id,
-                        "audio": audio,
-                        "node": action.node,
-                    }
-                )
+                line: dict[str, Any] = {
+                    "type": "interviewer",
+                    "text": action.text,
+                    "kind": action.kind,
+                    "line_id": action.line_id,
+                    "audio": audio,
+                    "node": action.node,
+                }
+                # Spoken length of the clip, when known: for the client and the metrics.
+                if audio is not None and self.registry.audio_duration is not None:
+                    duration = self.registry.audio_duration(audio)
+                    if duration is not None:
+                        line["duration"] = duration
+                add(line)
             elif isinstance(action, PhaseChanged):
                 until = None if action.until is None else round(action.until / scale, 3)
                 add(
@@ -553,11 +571,13 @@ class SessionRegistry:
         catalog: dict[str, Scenario],
         *,
         audio_url: AudioUrl | None = None,
+        audio_duration: Callable[[str], float | None] | None = None,
         db_threads: int = 4,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.audio_url = audio_url
+        self.audio_duration = audio_duration
         self._drivers: dict[str, SessionDriver] = {}
         self._executor = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="db")
         self.writer = Writer(store.write_many)

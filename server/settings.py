@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Speech: a path or a model/voice name; empty means the bundled defaults.
     stt_model: str = ""
     tts_voice: str = ""
+    # Offer voice sessions: load the speech models at start-up (in the background).
+    voice: bool = True
 
     max_frame: int = Field(default=64 * 1024, ge=1024)
     ping_interval: float = Field(default=10.0, gt=0)

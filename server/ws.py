@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from typing import Any, Protocol
 
 from fastapi import APIRouter, WebSocket
@@ -56,7 +57,10 @@ class VoiceChannel(Protocol):
     It turns PCM frames into driver inputs (`driver.submit(Speaking(conn))`, and
     `driver.submit(Said(conn, text, start, end))` with times in wall seconds since the
     session began) and may send `partial`/`state` messages with `conn.send`. Without a
-    factory, voice-mode sessions still take typed `say` turns."""
+    factory, voice-mode sessions still take typed `say` turns.
+
+    A channel may also have `async def ready()`: awaited after `hello` is accepted and
+    before the connection is attached to the session (the first attach starts it)."""
 
     async def feed(self, pcm: bytes) -> None: ...
     async def done(self) -> None: ...
@@ -97,12 +101,22 @@ def _frame_size(frame: _Frame) -> int:
     return 0
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _parse(text: str) -> dict[str, Any] | str:
     """The message, or an error code."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
         return "bad_json"
+    if _SURROGATE_ESCAPE.search(text):
+        # JSON may escape half a surrogate pair ("\ud800"); such a string cannot be
+        # encoded as UTF-8, so it could be neither stored nor sent back out.
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return "bad_json"
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return "bad_message"
     return data
@@ -221,12 +235,28 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
         return
 
     driver = registry.driver(session_id)
-    driver.submit(Attach(conn, last_seq))
     scenario = registry.catalog.get(record.scenario_id)
     voice: VoiceChannel | None = None
     factory: VoiceFactory | None = getattr(ws.app.state, "voice_factory", None)
     if record.mode == "voice" and factory is not None and scenario is not None:
         voice = factory(driver, conn, scenario)
+        ready = getattr(voice, "ready", None)
+        if ready is not None:
+            # Before the first hello starts the session: its opening line must have its
+            # audio when it is sent (the channel sends `warming` progress meanwhile).
+            try:
+                await ready()
+            except Exception as exc:
+                log.error("voice channel failed to get ready (%s)", type(exc).__name__)
+    if not driver.submit(Attach(conn, last_seq)):
+        # The round ended while the voice channel got ready: show how it ended.
+        if voice is not None:
+            with contextlib.suppress(Exception):
+                await voice.aclose()
+        for message in await registry.db(store.load_messages, session_id, last_seq):
+            conn.send(message)
+        conn.close(1000)
+        return
 
     messages = WarnThenClose(
         TokenBucket(settings.rate_messages_per_second, settings.rate_messages_burst)

@@ -20,7 +20,8 @@ def catalog() -> dict[str, Scenario]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", scenarios_dir=TEST_SCENARIOS)
+    # Chat and fake speech: no speech models loading in the background of every app.
+    return Settings(data_dir=tmp_path / "data", scenarios_dir=TEST_SCENARIOS, voice=False)
 
 
 @pytest.fixture

@@ -1,0 +1,158 @@
+"""A spoken round in a real browser: the candidate's answer goes through the page's
+microphone and comes back as a transcript and the interviewer's pushback.
+
+Chromium's fake capture device plays a WAV file (48 kHz mono PCM16, synthesized here with
+piper) as the microphone, once (`%noloop`), from the moment the page asks for it. Echo
+cancellation and noise suppression are turned off on the page, as a candidate would with
+headphones, so the file reaches the AudioWorklet unaltered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_server import LiveServer
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from server.speech.audio import resample, write_wav
+from server.speech.tts import PiperSynthesizer
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+SCENARIO = "culture-dual-use-release"
+ANSWER = "I would release it with a staged rollout because defenders benefit."
+RATE = 48_000
+
+
+def voice_ready(base: str, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            voice = json.load(response)["voice"]
+        if voice["status"] == "ready":
+            return
+        assert voice["status"] == "loading", voice
+        time.sleep(0.25)
+    raise AssertionError("the speech models did not load")
+
+
+@pytest.fixture(scope="module")
+def microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The spoken answer: a second of quiet, the words, then silence well past the
+    scenario's end silence (3 s)."""
+    voice = PiperSynthesizer()
+    speech = resample(voice.synthesize(ANSWER), voice.sample_rate, RATE)
+    quiet = np.zeros(RATE, dtype=np.float32)
+    path = tmp_path_factory.mktemp("mic") / "answer.wav"
+    write_wav(path, np.concatenate([quiet, speech, np.zeros(8 * RATE, dtype=np.float32)]), RATE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("voice-server")
+    srv = LiveServer(root / "data", root / "server.log")
+    srv.start()
+    try:
+        voice_ready(srv.url)
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(microphone: Path) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--autoplay-policy=no-user-gesture-required",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}%noloop",
+    ]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser, server: LiveServer) -> Iterator[tuple[Page, list[str]]]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.grant_permissions(["microphone"], origin=server.url)
+    pg = context.new_page()
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    yield pg, problems
+    context.close()
+
+
+def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
+    server: LiveServer, page: tuple[Page, list[str]]
+) -> None:
+    pg, problems = page
+    pg.goto(server.url + "/")
+    pg.get_by_role("radio", name=re.compile(r"^Values & culture")).check()
+    pg.locator(f'input[name="scenario"][value="{SCENARIO}"]').check()
+    voice = pg.get_by_role("radio", name=re.compile(r"^Voice"))
+    expect(voice).to_be_enabled()
+    voice.check()
+    pg.get_by_role("button", name="Start the interview").click()
+    pg.wait_for_url(re.compile(r"/practice/[0-9a-f]+$"))
+
+    # Headphones: the file must reach the page as it is.
+    pg.get_by_text("Microphone settings").click()
+    pg.get_by_label(re.compile("Echo cancellation")).uncheck()
+    pg.get_by_label(re.compile("Noise suppression")).uncheck()
+    pg.get_by_role("button", name="Start the interview").click()
+
+    opening = pg.locator(".msg.interviewer").first
+    expect(opening).to_contain_text("Walk me through how you would decide", timeout=60_000)
+    expect(pg.locator("#voice-state")).not_to_have_attribute("data-state", "idle")
+
+    said = pg.locator(".msg.candidate")
+    expect(said).to_have_count(1, timeout=60_000)
+    heard = said.first.locator(".msg-text").inner_text().lower()
+    # tiny.en hears "defenders benefit" as "defender's benefit" at times.
+    for word in ("would release", "staged", "rollout", "defender"):
+        assert word in heard, heard
+    pushback = pg.locator(".msg.interviewer.kind-pushback")
+    expect(pushback).to_have_count(1, timeout=30_000)
+    expect(pushback).to_contain_text("So you would release it")
+
+    # The interviewer's voice: every line has its clip, and the page played them.
+    urls = pg.evaluate(
+        """async () => {
+            const r = await fetch(location.pathname.replace('/practice/', '/api/sessions/'));
+            const body = await r.json();
+            return body.messages.filter((m) => m.type === 'interviewer').map((m) => m.audio);
+        }"""
+    )
+    assert len(urls) == 2 and all(u.startswith("/speech/") for u in urls), urls
+    for url in urls:
+        with urllib.request.urlopen(server.url + url, timeout=30) as response:
+            assert response.headers["Content-Type"] == "audio/mpeg"
+            assert len(response.read()) > 5_000
+    assert pg.locator(".msg.interviewer .play-line").count() == 2
+    assert problems == []

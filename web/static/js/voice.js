@@ -1,0 +1,467 @@
+// Voice practice page: the interview of interview.js, plus the microphone (an AudioWorklet
+// sending 16 kHz PCM16 frames as binary websocket messages), the interviewer's voice
+// (clips prefetched and played in order, stopped when the candidate talks over them),
+// a level meter, the listening / thinking / speaking state and "I'm done".
+import { h } from "./common.js";
+import { createInterview } from "./interview.js";
+
+const root = document.getElementById("practice");
+const panel = document.getElementById("voice-panel");
+const status = root.dataset.status;
+
+const els = {
+  start: document.getElementById("voice-start"),
+  startVoice: document.getElementById("voice-start-button"),
+  startTyped: document.getElementById("typed-start-button"),
+  echo: document.getElementById("opt-echo"),
+  noise: document.getElementById("opt-noise"),
+  live: document.getElementById("voice-live"),
+  state: document.getElementById("voice-state"),
+  stateText: document.getElementById("voice-state-text"),
+  level: document.getElementById("level"),
+  levelBar: document.getElementById("level-bar"),
+  partial: document.getElementById("partial"),
+  partialText: document.getElementById("partial-text"),
+  done: document.getElementById("done-button"),
+  modeButton: document.getElementById("mode-button"),
+  warming: document.getElementById("warming"),
+  notice: document.getElementById("voice-notice"),
+};
+
+// Microphone options, kept between visits. Echo cancellation stays on unless turned off
+// here (a test feeding a file as the microphone turns it off).
+const SETTINGS_KEY = "mockloop.voice.settings";
+
+function loadSettings() {
+  try {
+    const s = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}") || {};
+    return { echo: s.echo !== false, noise: s.noise !== false };
+  } catch {
+    return { echo: true, noise: true };
+  }
+}
+
+function saveSettings() {
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ echo: els.echo.checked, noise: els.noise.checked }));
+  } catch {
+    // A convenience only.
+  }
+}
+
+const voice = {
+  mode: "idle", // idle | voice | typed | over
+  serverState: "listening",
+  speech: false, // the server heard the candidate start an answer
+  mic: null, // {ctx, stream, node}
+  playing: null, // {seq, audio, node}
+  queue: [],
+  nodes: new Map(), // seq -> transcript node of interviewer lines
+  level: 0,
+  noticeTimer: null,
+};
+
+const interview = createInterview(
+  {
+    message: onMessage,
+    interviewer: onInterviewerLine,
+    ended: onEnded,
+    open: render,
+    close: render,
+  },
+  // A new session starts its clock at the first hello: wait until the candidate is ready.
+  { autoConnect: status !== "created" },
+);
+
+// ---------------------------------------------------------------- state display
+
+const STATE_TEXT = {
+  idle: "Getting ready…",
+  listening: "Listening: answer when you are ready",
+  hearing: "Listening: you are speaking",
+  thinking: "The interviewer is thinking…",
+  speaking: "The interviewer is speaking (talk to interrupt)",
+  typed: "Typing: the microphone is off",
+  over: "The round is over",
+};
+
+function currentState() {
+  if (voice.mode === "over") return "over";
+  if (voice.playing) return "speaking";
+  if (voice.mode === "typed") return "typed";
+  if (voice.mode === "idle") return "idle";
+  if (voice.serverState === "thinking") return "thinking";
+  return voice.speech ? "hearing" : "listening";
+}
+
+function render() {
+  const value = currentState();
+  if (els.state.dataset.state !== value) {
+    els.state.dataset.state = value;
+    els.stateText.textContent = STATE_TEXT[value];
+  }
+  els.done.disabled = voice.mode !== "voice" || !interview.isOpen();
+  els.modeButton.textContent = voice.mode === "typed" ? "Speak instead" : "Type instead";
+  els.modeButton.disabled = voice.mode === "over";
+  for (const [seq, node] of voice.nodes) node.classList.toggle("speaking-now", voice.playing?.seq === seq);
+}
+
+function notice(text, { autoHideMs = 0, focus = false } = {}) {
+  clearTimeout(voice.noticeTimer);
+  if (!text) {
+    els.notice.hidden = true;
+    return;
+  }
+  els.notice.replaceChildren(document.createTextNode(text));
+  els.notice.hidden = false;
+  if (focus) els.notice.focus({ preventScroll: true });
+  if (autoHideMs) voice.noticeTimer = setTimeout(() => (els.notice.hidden = true), autoHideMs);
+}
+
+// ---------------------------------------------------------------- messages
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "warming":
+      showWarming(msg);
+      return true;
+    case "partial":
+      showPartial(String(msg.text || ""));
+      return true;
+    case "state":
+      voice.serverState = msg.value === "thinking" ? "thinking" : "listening";
+      if (msg.value === "listening") voice.speech = Boolean(msg.speech);
+      // The candidate started talking: the interviewer stops mid-line (barge-in).
+      if (msg.speech) stopPlayback();
+      render();
+      return false; // the shared page shows its "thinking" line too
+    case "candidate":
+      showPartial("");
+      voice.speech = false;
+      render();
+      return false;
+    case "error":
+      if (msg.code === "voice_unavailable") {
+        voice.unavailable = true;
+        notice(`${msg.message || "Voice is not available."}`, { focus: true });
+        setMode("typed");
+        return true;
+      }
+      if (msg.code === "nothing_heard") {
+        notice(msg.message || "Nothing was heard yet.", { autoHideMs: 5000 });
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+function showWarming(msg) {
+  const total = Number(msg.total) || 0;
+  const done = Number(msg.done) || 0;
+  els.warming.textContent =
+    msg.stage === "models"
+      ? "Loading the speech models (the first voice interview after the server starts takes a little longer)…"
+      : `Preparing the interviewer's voice: ${done} of ${total} line${total === 1 ? "" : "s"}…`;
+  els.warming.hidden = false;
+}
+
+function showPartial(text) {
+  els.partialText.textContent = text;
+  els.partial.hidden = !text;
+}
+
+function onInterviewerLine(node, msg) {
+  els.warming.hidden = true;
+  const url = safeAudioUrl(msg.audio);
+  if (!url) return;
+  voice.nodes.set(msg.seq, node);
+  const audio = new Audio();
+  audio.preload = "auto"; // prefetch now: the line plays the moment it is its turn
+  audio.src = url;
+  const item = { seq: msg.seq, audio, node };
+  const play = h("button", { type: "button", class: "small play-line", "aria-label": "Play this line again" }, "▶ Play");
+  play.addEventListener("click", () => {
+    stopPlayback();
+    playItem({ ...item, audio: new Audio(url) });
+  });
+  node.querySelector(".msg-head").append(play);
+  if (isStale(msg)) return;
+  voice.queue.push(item);
+  if (!voice.playing) playNext();
+}
+
+function safeAudioUrl(url) {
+  // Only this server's own paths.
+  return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null;
+}
+
+function isStale(msg) {
+  // Lines already spoken before this page loaded (a reload, the backlog) stay silent.
+  const elapsed = interview.elapsedWall();
+  if (elapsed === null || typeof msg.at !== "number") return false;
+  const length = typeof msg.duration === "number" ? msg.duration : 10;
+  return elapsed > msg.at + length + 2;
+}
+
+function onEnded() {
+  voice.mode = "over";
+  stopMic();
+  showPartial("");
+  els.live.hidden = true;
+  els.start.hidden = true;
+  // The closing line keeps playing.
+  render();
+}
+
+// ---------------------------------------------------------------- the interviewer's voice
+
+function playNext() {
+  const item = voice.queue.shift();
+  if (!item) {
+    voice.playing = null;
+    render();
+    return;
+  }
+  playItem(item);
+}
+
+function playItem(item) {
+  voice.playing = item;
+  const finish = (reported) => {
+    if (voice.playing !== item) return;
+    if (reported) interview.send({ type: "playback", seq: item.seq, event: "ended" });
+    voice.playing = null;
+    playNext();
+  };
+  let started = false;
+  item.audio.onended = () => finish(started);
+  item.audio.onerror = () => finish(started);
+  item.audio
+    .play()
+    .then(() => {
+      started = true;
+      interview.send({ type: "playback", seq: item.seq, event: "started" });
+    })
+    .catch(() => {
+      // Autoplay refused (no click on this page yet): the caption is there, and its
+      // Play button works.
+      finish(false);
+    });
+  render();
+}
+
+function stopPlayback() {
+  const item = voice.playing;
+  for (const queued of voice.queue) queued.audio.removeAttribute("src");
+  voice.queue = [];
+  if (!item) return;
+  voice.playing = null;
+  item.audio.pause();
+  interview.send({ type: "playback", seq: item.seq, event: "ended" });
+  render();
+}
+
+// ---------------------------------------------------------------- the microphone
+
+async function startMic() {
+  if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    const error = new Error("insecure");
+    error.name = "InsecureContextError";
+    throw error;
+  }
+  if (typeof AudioWorkletNode === "undefined") {
+    const error = new Error("no worklet");
+    error.name = "NoWorkletError";
+    throw error;
+  }
+  const settings = { echo: els.echo.checked, noise: els.noise.checked };
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: {
+      channelCount: 1,
+      echoCancellation: settings.echo,
+      noiseSuppression: settings.noise,
+      autoGainControl: settings.noise,
+    },
+    video: false,
+  });
+  let ctx = null;
+  let source = null;
+  try {
+    ctx = new AudioContext({ sampleRate: 16000, latencyHint: "interactive" });
+    source = ctx.createMediaStreamSource(stream);
+  } catch {
+    // Some browsers refuse a 16 kHz context or connecting a microphone to it: run at the
+    // device rate and let the worklet resample.
+    if (ctx) ctx.close();
+    ctx = new AudioContext({ latencyHint: "interactive" });
+    source = ctx.createMediaStreamSource(stream);
+  }
+  await ctx.audioWorklet.addModule(panel.dataset.worklet);
+  const node = new AudioWorkletNode(ctx, "mic-capture", {
+    numberOfInputs: 1,
+    numberOfOutputs: 1,
+    channelCount: 1,
+    channelCountMode: "explicit",
+  });
+  node.port.onmessage = (event) => onFrame(event.data);
+  // A silent path to the output keeps the graph pulling the worklet in every browser.
+  const mute = ctx.createGain();
+  mute.gain.value = 0;
+  source.connect(node);
+  node.connect(mute);
+  mute.connect(ctx.destination);
+  await ctx.resume();
+  for (const track of stream.getAudioTracks()) {
+    track.addEventListener("ended", () => {
+      if (voice.mode === "over") return;
+      notice("The microphone stopped (unplugged or taken by another app). Type your answers, or reload to try again.", {
+        focus: true,
+      });
+      stopMic();
+      setMode("typed");
+    });
+  }
+  voice.mic = { ctx, stream, node, rate: ctx.sampleRate };
+}
+
+function stopMic() {
+  const mic = voice.mic;
+  voice.mic = null;
+  if (!mic) return;
+  for (const track of mic.stream.getTracks()) track.stop();
+  mic.node.port.onmessage = null;
+  mic.ctx.close().catch(() => {});
+  els.levelBar.style.transform = "scaleX(0)";
+}
+
+const MAX_BUFFERED = 256 * 1024; // bytes waiting in the socket: about 8 s of audio
+
+function onFrame(data) {
+  if (!data || !(data.pcm instanceof ArrayBuffer)) return;
+  showLevel(Number(data.level) || 0);
+  if (voice.mode !== "voice") return;
+  const ws = interview.socket;
+  if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED) return;
+  ws.send(data.pcm);
+}
+
+function showLevel(rms) {
+  // -60 dBFS .. 0 dBFS onto 0..1, quick to rise and slower to fall.
+  const db = rms > 0 ? 20 * Math.log10(rms) : -100;
+  const target = Math.max(0, Math.min(1, (db + 60) / 60));
+  voice.level = target > voice.level ? target : voice.level * 0.85 + target * 0.15;
+  els.levelBar.style.transform = `scaleX(${voice.level.toFixed(3)})`;
+  els.level.setAttribute("aria-valuenow", String(Math.round(voice.level * 100)));
+}
+
+function micErrorText(error) {
+  switch (error && error.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return "Microphone access was refused. Allow it for this site in the browser's settings and reload, or type your answers.";
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return "No microphone was found. Connect one and reload, or type your answers.";
+    case "NotReadableError":
+    case "AbortError":
+      return "The microphone is busy or could not be started (another app may be using it). Type your answers, or reload to try again.";
+    case "InsecureContextError":
+      return "The browser only offers the microphone on https or on localhost. Open mockloop through localhost (or https), or type your answers.";
+    case "NoWorkletError":
+      return "This browser cannot process microphone audio (no AudioWorklet). Use a current browser, or type your answers.";
+    default:
+      return "The microphone could not be started. Type your answers, or reload to try again.";
+  }
+}
+
+// ---------------------------------------------------------------- modes and controls
+
+function setMode(mode) {
+  voice.mode = mode;
+  const typed = mode === "typed";
+  interview.els.form.hidden = !typed || interview.state.ended;
+  if (voice.mic) voice.mic.node.port.postMessage({ on: !typed });
+  if (typed) {
+    showPartial("");
+    if (interview.state.begun) interview.els.answer.focus();
+  }
+  render();
+}
+
+async function begin(withVoice) {
+  els.startVoice.disabled = true;
+  els.startTyped.disabled = true;
+  saveSettings();
+  els.start.hidden = true;
+  els.live.hidden = false;
+  if (withVoice) {
+    try {
+      await startMic();
+      setMode("voice");
+    } catch (error) {
+      notice(micErrorText(error), { focus: true });
+      setMode("typed");
+    }
+  } else {
+    setMode("typed");
+  }
+  interview.connect();
+  render();
+}
+
+function sendDone() {
+  if (voice.mode !== "voice") return;
+  if (interview.send({ type: "done" })) {
+    stopPlayback();
+    voice.serverState = "thinking";
+    render();
+  }
+}
+
+els.startVoice.addEventListener("click", () => begin(true));
+els.startTyped.addEventListener("click", () => begin(false));
+els.done.addEventListener("click", sendDone);
+els.modeButton.addEventListener("click", async () => {
+  if (voice.mode === "typed") {
+    if (!voice.mic) {
+      try {
+        await startMic();
+      } catch (error) {
+        notice(micErrorText(error), { focus: true });
+        return;
+      }
+    }
+    notice(null);
+    setMode("voice");
+  } else if (voice.mode === "voice") {
+    setMode("typed");
+  }
+});
+
+function typingInto(target) {
+  return target instanceof Element && Boolean(target.closest("input, textarea, select, button, summary, a, [contenteditable]"));
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.code !== "Space" || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (voice.mode !== "voice" || typingInto(event.target)) return;
+  if (document.querySelector("dialog[open]")) return;
+  event.preventDefault();
+  sendDone();
+});
+
+{
+  const saved = loadSettings();
+  els.echo.checked = saved.echo;
+  els.noise.checked = saved.noise;
+  els.echo.addEventListener("change", saveSettings);
+  els.noise.addEventListener("change", saveSettings);
+}
+
+interview.els.form.hidden = true;
+if (status === "ended") {
+  panel.hidden = true;
+}
+render();
