@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import functools
 import heapq
 import itertools
 import logging
@@ -615,14 +614,19 @@ class VoiceChannel:
         def at(t: float) -> float:
             return round(max(0.0, listener.clock_time(t) - started), 3)
 
+        # Audio time maps to the session clock through the frames' arrival times: exact
+        # for a live microphone, squeezed for audio sent faster than real time. Either way
+        # the turn's span is ordered and holds its words.
+        first, last = at(turn.start), at(turn.end)
+        last = max(first, last)
         words: list[dict[str, Any]] = []
         for w in turn.words:
-            begin = at(w.start)
+            begin = min(max(at(w.start), first), last)
             words.append(
                 {
                     "text": w.text,
                     "start": begin,
-                    "end": max(begin, at(w.end)),
+                    "end": min(max(begin, at(w.end)), last),
                     "probability": w.probability,
                 }
             )
@@ -633,7 +637,7 @@ class VoiceChannel:
                 self._spawn(self._save_words(seq, words))
 
         submitted = self.driver.submit(
-            Said(self.conn, turn.text, start=at(turn.start), end=at(turn.end), committed=committed)
+            Said(self.conn, turn.text, start=first, end=last, committed=committed)
         )
         if not submitted:
             self.conn.send(error_message("ended", "the interview is over"))
@@ -682,26 +686,31 @@ class VoiceChannel:
         except Exception as exc:
             log.error("closing the recording failed (%s)", type(exc).__name__)
             return
-        registry = self.driver.registry
-        session_id = self.driver.session_id
-        try:
-            record = await registry.db(self.store.get_session, session_id)
+        store, session_id, track = self.store, self.driver.session_id, self._track
+        assert track is not None
+
+        def keep() -> None:
+            record = store.get_session(session_id)
             if record is None:  # deleted meanwhile: nothing may stay behind
                 recording.path.unlink(missing_ok=True)
                 return
             started = record.started_at if record.started_at is not None else recording.first
-            assert self._track is not None
-            await registry.db(
-                functools.partial(
-                    self.store.save_audio,
-                    session_id,
-                    self._track,
-                    recording.path,
-                    media_type="audio/ogg",
-                    offset=round(max(0.0, recording.first - started), 3),
-                    duration=round(recording.samples / SAMPLE_RATE, 3),
-                )
+            store.save_audio(
+                session_id,
+                track,
+                recording.path,
+                media_type="audio/ogg",
+                offset=round(max(0.0, recording.first - started), 3),
+                duration=round(recording.samples / SAMPLE_RATE, 3),
             )
+
+        try:
+            try:
+                await self.driver.registry.db(keep)
+            except RuntimeError:
+                # The server is shutting down and its database pool with it: a short
+                # blocking write here beats losing the recording.
+                keep()
         except Exception as exc:
             log.error("keeping the recording failed (%s)", type(exc).__name__)
 

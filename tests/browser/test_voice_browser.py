@@ -22,7 +22,7 @@ from live_server import LiveServer
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from server.speech.audio import resample, write_wav
-from server.speech.tts import PiperSynthesizer
+from server.speech.models import SpeechModels
 
 pytestmark = pytest.mark.slow
 
@@ -45,10 +45,10 @@ def voice_ready(base: str, timeout: float = 240.0) -> None:
 
 
 @pytest.fixture(scope="module")
-def microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def microphone(tmp_path_factory: pytest.TempPathFactory, speech_models: SpeechModels) -> Path:
     """The spoken answer: a second of quiet, the words, then silence well past the
     scenario's end silence (3 s)."""
-    voice = PiperSynthesizer()
+    voice = speech_models.synthesizer
     speech = resample(voice.synthesize(ANSWER), voice.sample_rate, RATE)
     quiet = np.zeros(RATE, dtype=np.float32)
     path = tmp_path_factory.mktemp("mic") / "answer.wav"

@@ -1,0 +1,355 @@
+"""Voice sessions over the websocket: the server's speech wiring (`server.voice`).
+
+The fast tests run the whole path with fake speech (an energy VAD, scripted transcripts,
+a tone for a voice): clips, warming, turns by silence and by "done", stored words and
+recording, health and a server whose models cannot load. The slow ones stream real
+speech at real-time pace through the real models.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from server_testing import SCENARIO, new_session
+from starlette.testclient import WebSocketTestSession
+
+from interviewer import Scenario
+from server.app import create_app
+from server.settings import Settings
+from server.speech.audio import SAMPLE_RATE, decode_audio, float32_to_pcm16, rms
+from server.speech.models import SpeechModels
+from server.speech.stt import FakeTranscriber
+from server.speech.tts import FakeSynthesizer
+from server.speech.vad import EnergyVad
+from server.voice import VoiceService, _Recording
+
+JFK = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio" / "jfk.flac"
+ANSWER = "I am proud of the latency work"
+
+
+def tone(seconds: float) -> npt.NDArray[np.float32]:
+    t = np.arange(round(seconds * SAMPLE_RATE), dtype=np.float32) / SAMPLE_RATE
+    return (0.3 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+
+
+def silence(seconds: float) -> npt.NDArray[np.float32]:
+    return np.zeros(round(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+class SlowTone(FakeSynthesizer):
+    """A fake voice that takes a while per line, as piper does."""
+
+    def __init__(self, seconds: float = 0.2) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def synthesize(self, text: str) -> npt.NDArray[np.float32]:
+        time.sleep(self.seconds)
+        return super().synthesize(text)
+
+
+def fake_models(synthesizer: FakeSynthesizer | None = None) -> SpeechModels:
+    def heard(audio: npt.NDArray[np.float32]) -> str:
+        return ANSWER if rms(audio) > 0.01 else ""
+
+    return cast(
+        SpeechModels,
+        SimpleModels(EnergyVad(), FakeTranscriber(heard), synthesizer or FakeSynthesizer()),
+    )
+
+
+class SimpleModels:
+    def __init__(self, vad: Any, transcriber: Any, synthesizer: Any) -> None:
+        self.vad, self.transcriber, self.synthesizer = vad, transcriber, synthesizer
+
+
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of the interviewer's clips for the session's tests: lines are made once."""
+    return tmp_path_factory.mktemp("speech")
+
+
+def voice_app(
+    settings: Settings,
+    catalog: dict[str, Scenario],
+    models: SpeechModels,
+    cache: Path,
+) -> FastAPI:
+    settings = settings.model_copy(update={"speech_cache_dir": cache})
+    return create_app(settings, catalog=catalog, speech=models)
+
+
+def hello(ws: WebSocketTestSession, token: str) -> None:
+    ws.send_json({"type": "hello", "token": token, "last_seq": 0})
+
+
+def until(
+    ws: WebSocketTestSession, done: Callable[[dict[str, Any]], bool], limit: int = 200
+) -> list[dict[str, Any]]:
+    """Messages up to and including the first for which `done` holds."""
+    out: list[dict[str, Any]] = []
+    for _ in range(limit):
+        message = ws.receive_json()
+        out.append(message)
+        if done(message):
+            return out
+    raise AssertionError(f"not seen in {limit} messages: {out}")
+
+
+def is_type(kind: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda m: m["type"] == kind
+
+
+def send_audio(
+    ws: WebSocketTestSession, samples: npt.NDArray[np.float32], *, frame: int, pace: float | None
+) -> None:
+    """PCM16 frames of `frame` samples; `pace` None sends at once, 1.0 at real time."""
+    pcm = float32_to_pcm16(samples)
+    start = time.perf_counter()
+    for i in range(0, samples.size, frame):
+        ws.send_bytes(pcm[2 * i : 2 * (i + frame)])
+        if pace is not None:
+            due = start + (i + frame) / SAMPLE_RATE / pace
+            time.sleep(max(0.0, due - time.perf_counter()))
+
+
+def auth(s: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {s['token']}"}
+
+
+# ------------------------------------------------------------------ fake speech (fast)
+
+
+def test_a_spoken_turn_with_fake_speech(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        assert c.get("/healthz").json()["voice"]["status"] == "ready"
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            first = until(ws, is_type("interviewer"))[-1]
+            assert first["line_id"] == "opening" and first["audio"].startswith("/speech/")
+            assert first["duration"] > 0.1
+            clip = c.get(first["audio"])
+            assert clip.status_code == 200 and clip.headers["content-type"] == "audio/mpeg"
+            assert "immutable" in clip.headers["cache-control"]
+            assert decode_audio(clip.content).size / SAMPLE_RATE == pytest.approx(
+                first["duration"], abs=0.1
+            )
+
+            # One second of "speech", then the scenario's end silence and a bit.
+            send_audio(
+                ws, np.concatenate([silence(0.5), tone(1.0), silence(3.0)]), frame=8000, pace=None
+            )
+            got = until(ws, lambda m: m["type"] == "interviewer")
+            kinds = [m["type"] for m in got]
+            assert kinds.index("state") < kinds.index("candidate") < kinds.index("interviewer")
+            heard = next(m for m in got if m["type"] == "state" and m.get("speech"))
+            assert heard["value"] == "listening"
+            thinking = next(m for m in got if m.get("value") == "thinking")
+            assert thinking["reason"] == "silence" and thinking["decided"] <= time.time()
+            candidate = next(m for m in got if m["type"] == "candidate")
+            assert candidate["text"] == ANSWER
+            # Sent faster than real time: the span is squeezed, but ordered.
+            assert 0 <= candidate["start"] <= candidate["end"]
+            reply = got[-1]
+            assert reply["seq"] == candidate["seq"] + 1 and reply["audio"].startswith("/speech/")
+            assert ws.receive_json() == {"type": "state", "value": "listening"}
+        # The words, on the session clock, and the microphone's recording.
+        store = app.state.store
+        deadline = time.monotonic() + 5
+        while not store.audio_tracks(s["id"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        words = store.load_words(s["id"])[candidate["seq"]]
+        assert [w["text"] for w in words] == ANSWER.split()
+        assert candidate["start"] <= words[0]["start"] <= words[-1]["end"] <= candidate["end"]
+        (track,) = store.audio_tracks(s["id"])
+        assert track.track == "candidate" and track.media_type == "audio/ogg"
+        assert track.duration == pytest.approx(4.5, abs=0.1)
+        assert 0 <= track.offset < 5
+        replay = c.get(f"/api/sessions/{s['id']}/audio", headers=auth(s))
+        assert replay.status_code == 200 and replay.headers["content-type"] == "audio/ogg"
+        assert app.state.speech_cache.directory == speech_cache
+
+
+def test_done_ends_the_turn_at_once_and_never_empty(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            # "done" before a word: the question is not used up by a stray key press.
+            ws.send_json({"type": "done"})
+            got = until(ws, lambda m: m["type"] == "error")
+            assert got[-1]["code"] == "nothing_heard"
+            send_audio(ws, tone(1.0), frame=8000, pace=None)
+            ws.send_json({"type": "done"})
+            got = until(ws, is_type("interviewer"))
+            thinking = [m for m in got if m.get("value") == "thinking"]
+            assert [m["reason"] for m in thinking] == ["done"]
+            candidate = next(m for m in got if m["type"] == "candidate")
+            assert candidate["text"] == ANSWER
+            # playback reports become states for this connection
+            ws.send_json({"type": "playback", "seq": got[-1]["seq"], "event": "started"})
+            assert until(ws, lambda m: m.get("value") == "speaking")[-1]["type"] == "state"
+            ws.send_json({"type": "playback", "seq": got[-1]["seq"], "event": "ended"})
+            assert until(ws, lambda m: m.get("value") == "listening")[-1]["type"] == "state"
+        messages = c.get(f"/api/sessions/{s['id']}", headers=auth(s)).json()["messages"]
+        assert [m["type"] for m in messages] == ["phase", "interviewer", "candidate", "interviewer"]
+
+
+def test_the_first_line_is_not_sent_before_its_clip_exists(
+    settings: Settings, catalog: dict[str, Scenario], tmp_path: Path
+) -> None:
+    cache = tmp_path / "cold-cache"
+    app = voice_app(settings, catalog, fake_models(SlowTone(1.0)), cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            got = until(ws, is_type("interviewer"))
+            received = time.time()
+            name = got[-1]["audio"].rsplit("/", 1)[1]
+            # The clip was written before the line arrived.
+            assert (cache / name).stat().st_mtime <= received
+            kinds = [m["type"] for m in got]
+            assert kinds == ["warming", "phase", "interviewer"], got
+            assert got[0] == {"type": "warming", "stage": "lines", "done": 1, "total": 1}
+
+
+def test_clips_not_made_yet_are_made_on_request_and_unknown_ones_are_404(
+    settings: Settings, catalog: dict[str, Scenario], tmp_path: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(SlowTone()), tmp_path / "cache")
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+        service: VoiceService = app.state.voice
+        assert service.clips is not None
+        # The closing line comes last in the warming order: ask for it straight away.
+        closing = catalog[SCENARIO].closing[0]
+        name = service.clips.name(closing)
+        r = c.get(f"/speech/{name}")
+        assert r.status_code == 200 and len(r.content) > 100
+        assert c.get("/speech/" + "0" * 64 + ".mp3").status_code == 404
+        assert c.get("/speech/..%2Fmockloop.db").status_code == 404
+        assert c.get("/speech/not-a-clip.mp3").status_code == 404
+
+
+def test_health_and_voice_sessions_when_the_models_cannot_load(
+    settings: Settings, catalog: dict[str, Scenario], tmp_path: Path
+) -> None:
+    broken = settings.model_copy(update={"voice": True, "stt_model": str(tmp_path / "no-model")})
+    app = create_app(broken, catalog=catalog)
+    with TestClient(app) as c:
+        deadline = time.monotonic() + 30
+        while (voice := c.get("/healthz").json()["voice"])["status"] == "loading":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert voice["status"] == "unavailable"
+        assert str(tmp_path / "no-model") in voice["error"]  # names the model
+        assert c.get("/healthz").json()["status"] == "ok"  # chat still works
+        assert 'value="voice" disabled' in c.get("/").text
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            got = until(ws, is_type("interviewer"))
+            error = next(m for m in got if m["type"] == "error")
+            assert error["code"] == "voice_unavailable" and "no-model" in error["message"]
+            assert got[-1]["audio"] is None
+            ws.send_bytes(b"\x00\x00" * 512)  # ignored, the connection stays open
+            ws.send_json({"type": "say", "text": "Typed instead."})
+            candidate, _ = until(ws, is_type("interviewer"))[-2:]
+            assert candidate["text"] == "Typed instead."
+
+
+def test_voice_off_and_health(settings: Settings, catalog: dict[str, Scenario]) -> None:
+    with TestClient(create_app(settings, catalog=catalog)) as c:
+        assert c.get("/healthz").json()["voice"] == {"status": "off"}
+        assert 'value="voice" disabled' in c.get("/").text
+
+
+def test_the_recording_fills_gaps_with_silence(tmp_path: Path) -> None:
+    rec = _Recording(tmp_path / "a" / "candidate.ogg", first=100.0)
+    second = tone(1.0)
+    rec.write(second, arrived=101.0)
+    rec.write(second, arrived=104.0)  # two seconds of no frames before this one
+    rec.write(second, arrived=105.0)
+    rec.close()
+    assert rec.samples == 5 * SAMPLE_RATE
+    audio = decode_audio(rec.path)
+    assert audio.size == pytest.approx(5 * SAMPLE_RATE, abs=SAMPLE_RATE * 0.05)
+    assert rms(audio[round(1.2 * SAMPLE_RATE) : round(2.8 * SAMPLE_RATE)]) < 0.01
+    assert rms(audio[round(3.2 * SAMPLE_RATE) : round(3.8 * SAMPLE_RATE)]) > 0.1
+
+
+# ------------------------------------------------------------------ real speech (slow)
+
+
+@pytest.fixture
+def real_app(
+    settings: Settings,
+    catalog: dict[str, Scenario],
+    speech_models: SpeechModels,
+    speech_cache: Path,
+) -> Iterator[FastAPI]:
+    yield voice_app(settings, catalog, speech_models, speech_cache)
+
+
+@pytest.mark.slow
+def test_real_speech_at_real_time_pace(real_app: FastAPI) -> None:
+    """jfk.flac (real human speech) streamed in 32 ms frames, then silence: the server
+    hears the words, the interviewer answers with a real clip, the words and recording
+    are kept for the replay."""
+    assert JFK.is_file(), f"reference audio missing: {JFK.resolve()}"
+    speech = decode_audio(JFK)
+    with TestClient(real_app) as c:
+        s = new_session(c, mode="voice")
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            send_audio(ws, np.concatenate([speech, silence(3.5)]), frame=512, pace=1.0)
+            got = until(ws, is_type("interviewer"))
+        candidate = next(m for m in got if m["type"] == "candidate")
+        heard = " ".join(candidate["text"].lower().replace(",", " ").split())
+        assert "ask not what your country can do for you" in heard, heard
+        assert "ask what you can do for your country" in heard, heard
+        assert candidate["end"] - candidate["start"] == pytest.approx(10.5, abs=1.5)
+        reply = got[-1]
+        assert reply["text"] == "What would you do differently?"
+        clip = c.get(reply["audio"])
+        assert clip.status_code == 200 and clip.headers["content-type"] == "audio/mpeg"
+        spoken = decode_audio(io.BytesIO(clip.content))
+        assert spoken.size / SAMPLE_RATE == pytest.approx(reply["duration"], abs=0.15)
+        assert rms(spoken) > 0.02
+        assert any(m.get("type") == "partial" and "country" in m["text"] for m in got)
+
+        store = real_app.state.store
+        deadline = time.monotonic() + 10
+        while not store.audio_tracks(s["id"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        words = store.load_words(s["id"])[candidate["seq"]]
+        assert any("country" in w["text"].lower() for w in words)
+        assert words == sorted(words, key=lambda w: w["start"])
+        assert (
+            candidate["start"] - 0.5 <= words[0]["start"]
+            and words[-1]["end"] <= candidate["end"] + 0.5
+        )
+        (track,) = store.audio_tracks(s["id"])
+        assert track.duration == pytest.approx(speech.size / SAMPLE_RATE + 3.5, abs=0.5)
