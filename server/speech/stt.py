@@ -2,8 +2,9 @@
 
 Each call transcribes one VAD-bounded piece of audio (under 30 s) from scratch: no
 previous-text conditioning, greedy decoding, English only. Whisper pads every input to
-a 30 s window, so a call costs about the same whatever the length; the Listener
-therefore starts calls early (speculatively) rather than making them cheaper.
+a 30 s window; here the encoder's input is cut to the piece plus 1 s with a 10 s floor,
+so a call costs about the same whatever the length, and the Listener starts calls early
+(speculatively) so that the text is ready when the turn ends.
 """
 
 from __future__ import annotations
