@@ -20,6 +20,7 @@ from .errors import CheckError, ScenarioError
 from .scenario import Scenario
 
 MAX_FILE_BYTES = 512 * 1024
+MAX_DEPTH = 32
 PLANS_SUFFIX = ".plans.yaml"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -41,10 +42,19 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     except UnicodeDecodeError as exc:
         raise ScenarioError(name, 1, f"not UTF-8 text ({exc.reason})") from None
     try:
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 line = event.start_mark.line + 1 if event.start_mark else 1
                 raise ScenarioError(name, line, "YAML anchors and aliases are not allowed")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    # Building the document recurses once per level: refuse it first.
+                    line = event.start_mark.line + 1 if event.start_mark else 1
+                    raise ScenarioError(name, line, f"nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1

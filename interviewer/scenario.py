@@ -60,13 +60,21 @@ Lines = Annotated[
 ]
 
 
+MAX_PATTERN = 300
+# A group with a quantifier inside that is itself quantified: (a+)+, (\w*\s?)*, (?:x{2,})+
+_QUANTIFIER = r"(?:[+*]|\{\d*,\d*\})"
+_NESTED_QUANTIFIER = re.compile(
+    r"\((?:[^()\\]|\\.)*" + _QUANTIFIER + r"(?:[^()\\]|\\.)*\)" + _QUANTIFIER
+)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Signal(Strict):
     phrases: list[Annotated[str, Field(min_length=1)]] = []
-    patterns: list[Annotated[str, Field(min_length=1)]] = []
+    patterns: list[Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)]] = []
 
     @field_validator("patterns")
     @classmethod
@@ -78,6 +86,13 @@ class Signal(Strict):
                 raise ValueError(
                     f"pattern {p!r} is not a valid regular expression: {exc}"
                 ) from None
+            if _NESTED_QUANTIFIER.search(p):
+                # (a+)+ and its kin backtrack exponentially on a near miss: one answer
+                # could hold the server for minutes.
+                raise ValueError(
+                    f"pattern {p!r} repeats a group that itself repeats; "
+                    "write it without the nested quantifier"
+                )
         return patterns
 
 
