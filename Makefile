@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench schema clean
+.PHONY: run test lint typecheck unit bench schema clean audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ unit: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/mockloop scenarios check
 	MOCKLOOP_TEST_PG_URL="$${MOCKLOOP_TEST_PG_URL:-$$(scripts/test-services.sh)}" $(BIN)/pytest -q
+
+# Known vulnerabilities in the installed dependencies (needs the package index).
+# The project itself is skipped (it is not published); --strict fails when a dependency
+# could not be looked up, rather than report a vacuous "no known vulnerabilities".
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
 schema: $(STAMP)
 	$(BIN)/mockloop scenarios schema > scenarios/scenario.schema.json

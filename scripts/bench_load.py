@@ -464,6 +464,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {
         "MOCKLOOP_RATE_SESSIONS_PER_MINUTE": str(10 * (args.sessions + args.voice) + 100),
         "MOCKLOOP_LOG_LEVEL": "info",
+        # chat only unless voice sessions were asked for: no speech models loading
+        "MOCKLOOP_VOICE": "true" if args.voice else "false",
     }
     if args.database_url:
         env["MOCKLOOP_DATABASE_URL"] = args.database_url
@@ -684,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=200, help="concurrent chat sessions")
     parser.add_argument("--turns", type=int, default=6, help="answers per session")
     parser.add_argument(
-        "--think", type=float, default=1.0, help="mean seconds between a reply and the next say"
+        "--think", type=float, default=2.0, help="mean seconds between a reply and the next say"
     )
     parser.add_argument(
         "--ramp", type=float, default=5.0, help="seconds over which sessions connect"
