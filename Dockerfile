@@ -45,19 +45,32 @@ RUN /opt/mockloop/bin/pip install --no-deps . \
 # ---------------------------------------------------------------- speech cache
 # Every line the interviewer can say, synthesized once with the bundled voice (piper is
 # deterministic with zero noise), so voice interviews start without waiting for speech.
-# Only the speech code and the scenarios feed this stage: a change elsewhere in the
-# server does not make it synthesize everything again.
-FROM deps AS speech
+# This is the slow part of the build (minutes), so it depends on as little as possible:
+# the list of lines is extracted in a stage of its own, and the synthesis is redone only
+# when that list or the speech code changes, not on any edit of the engine or scenarios.
+FROM deps AS lines
 COPY interviewer/ interviewer/
-COPY server/__init__.py server/settings.py server/
-COPY server/speech/ server/speech/
 COPY scenarios/ /app/scenarios/
+RUN /opt/mockloop/bin/python3 -c "import json; from interviewer import load_catalog; \
+c = load_catalog('/app/scenarios'); \
+print(json.dumps(sorted({l.text for s in c.values() for l in s.lines()}), indent=0))" >/lines.json
+
+FROM deps AS speech
+# Only the modules synthesis needs (piper, the encoder, the error type): an edit of the
+# speech recognition side must not cost a resynthesis.
+COPY server/__init__.py server/
+COPY server/speech/__init__.py server/speech/audio.py server/speech/stt.py server/speech/tts.py \
+     server/speech/
 COPY scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+COPY --from=lines /lines.json /lines.json
 ENV PATH=/opt/mockloop/bin:$PATH \
     PYTHONPATH=/src \
     MOCKLOOP_SCENARIOS_DIR=/app/scenarios \
     MOCKLOOP_SPEECH_CACHE_DIR=/app/speech-cache
-RUN /usr/local/bin/docker-entrypoint.sh warm-speech
+RUN /usr/local/bin/docker-entrypoint.sh warm-speech /lines.json
+# The stamp that tells the entry point these scenarios need no warming at start-up.
+COPY scenarios/ /app/scenarios/
+RUN /usr/local/bin/docker-entrypoint.sh stamp-speech
 
 # ---------------------------------------------------------------- the image
 FROM ${BASE_IMAGE}
@@ -77,6 +90,8 @@ ENV PATH=/opt/mockloop/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     # Nothing is downloaded at run time; a model name that is not on disk is an error.
     HF_HUB_OFFLINE=1 \
+    # Libraries' own caches (ONNX Runtime writes one) stay out of the data volume.
+    XDG_CACHE_HOME=/tmp/.cache \
     # Inside the container the server listens on every interface; publish the port on
     # 127.0.0.1 only (compose.yaml does). Host and Origin checks stay on.
     MOCKLOOP_HOST=0.0.0.0 \
