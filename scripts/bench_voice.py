@@ -430,7 +430,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         errors = solo.errors + done.errors
         if args.show_text:
             for t in solo.turns + done.turns:
-                print(f"  heard: {t.text!r}")
+                print(f"  {t.mode:7} reaction {ms(t.reaction):>8}  heard: {t.text!r}")
 
         report["concurrency"] = {}
         sustained = 0
