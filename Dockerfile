@@ -47,7 +47,7 @@ RUN /opt/mockloop/bin/pip install --no-deps . \
 # deterministic with zero noise), so voice interviews start without waiting for speech.
 # This is the slow part of the build (minutes), so it depends on as little as possible:
 # the list of lines is extracted in a stage of its own, and the synthesis is redone only
-# when that list or the speech code changes, not on any edit of the engine or scenarios.
+# when the text of a line, the synthesis code or the entry point changes.
 FROM deps AS lines
 COPY interviewer/ interviewer/
 COPY scenarios/ /app/scenarios/
