@@ -291,10 +291,11 @@ async def chat_session(
     args: argparse.Namespace,
     scenario: str,
     gate: Gate,
+    done: Gate,
 ) -> Result:
     result = Result()
     rng = random.Random(i)
-    arrived = False
+    arrived = finished = False
     try:
         await asyncio.sleep(rng.uniform(0, args.ramp))
         t0 = time.perf_counter()
@@ -342,6 +343,10 @@ async def chat_session(
                 await asyncio.wait_for(ws.recv(), timeout=args.timeout)
             if ws.close_code not in (1000, None):
                 result.errors.append(f"close code {ws.close_code}")
+        # Checked once every session is done: the check reads whole transcripts, which
+        # is not what a candidate's turn waits behind.
+        finished = True
+        await done.arrive()
         stored = await http.get(
             f"/api/sessions/{s['id']}", headers={"Authorization": f"Bearer {s['token']}"}
         )
@@ -355,6 +360,8 @@ async def chat_session(
     finally:
         if not arrived:
             gate.leave()
+        if not finished:
+            done.leave()
     return result
 
 
@@ -525,10 +532,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
 
             gate = Gate(args.sessions, on_open)
+
+            def on_done() -> None:
+                marks.update(
+                    done=time.perf_counter(),
+                    done_cpu=server.cpu_seconds(),
+                    done_client=time.process_time(),
+                )
+
+            done = Gate(args.sessions, on_done)
             cpu0, wall0 = server.cpu_seconds(), time.perf_counter()
             client_cpu0 = time.process_time()
             tasks = [
-                chat_session(i, server.base, http, args, scenario, gate)
+                chat_session(i, server.base, http, args, scenario, gate, done)
                 for i in range(args.sessions)
             ]
             if voice_pcm:
@@ -539,9 +555,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results: list[Result] = await asyncio.wait_for(
                 asyncio.gather(*tasks), timeout=args.deadline
             )
-            wall = time.perf_counter() - marks.get("wall", wall0)
-            cpu = server.cpu_seconds() - marks.get("cpu", cpu0)
-            client_cpu = time.process_time() - marks.get("client", client_cpu0)
+            # the turn phase: from every session live to every session ended
+            end = marks.get("done", time.perf_counter())
+            wall = end - marks.get("wall", wall0)
+            cpu = marks.get("done_cpu", server.cpu_seconds()) - marks.get("cpu", cpu0)
+            client_cpu = marks.get("done_client", time.process_time()) - marks.get(
+                "client", client_cpu0
+            )
             setup = {
                 "seconds": round(marks.get("wall", wall0) - wall0, 2),
                 "server_cpu_seconds": round(marks.get("cpu", cpu0) - cpu0, 2),

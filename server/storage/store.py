@@ -147,9 +147,12 @@ _PENDING = "mockloop.pending_rows"
 _ROWS_PER_INSERT = 500
 
 
-def _pending(db: Session) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Event and message rows waiting in this transaction for `_flush_rows`."""
-    rows: tuple[list[dict[str, Any]], list[dict[str, Any]]] = db.info.setdefault(_PENDING, ([], []))
+Rows = list[dict[str, Any]]
+
+
+def _pending(db: Session) -> tuple[Rows, Rows, Rows]:
+    """Event, message and score rows waiting in this transaction for `_flush_rows`."""
+    rows: tuple[Rows, Rows, Rows] = db.info.setdefault(_PENDING, ([], [], []))
     return rows
 
 
@@ -161,10 +164,25 @@ def _flush_rows(db: Session) -> None:
     each step handing the GIL to a busy event loop and waiting for it to come back. The
     statement text depends only on the row count and the driver's placeholder."""
     db.flush()
-    events, messages = db.info.pop(_PENDING, ([], []))
+    events, messages, scores = db.info.pop(_PENDING, ([], [], []))
     conn = db.connection()
+    # A criterion scored again replaces its row.
+    by_session: dict[str, list[str]] = {}
+    for row in scores:
+        by_session.setdefault(row["session_id"], []).append(row["criterion"])
+    for session_id, criteria in by_session.items():
+        conn.execute(
+            delete(ScoreRow).where(
+                ScoreRow.session_id == session_id, ScoreRow.criterion.in_(criteria)
+            )
+        )
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for table, rows in ((EventRow.__tablename__, events), (MessageRow.__tablename__, messages)):
+    tables = (
+        (EventRow.__tablename__, events),
+        (MessageRow.__tablename__, messages),
+        (ScoreRow.__tablename__, scores),
+    )
+    for table, rows in tables:
         if not rows:
             continue
         columns = list(rows[0])  # our own fixed keys (see write_step, _add_messages)
@@ -438,15 +456,15 @@ class Store:
             {"session_id": session_id, "n": n, "at": at, "json": _dumps(event_data)}
         )
         self._add_messages(db, session_id, n, messages)
-        for score in scores:
-            db.merge(
-                ScoreRow(
-                    session_id=session_id,
-                    criterion=score["criterion"],
-                    level=int(score["level"]),
-                    evidence=_dumps(score.get("evidence", [])),
-                )
-            )
+        _pending(db)[2].extend(
+            {
+                "session_id": session_id,
+                "criterion": str(score["criterion"]),
+                "level": int(score["level"]),
+                "evidence": _dumps(score.get("evidence", [])),
+            }
+            for score in scores
+        )
         if ending is not None:
             db.connection().execute(
                 update(SessionRow)
