@@ -393,8 +393,8 @@ async def voice_available(base: str, http: httpx.AsyncClient, scenario: str) -> 
 
 def speech_pcm() -> bytes:
     """A spoken answer as PCM16 mono 16 kHz, synthesized with the bundled voice."""
-    from server.speech.audio import resample_pcm16  # type: ignore[attr-defined]
-    from server.speech.tts import synthesize  # type: ignore[attr-defined]
+    from server.speech.audio import resample_pcm16
+    from server.speech.tts import synthesize
 
     pcm, rate = synthesize("I would shard the queue by tenant and cap the batch size.")
     data: bytes = resample_pcm16(pcm, rate, 16000)
