@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from interviewer import ScenarioError, json_schema, load_catalog, load_scenario
+from interviewer import Scenario, ScenarioError, json_schema, load_catalog, load_scenario
 from interviewer.loader import DEFAULT_ROOT, scenario_files
 from interviewer.testplan import PlanFailure, load_plans, plan_files, run_plan
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "practice":
             if not 1 <= args.time_scale <= 600:
                 parser.error("--time-scale must be between 1 and 600")
-            catalog = load_catalog(args.scenarios_dir)
+            catalog = _catalog(args.scenarios_dir)
             if args.scenario not in catalog:
                 print(
                     f"mockloop: unknown scenario {args.scenario!r}; see `mockloop scenarios list`",
@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _scenarios(args: argparse.Namespace) -> int:
     if args.action == "list":
-        catalog = load_catalog(getattr(args, "scenarios_dir", None))
+        catalog = _catalog(getattr(args, "scenarios_dir", None))
+        if not catalog:
+            print(f"mockloop: no scenarios in {_root(None)}", file=sys.stderr)
+            return 1
         width = max(len(i) for i in catalog)
         for sid, sc in catalog.items():
             print(f"{sid:<{width}}  {sc.round:<16} {sc.minutes:>3g} min  {sc.title}")
@@ -125,9 +128,22 @@ def _scenarios(args: argparse.Namespace) -> int:
     return 2
 
 
+def _root(given: Path | None) -> Path:
+    """The scenarios folder: the option, else MOCKLOOP_SCENARIOS_DIR, else the bundled one."""
+    if given is not None:
+        return given
+    from .settings import Settings
+
+    return Settings().scenarios_dir or DEFAULT_ROOT
+
+
+def _catalog(given: Path | None) -> dict[str, Scenario]:
+    return load_catalog(_root(given))
+
+
 def _expand(paths: list[Path], plans: bool) -> list[Path]:
     if not paths:
-        paths = [DEFAULT_ROOT]
+        paths = [_root(None)]
     out: list[Path] = []
     for p in paths:
         if p.is_dir():

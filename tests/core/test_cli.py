@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -83,3 +84,16 @@ def test_constraints_arrive_at_their_minute_with_a_time_scale() -> None:
     constraints = [x for x in lines if "(constraint)" in x]
     assert [x[:7] for x in constraints] == ["[14:00]", "[30:00]"], lines
     assert "round over (left)" in rest
+
+
+def test_the_scenarios_dir_setting_is_honoured(tmp_path: Path) -> None:
+    env = {**os.environ, "MOCKLOOP_SCENARIOS_DIR": str(ROOT / "tests/fixtures")}
+    listed = subprocess.run(
+        [*MOCKLOOP, "scenarios", "list"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert listed.stdout.split()[0] == "mini-design" and listed.stdout.count("\n") == 1
+    env["MOCKLOOP_SCENARIOS_DIR"] = str(tmp_path)
+    empty = subprocess.run(
+        [*MOCKLOOP, "scenarios", "list"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert empty.returncode == 1 and f"no scenarios in {tmp_path}" in empty.stderr
