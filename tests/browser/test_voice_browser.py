@@ -140,6 +140,11 @@ def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
     pushback = pg.locator(".msg.interviewer.kind-pushback")
     expect(pushback).to_have_count(1, timeout=30_000)
     expect(pushback).to_contain_text("So you would release it")
+    # The answer began while the 13 s opening question was still playing: the opening
+    # stopped (barge-in), and the pushback plays now rather than queued behind it.
+    expect(pushback).to_have_class(re.compile(r"\bspeaking-now\b"), timeout=15_000)
+    expect(opening).not_to_have_class(re.compile(r"\bspeaking-now\b"))
+    expect(pg.locator("#voice-state")).to_have_attribute("data-state", "speaking")
 
     # The interviewer's voice: every line has its clip, and the page played them.
     urls = pg.evaluate(
@@ -155,4 +160,46 @@ def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
             assert response.headers["Content-Type"] == "audio/mpeg"
             assert len(response.read()) > 5_000
     assert pg.locator(".msg.interviewer .play-line").count() == 2
+    assert problems == []
+
+
+def test_the_worklet_resamples_a_48_khz_context_to_16_khz_frames(
+    server: LiveServer, page: tuple[Page, list[str]]
+) -> None:
+    """Where a browser will not run the microphone at 16 kHz, the worklet resamples: a
+    440 Hz tone at 48 kHz comes out as 512-sample PCM16 frames at 16 kHz, same pitch."""
+    pg, problems = page
+    pg.goto(server.url + "/")
+    url = "/static/js/mic-worklet.js"
+    result = pg.evaluate(
+        """async (url) => {
+            const ctx = new OfflineAudioContext(1, 48000 * 2, 48000);
+            await ctx.audioWorklet.addModule(url);
+            const node = new AudioWorkletNode(ctx, "mic-capture");
+            const frames = [];
+            node.port.onmessage = (e) =>
+                frames.push({ pcm: new Int16Array(e.data.pcm), level: e.data.level });
+            const osc = new OscillatorNode(ctx, { frequency: 440 });
+            const gain = new GainNode(ctx, { gain: 0.5 });
+            osc.connect(gain).connect(node).connect(ctx.destination);
+            osc.start();
+            await ctx.startRendering();
+            await new Promise((r) => setTimeout(r, 200));  // the last posts
+            const all = frames.flatMap((f) => Array.from(f.pcm));
+            let crossings = 0;
+            for (let i = 1; i < all.length; i++) if ((all[i - 1] < 0) !== (all[i] < 0)) crossings++;
+            const peak = all.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+            return { frames: frames.length, sizes: [...new Set(frames.map((f) => f.pcm.length))],
+                     samples: all.length, crossings, peak, level: frames[10].level };
+        }""",
+        url,
+    )
+    assert result["sizes"] == [512]
+    # 2 s at 16 kHz is 62.5 frames of 512: every whole frame is there.
+    assert result["frames"] in (61, 62), result
+    seconds = result["samples"] / 16_000
+    assert result["crossings"] / 2 / seconds == pytest.approx(440, rel=0.02), result
+    # 0.5 full scale through the anti-alias filters, RMS 0.5 / sqrt(2)
+    assert 0.45 * 32767 < result["peak"] < 0.55 * 32767, result
+    assert result["level"] == pytest.approx(0.5 / 2**0.5, rel=0.05), result
     assert problems == []

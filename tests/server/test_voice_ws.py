@@ -9,6 +9,7 @@ speech at real-time pace through the real models.
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -277,6 +278,24 @@ def test_health_and_voice_sessions_when_the_models_cannot_load(
             ws.send_json({"type": "say", "text": "Typed instead."})
             candidate, _ = until(ws, is_type("interviewer"))[-2:]
             assert candidate["text"] == "Typed instead."
+
+
+def test_the_home_page_offers_voice_and_voice_sessions_get_the_voice_page(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        home = c.get("/").text
+        assert 'value="voice">' in home and "coming soon" not in home
+        voice = new_session(c, mode="voice")
+        html = c.get(voice["practice"]).text
+        assert 'id="voice-panel"' in html and 'data-worklet="/static/js/mic-worklet.js?v=' in html
+        scripts = re.findall(r"<script[^>]*>", html)
+        assert scripts and all(" src=" in tag for tag in scripts)  # the CSP allows no inline
+        assert "style=" not in html
+        assert "/static/js/voice.js?v=" in html and "/static/js/practice.js" not in html
+        chat = new_session(c)
+        assert 'id="voice-panel"' not in c.get(chat["practice"]).text
 
 
 def test_voice_off_and_health(settings: Settings, catalog: dict[str, Scenario]) -> None:
