@@ -43,8 +43,8 @@ class Writer:
         self._queue: queue.SimpleQueue[tuple[Job, Future[Any]] | object] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()
+        # Started by the first write: an app that never writes (many in tests) costs no thread.
         self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
-        self._thread.start()
         self.batches = 0
         self.jobs = 0
 
@@ -55,6 +55,8 @@ class Writer:
             if self._closed:
                 future.set_exception(RuntimeError("the database writer is closed"))
                 return future
+            if not self._thread.is_alive():
+                self._thread.start()
             self._queue.put((lambda db: fn(db, *args), future))
         return future
 
@@ -64,6 +66,8 @@ class Writer:
             if self._closed:
                 return
             self._closed = True
+            if not self._thread.is_alive():
+                return
             self._queue.put(_STOP)
         self._thread.join(timeout)
 
