@@ -235,6 +235,9 @@ class _Matcher:
     label: str
     regex: re.Pattern[str]
     negated_form: bool  # the phrase itself carries a negation, so a preceding one is fine
+    # A word the text must contain for the phrase to match: a substring test is far cheaper
+    # than the regex, and most phrases are absent from most answers.
+    needle: str | None = None
 
 
 def phrase_regex(phrase: str) -> re.Pattern[str]:
@@ -273,7 +276,10 @@ class Lexicon:
 
     def _add_phrases(self, label: str, phrases: Iterable[str]) -> None:
         for phrase in phrases:
-            self._matchers.append(_Matcher(label, phrase_regex(phrase), _has_negation(phrase)))
+            needle = phrase.lower().split()[0] if phrase.split() else None
+            self._matchers.append(
+                _Matcher(label, phrase_regex(phrase), _has_negation(phrase), needle)
+            )
 
     def _add_patterns(self, label: str, patterns: Iterable[str]) -> None:
         for pattern in patterns:
@@ -287,7 +293,10 @@ class Lexicon:
         def add(match: Match) -> None:
             found.setdefault(match.label, []).append(match)
 
+        lowered = text.lower()
         for matcher in self._matchers:
+            if matcher.needle is not None and matcher.needle not in lowered:
+                continue
             for m in matcher.regex.finditer(text):
                 if m.end() == m.start():
                     continue
