@@ -33,6 +33,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import signal
 import socket
 import statistics
@@ -47,6 +48,7 @@ from typing import Any
 import httpx
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -188,6 +190,17 @@ class Server:
             "voice did not become ready:\n" + self.log_path.read_text(errors="replace")
         )
 
+    def turn_log(self, since: int) -> tuple[int, list[tuple[float, float]]]:
+        """(log size now, [(transcript wait, commit) in seconds]) from the server's
+        per-turn log lines written after byte `since`."""
+        data = self.log_path.read_bytes()
+        found = re.findall(
+            rb"voice turn \((?:silence|done)\): transcript (-?\d+) ms after the end, "
+            rb"committed (\d+) ms later",
+            data[since:],
+        )
+        return len(data), [(int(a) / 1000, int(b) / 1000) for a, b in found]
+
     def memory_mb(self) -> dict[str, float]:
         out: dict[str, float] = {}
         if self.proc is None:
@@ -209,6 +222,10 @@ class Server:
 
 
 # ------------------------------------------------------------------ sessions
+
+
+class RoundOver(Exception):
+    pass
 
 
 @dataclass
@@ -244,7 +261,10 @@ class Voice:
         await self.inbox.put((time.time(), {"type": "closed"}))
 
     async def frame(self, pcm: bytes) -> None:
-        await self.ws.send(pcm)
+        try:
+            await self.ws.send(pcm)
+        except ConnectionClosed as exc:  # the round ended and the server closed
+            raise RoundOver from exc
         self.sent += 1
         delay = self.clock + self.sent * FRAME / SAMPLE_RATE - time.perf_counter()
         if delay > 0:
@@ -275,6 +295,19 @@ async def one_turn(
     timeout: float = 20.0,
 ) -> tuple[TurnResult | None, bool]:
     """Speak, then wait in silence (or say done); (result, the round ended)."""
+    try:
+        return await _one_turn(voice, mode, text, samples, timeout)
+    except RoundOver:
+        return None, True
+
+
+async def _one_turn(
+    voice: Voice,
+    mode: str,
+    text: str,
+    samples: np.ndarray[Any, np.dtype[np.float32]],
+    timeout: float,
+) -> tuple[TurnResult | None, bool]:
     pcm = float32_to_pcm16(samples)
     silence = b"\x00\x00" * FRAME
     for i in range(0, len(pcm), 2 * FRAME):
@@ -405,6 +438,23 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         report["memory_ready_mb"] = server.memory_mb()
         print(f"server memory with both models loaded: {report['memory_ready_mb']}")
 
+        mark, _ = server.turn_log(0)
+
+        def where(label: str) -> None:
+            """The server's own split of the phase's turns: transcript wait, commit."""
+            nonlocal mark
+            mark, split = server.turn_log(mark)
+            waits, commits = [w for w, _ in split], [c for _, c in split]
+            report.setdefault("server_split", {})[label] = {
+                "transcript_wait": summary(waits),
+                "commit": summary(commits),
+            }
+            print(
+                f"    server side: transcript ready p50 {ms(pct(waits, 50))} / "
+                f"p95 {ms(pct(waits, 95))} after the end; committed and sent "
+                f"p50 {ms(pct(commits, 50))} / p95 {ms(pct(commits, 95))} later"
+            )
+
         solo = await run_sessions(server.base, args.scenario, clips, args.turns, ["silence"], 0, 0)
         sil = [t.reaction for t in solo.turns]
         speech_end = [t.from_speech_end for t in solo.turns]
@@ -418,6 +468,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             f"end of speech -> interviewer (end silence of the scenario): "
             f"p50 {ms(pct(speech_end, 50))}, p95 {ms(pct(speech_end, 95))}"
         )
+        where("silence")
         done = await run_sessions(server.base, args.scenario, clips, args.turns, ["done"], 0, 1)
         dn = [t.reaction for t in done.turns]
         dn_spoke = [t.from_speech_end for t in done.turns]
@@ -427,6 +478,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             f"done (straight after speaking) -> interviewer: p50 {ms(pct(dn, 50))}, "
             f"p95 {ms(pct(dn, 95))}"
         )
+        where("done")
         errors = solo.errors + done.errors
         if args.show_text:
             for t in solo.turns + done.turns:
@@ -474,6 +526,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 f"{len(reactions)} turns, {len(errs)} errors)"
                 + ("" if ok else "  <- over 1.5 s or errors")
             )
+            where(f"concurrent-{n}")
         report["sustained_sessions"] = sustained
         report["memory_end_mb"] = server.memory_mb()
         print(f"server memory at the end: {report['memory_end_mb']} (VmHWM is the peak)")

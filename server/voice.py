@@ -494,6 +494,7 @@ class VoiceChannel:
         self._track: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        self._decided: float | None = None
 
     @property
     def store(self) -> Store:
@@ -588,12 +589,13 @@ class VoiceChannel:
     # -- listener events -----------------------------------------------------------------
 
     def _thinking(self, reason: str) -> None:
+        self._decided = time.time()
         self.conn.send(
             {
                 "type": "state",
                 "value": "thinking",
                 "reason": reason,
-                "decided": round(time.time(), 4),
+                "decided": round(self._decided, 4),
             }
         )
 
@@ -645,8 +647,17 @@ class VoiceChannel:
                 }
             )
 
+        decided, heard = self._decided, time.time()
+
         def committed(seq: int) -> None:
             self.conn.send({"type": "state", "value": "listening"})
+            # Where a slow reaction's time went (never the words: no transcript in logs).
+            log.info(
+                "voice turn (%s): transcript %.0f ms after the end, committed %.0f ms later",
+                turn.reason,
+                (heard - decided) * 1000 if decided is not None else -1,
+                (time.time() - heard) * 1000,
+            )
             if words:
                 self._spawn(self._save_words(seq, words))
 
