@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from live_server import LiveServer
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserType,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from server.speech.audio import resample, write_wav
 from server.speech.models import SpeechModels
@@ -69,9 +76,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def browser(microphone: Path) -> Iterator[Browser]:
+def chromium() -> Iterator[BrowserType]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as p:
+        yield p.chromium
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: BrowserType, microphone: Path) -> Iterator[Browser]:
     args = [
         "--no-sandbox",
         "--disable-gpu",
@@ -85,10 +98,9 @@ def browser(microphone: Path) -> Iterator[Browser]:
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={microphone}%noloop",
     ]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield b
-        b.close()
+    b = chromium.launch(executable_path=CHROMIUM, args=args)
+    yield b
+    b.close()
 
 
 @pytest.fixture()
@@ -203,3 +215,39 @@ def test_the_worklet_resamples_a_48_khz_context_to_16_khz_frames(
     assert 0.45 * 32767 < result["peak"] < 0.55 * 32767, result
     assert result["level"] == pytest.approx(0.5 / 2**0.5, rel=0.05), result
     assert problems == []
+
+
+def test_a_refused_microphone_is_explained_and_the_round_goes_on_typed(
+    server: LiveServer, chromium: BrowserType
+) -> None:
+    """Without the fake consent flag the browser refuses the microphone, as for a
+    candidate who clicks Block: the page says so, and the answer box takes over."""
+    b = chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream"],
+    )
+    try:
+        pg = b.new_context().new_page()
+        problems: list[str] = []
+        pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        s = pg.request.post(
+            server.url + "/api/sessions", data={"scenario": SCENARIO, "mode": "voice"}
+        ).json()
+        pg.goto(server.url + s["practice"])
+        pg.get_by_role("button", name="Start the interview").click()
+        notice = pg.locator("#voice-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Microphone access was refused")
+        # typing (or the interviewer's line playing meanwhile)
+        state = pg.locator("#voice-state")
+        expect(state).to_have_attribute("data-state", re.compile(r"^(typed|speaking)$"))
+        expect(pg.locator("#done-button")).to_be_hidden()
+        expect(pg.locator(".msg.interviewer")).to_have_count(1, timeout=60_000)
+        box = pg.get_by_label("Your answer")
+        box.fill("I would hold it back until an uplift study is done.")
+        box.press("Control+Enter")
+        expect(pg.locator(".msg.candidate:not(.pending)")).to_have_count(1)
+        expect(pg.locator(".msg.interviewer")).to_have_count(2, timeout=30_000)
+        assert problems == []
+    finally:
+        b.close()

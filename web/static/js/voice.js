@@ -177,18 +177,18 @@ function onInterviewerLine(node, msg) {
   const url = safeAudioUrl(msg.audio);
   if (!url) return;
   voice.nodes.set(msg.seq, node);
+  const play = h("button", { type: "button", class: "small play-line", "aria-label": "Play this line" }, "▶ Play");
+  play.addEventListener("click", () => {
+    stopPlayback();
+    playItem({ seq: msg.seq, audio: new Audio(url), node });
+  });
+  node.querySelector(".msg-head").append(play);
+  // Lines spoken before this page loaded (a reload's backlog) are not fetched at all.
+  if (isStale(msg)) return;
   const audio = new Audio();
   audio.preload = "auto"; // prefetch now: the line plays the moment it is its turn
   audio.src = url;
-  const item = { seq: msg.seq, audio, node };
-  const play = h("button", { type: "button", class: "small play-line", "aria-label": "Play this line again" }, "▶ Play");
-  play.addEventListener("click", () => {
-    stopPlayback();
-    playItem({ ...item, audio: new Audio(url) });
-  });
-  node.querySelector(".msg-head").append(play);
-  if (isStale(msg)) return;
-  voice.queue.push(item);
+  voice.queue.push({ seq: msg.seq, audio, node });
   if (!voice.playing) playNext();
 }
 
@@ -382,6 +382,9 @@ function setMode(mode) {
   voice.mode = mode;
   const typed = mode === "typed";
   interview.els.form.hidden = !typed || interview.state.ended;
+  // Typing: no meter, no "I'm done" (the answer box sends).
+  els.level.hidden = typed;
+  els.done.hidden = typed;
   if (voice.mic) voice.mic.node.port.postMessage({ on: !typed });
   if (typed) {
     showPartial("");
