@@ -32,6 +32,7 @@ with the store when the connection closes, so the replay page can play and seek 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import contextlib
 import heapq
@@ -40,6 +41,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +129,9 @@ def shared_models(stt_model: str = "", tts_voice: str = "") -> concurrent.future
         except BaseException as exc:  # reported through the future and /healthz
             future.set_exception(exc)
 
-    threading.Thread(target=run, name="speech-models", daemon=True).start()
+    # Not a daemon: the interpreter must not exit while native code is loading a model
+    # (a process that ends meanwhile waits a few seconds instead of aborting).
+    threading.Thread(target=run, name="speech-models", daemon=False).start()
     return future
 
 
@@ -173,6 +177,7 @@ class ClipQueue:
         self.durations: dict[str, float] = {}
         self._thread = threading.Thread(target=self._run, name="speech-clips", daemon=True)
         self._thread.start()
+        _open_queues.add(self)
 
     def name(self, text: str) -> str:
         return self.cache.path_for(text).name
@@ -248,6 +253,17 @@ def endpoint_config(end_silence: float) -> EndpointConfig:
     return EndpointConfig(
         end_silence=end_silence, speculate_after=min(SPECULATE_AFTER, end_silence / 2)
     )
+
+
+_open_queues: weakref.WeakSet[ClipQueue] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_queues() -> None:
+    # An app that was never shut down (no lifespan exit) leaves its queue's thread
+    # running; let the line in hand finish before the interpreter tears down.
+    for queue in list(_open_queues):
+        queue.close(timeout=10)
 
 
 def opening_texts(scenario: Scenario, seed: int) -> list[str]:
