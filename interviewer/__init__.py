@@ -5,6 +5,7 @@ from .engine import Step, next_deadline, start, step
 from .errors import IllegalEvent, ScenarioError
 from .events import (
     CandidateLeft,
+    CandidateQuiet,
     CandidateSaid,
     CandidateSpeaking,
     Event,
@@ -27,6 +28,7 @@ __all__ = [
     "ROUNDS",
     "Action",
     "CandidateLeft",
+    "CandidateQuiet",
     "CandidateSaid",
     "CandidateSpeaking",
     "End",

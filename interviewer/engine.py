@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from .actions import Action, End, LineKind, PhaseChanged, Say
 from .errors import IllegalEvent
-from .events import CandidateLeft, CandidateSaid, CandidateSpeaking, Event, Tick
+from .events import CandidateLeft, CandidateQuiet, CandidateSaid, CandidateSpeaking, Event, Tick
 from .facts import StateFacts
 from .rubric import score_all
 from .scenario import Scenario, line_id
@@ -83,6 +83,9 @@ def step(scenario: Scenario, state: State, event: Event) -> Step:
                 run.answer(text)
             case CandidateSpeaking():
                 run.update(speaking=True)
+            case CandidateQuiet():
+                # Held-back timers are due again; the `advance` below fires them.
+                run.update(speaking=False, deferred=())
             case CandidateLeft():
                 run.finish("left")
             case Tick():

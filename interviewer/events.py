@@ -30,6 +30,15 @@ class CandidateSpeaking:
 
 
 @dataclass(frozen=True, slots=True)
+class CandidateQuiet:
+    """Voice mode: what sounded like the start of an answer had no words (a cough, a
+    false start); the candidate is no longer speaking, so held-back timers may go."""
+
+    at: float
+    type: Literal["quiet"] = "quiet"
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time has passed; the shell sends one at `next_deadline(state)`."""
 
@@ -45,11 +54,12 @@ class CandidateLeft:
     type: Literal["left"] = "left"
 
 
-Event = CandidateSaid | CandidateSpeaking | Tick | CandidateLeft
+Event = CandidateSaid | CandidateSpeaking | CandidateQuiet | Tick | CandidateLeft
 
 _BY_TYPE: dict[str, type[Event]] = {
     "said": CandidateSaid,
     "speaking": CandidateSpeaking,
+    "quiet": CandidateQuiet,
     "tick": Tick,
     "left": CandidateLeft,
 }

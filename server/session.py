@@ -50,6 +50,7 @@ from typing import Any, TypeVar
 
 from interviewer import (
     CandidateLeft,
+    CandidateQuiet,
     CandidateSaid,
     CandidateSpeaking,
     End,
@@ -151,6 +152,13 @@ class Speaking:
 
 
 @dataclass(frozen=True, slots=True)
+class Quiet:
+    """Voice mode: the sound that started an answer had no words (a cough)."""
+
+    conn: Connection | None
+
+
+@dataclass(frozen=True, slots=True)
 class Leave:
     conn: Connection | None
 
@@ -163,7 +171,7 @@ class Stop:
     error: dict[str, Any] | None = None
 
 
-Input = Attach | Detach | Said | Speaking | Leave | Stop
+Input = Attach | Detach | Said | Speaking | Quiet | Leave | Stop
 
 AudioUrl = Callable[[Scenario, Say], "str | None"]
 
@@ -353,6 +361,8 @@ class SessionDriver:
                         )
             case Speaking(conn=conn):
                 await self._step(CandidateSpeaking(at=self._now_at()), conn)
+            case Quiet(conn=conn):
+                await self._step(CandidateQuiet(at=self._now_at()), conn)
             case Leave(conn=conn):
                 await self._step(CandidateLeft(at=self._now_at()), conn)
             case Stop():  # handled by the loop

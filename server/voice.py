@@ -53,7 +53,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from interviewer import Say, Scenario, start
-from server.session import Connection, Said, SessionDriver, Speaking, error_message
+from server.session import Connection, Quiet, Said, SessionDriver, Speaking, error_message
 from server.settings import Settings
 from server.speech.audio import SAMPLE_RATE, CompressedWriter, pcm16_to_float32
 from server.speech.endpoint import EndpointConfig
@@ -626,6 +626,8 @@ class VoiceChannel:
         elif isinstance(event, Turn):
             self._turn(event)
         elif isinstance(event, Discarded):
+            # held-back timers may speak now; no error to anyone if the round is over
+            self.driver.submit(Quiet(None))
             self.conn.send({"type": "partial", "text": ""})
             self.conn.send({"type": "state", "value": "listening"})
 

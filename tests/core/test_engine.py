@@ -4,6 +4,7 @@ import pytest
 
 from interviewer import (
     CandidateLeft,
+    CandidateQuiet,
     CandidateSaid,
     CandidateSpeaking,
     End,
@@ -107,6 +108,18 @@ def test_a_polite_timer_waits_for_the_end_of_a_spoken_turn(mini: Scenario) -> No
     # the held-back answer moves the node on once the detour resumes
     r = answer(mini, r.state, 640, "Rate limits per account.")
     assert [a.line_id for a in says(r)] == ["decide"]
+
+
+def test_a_false_start_releases_the_held_back_timer(mini: Scenario) -> None:
+    s = to_architecture(mini)
+    s = answer(mini, s, 30, "A router.").state
+    s = step(mini, s, Tick(at=310)).state  # node nudge
+    s = step(mini, s, CandidateSpeaking(at=595)).state
+    held = step(mini, s, Tick(at=600))
+    assert says(held) == [] and held.state.deferred
+    r = step(mini, held.state, CandidateQuiet(at=602))  # a cough, no words
+    assert [a.line_id for a in says(r)] == ["timer.jailbreak", "hostile"]
+    assert not r.state.speaking and r.state.deferred == ()
 
 
 def test_phase_overtime_moves_on_with_a_time_check(mini: Scenario) -> None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from interviewer import (
     CandidateLeft,
+    CandidateQuiet,
     CandidateSaid,
     CandidateSpeaking,
     Event,
@@ -43,7 +44,7 @@ def runs(draw: st.DrawFn) -> tuple[Scenario, int, list[tuple[str, float, str]]]:
     seed = draw(st.integers(0, 2**31))
     # gaps up to a fifth of the interview, so that some runs pass the end and some do not
     gap = st.floats(0, sc.duration / 5, allow_nan=False)
-    kinds = st.sampled_from(["said", "said", "said", "speaking", "tick", "left"])
+    kinds = st.sampled_from(["said", "said", "said", "speaking", "quiet", "tick", "left"])
     raw = draw(st.lists(st.tuples(kinds, gap, answers(sc)), max_size=25))
     return sc, seed, raw
 
@@ -55,6 +56,7 @@ def events_of(raw: list[tuple[str, float, str]]) -> list[Event]:
         ev: Event = {
             "said": CandidateSaid(at=at, text=text),
             "speaking": CandidateSpeaking(at=at),
+            "quiet": CandidateQuiet(at=at),
             "tick": Tick(at=at),
             "left": CandidateLeft(at=at),
         }[kind]
