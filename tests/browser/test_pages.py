@@ -143,8 +143,8 @@ def test_home_lists_every_round_and_scenario_escaped(client: TestClient, app: Fa
         assert f'value="{scenario.id}"' in html
     assert "12.5 min" in html
     assert any(src.startswith("/static/js/home.js?v=") for src in parsed.scripts)
-    # The voice page does not exist yet: voice is offered as coming soon, disabled.
-    assert 'value="voice" disabled' in html
+    # This app runs without speech models: voice is shown, disabled and marked unavailable.
+    assert 'value="voice" disabled' in html and '<span class="tag">unavailable</span>' in html
 
 
 def test_practice_page_renders_clock_data(client: TestClient, app: FastAPI, store: Store) -> None:

@@ -286,7 +286,7 @@ def test_the_home_page_offers_voice_and_voice_sessions_get_the_voice_page(
     app = voice_app(settings, catalog, fake_models(), speech_cache)
     with TestClient(app) as c:
         home = c.get("/").text
-        assert 'value="voice">' in home and "coming soon" not in home
+        assert 'value="voice">' in home and "unavailable</span>" not in home
         voice = new_session(c, mode="voice")
         html = c.get(voice["practice"]).text
         assert 'id="voice-panel"' in html and 'data-worklet="/static/js/mic-worklet.js?v=' in html
