@@ -371,4 +371,7 @@ def test_real_speech_at_real_time_pace(real_app: FastAPI) -> None:
             and words[-1]["end"] <= candidate["end"] + 0.5
         )
         (track,) = store.audio_tracks(s["id"])
-        assert track.duration == pytest.approx(speech.size / SAMPLE_RATE + 3.5, abs=0.5)
+        # The track follows the session clock: frames delayed by a busy machine leave
+        # gaps that are filled with silence, so it can be a little longer than what was sent.
+        sent = speech.size / SAMPLE_RATE + 3.5
+        assert sent - 0.5 <= track.duration <= sent + 1.5
