@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Literal
 
 from .actions import Action, End, LineKind, PhaseChanged, Say
 from .errors import IllegalEvent
@@ -337,11 +338,11 @@ class _Run:
 
     # -- the end ------------------------------------------------------------------------
 
-    def finish(self, reason: str) -> None:
+    def finish(self, reason: Literal["completed", "time", "left"]) -> None:
         if reason == "left":
             self.say("farewell", self.sc.farewell, "closing")
         else:
             self.say("closing", self.sc.closing, "closing")
         self.actions.extend(score_all(self.sc, self.state))
-        self.actions.append(End(reason=reason))  # type: ignore[arg-type]
+        self.actions.append(End(reason=reason))
         self.update(ended=True, end_reason=reason, speaking=False, deferred=())
