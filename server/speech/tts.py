@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from server.files import write_atomically
 from server.speech.audio import encode_audio, float32_to_pcm16, wav_bytes
 from server.speech.stt import ModelLoadError
 
@@ -241,18 +240,7 @@ class SpeechCache:
         with self._lock_for(path.name):
             if path.is_file():
                 return path
-            data = self.encode(self.synthesizer.synthesize(text))
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=path.suffix)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, self.encode(self.synthesizer.synthesize(text)))
         return path
 
     def warm(
