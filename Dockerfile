@@ -58,7 +58,7 @@ print(json.dumps(sorted({l.text for s in c.values() for l in s.lines()}), indent
 FROM deps AS speech
 # Only the modules synthesis needs (piper, the encoder, the error type): an edit of the
 # speech recognition side must not cost a resynthesis.
-COPY server/__init__.py server/
+COPY server/__init__.py server/files.py server/
 COPY server/speech/__init__.py server/speech/audio.py server/speech/stt.py server/speech/tts.py \
      server/speech/
 COPY scripts/docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
