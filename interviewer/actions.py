@@ -46,7 +46,7 @@ class Evidence:
 @dataclass(frozen=True, slots=True)
 class Score:
     criterion: str
-    level: int
+    level: int | None  # None: "not shown", the criterion's `scored_if` did not hold
     evidence: tuple[Evidence, ...]
     type: Literal["score"] = "score"
 

@@ -30,6 +30,13 @@ class StateFacts:
             label, [t for t in self._state.turns if t.node in nodes and nodes[t.node].kind == kind]
         )
 
+    def answered(self, kind: str) -> bool:
+        nodes = self._scenario.nodes
+        return any(
+            t.node in nodes and nodes[t.node].kind == kind and "empty" not in t.labels
+            for t in self._state.turns
+        )
+
     def count(self, label: str) -> int:
         return sum(label in t.labels for t in self._state.turns)
 

@@ -1,4 +1,5 @@
-"""Rubric scoring: each criterion gets the first level whose condition holds, with evidence.
+"""Rubric scoring: each criterion gets the first level whose condition holds, with evidence,
+or no level ("not shown") when its `scored_if` condition does not hold.
 
 Evidence is never invented: it is the words of the candidate that carried the criterion's
 evidence labels or rubric points, with the turn they were said in, so the replay can link
@@ -24,12 +25,15 @@ def score_all(scenario: Scenario, state: State) -> list[Score]:
 
 
 def _score(scenario: Scenario, c: Criterion, state: State, facts: StateFacts) -> Score:
+    evidence = tuple(evidence_for(c, state.turns))
+    if c.scored_if is not None and not scenario.conditions[c.scored_if](facts):
+        return Score(criterion=c.id, level=None, evidence=evidence)
     level = c.levels[-1].level
     for rule in c.levels:
         if rule.if_ is None or scenario.conditions[rule.if_](facts):
             level = rule.level
             break
-    return Score(criterion=c.id, level=level, evidence=tuple(evidence_for(c, state.turns)))
+    return Score(criterion=c.id, level=level, evidence=evidence)
 
 
 def evidence_for(c: Criterion, turns: tuple[Turn, ...]) -> list[Evidence]:

@@ -161,6 +161,9 @@ class Criterion(Strict):
     title: str
     anchors: dict[int, str] = Field(min_length=2)
     levels: list[Level] = Field(min_length=1)
+    # Without this condition holding, the criterion is "not shown" rather than given a
+    # level: a candidate who never met a pushback did not hold a view under one.
+    scored_if: str | None = None
     evidence: list[str] = []
     points: list[str] = []
 
@@ -354,6 +357,8 @@ class Scenario(Strict):
             for i, p in enumerate(node.probes):
                 yield ("nodes", node_id, "probes", i, "unless"), p.unless
         for ci, c in enumerate(self.rubric):
+            if c.scored_if is not None:
+                yield ("rubric", ci, "scored_if"), c.scored_if
             for li, level in enumerate(c.levels):
                 if level.if_ is not None:
                     yield ("rubric", ci, "levels", li, "if"), level.if_

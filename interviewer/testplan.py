@@ -68,7 +68,7 @@ class Plan(Strict):
     seed: int = 1
     steps: list[PlanStep] = Field(min_length=1)
     ended: Literal["completed", "time", "left"] | None = None
-    scores: dict[str, int] = {}
+    scores: dict[str, int | Literal["not shown"]] = {}
 
 
 class PlanFile(Strict):
@@ -203,7 +203,11 @@ def _check_outcome(d: _Driver, plan: Plan) -> None:
             raise PlanFailure(
                 f"plan {plan.name!r}: scores are given when the interview ends; it did not"
             )
-        got = {a.criterion: a.level for a in d.actions if isinstance(a, Score)}
+        got = {
+            a.criterion: "not shown" if a.level is None else a.level
+            for a in d.actions
+            if isinstance(a, Score)
+        }
         for criterion, level in plan.scores.items():
             if criterion not in got:
                 raise PlanFailure(f"plan {plan.name!r}: no criterion {criterion!r} in the rubric")

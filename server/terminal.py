@@ -55,6 +55,9 @@ class _Printer:
                 self.out.write(f"[{_clock(at)}] -- phase: {a.title}{until} --\n")
             elif isinstance(a, Score):
                 c = self.sc.criterion_by_id[a.criterion]
+                if a.level is None:
+                    self.out.write(f"  {c.title}: not shown in this round\n")
+                    continue
                 anchor = c.anchors.get(a.level)
                 note = f" ({anchor})" if anchor else ""
                 self.out.write(f"  {c.title}: {a.level} of {c.scale[1]}{note}\n")

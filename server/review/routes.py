@@ -292,7 +292,11 @@ def install(app: FastAPI) -> None:
                 view.AttemptScores(
                     session_id=s.id,
                     created_at=s.created_at,
-                    auto={sc["criterion"]: sc["level"] for sc in loaded[s.id].scores},
+                    auto={
+                        sc["criterion"]: sc["level"]
+                        for sc in loaded[s.id].scores
+                        if sc["level"] is not None
+                    },
                     self_levels=loaded[s.id].self_levels,
                     revealed=loaded[s.id].review.revealed,
                 )
@@ -331,7 +335,8 @@ def install(app: FastAPI) -> None:
                     continue
                 for sc in loaded[s.id].scores:
                     cid = str(sc["criterion"])
-                    if cid not in done and cid in defs:
+                    # "not shown" says nothing about the skill: the latest level shown counts
+                    if cid not in done and cid in defs and sc["level"] is not None:
                         done.add(cid)
                         latest.append((sid, defs[cid], int(sc["level"])))
         trainers: dict[str, list[tuple[str, str]]] = {}

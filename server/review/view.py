@@ -95,9 +95,10 @@ def rubric_of(
         cid = str(s["criterion"])
         if cid not in known:
             known.add(cid)
-            level = int(s["level"])
             low, high = DEFAULT_SCALE
-            out.append(CriterionDef(cid, cid, (), (min(low, level), max(high, level))))
+            if s["level"] is not None:
+                low, high = min(low, int(s["level"])), max(high, int(s["level"]))
+            out.append(CriterionDef(cid, cid, (), (low, high)))
     return out
 
 
@@ -244,6 +245,8 @@ class CriterionView:
     self_level: int | None
     note: str
     evidence: tuple[EvidenceView, ...]
+    # Scored without a level: what the criterion looks for never came up in the round.
+    not_shown: bool = False
 
     @property
     def id(self) -> str:
@@ -360,7 +363,8 @@ def replay_view(
     candidate_seqs = [int(m["seq"]) for m in messages if m.get("type") == "candidate"]
     turn_of = {seq: i for i, seq in enumerate(candidate_seqs)}
     by_criterion = evidence_views(scores, candidate_seqs)
-    auto = {str(s["criterion"]): int(s["level"]) for s in scores}
+    auto = {str(s["criterion"]): int(s["level"]) for s in scores if s["level"] is not None}
+    not_shown = {str(s["criterion"]) for s in scores if s["level"] is None}
     metrics = delivery(messages, words, line_durations=line_durations)
     answers = {a.seq: a for a in metrics.answers}
 
@@ -432,6 +436,7 @@ def replay_view(
             self_level=self_levels.get(c.id),
             note=criterion_notes.get(c.id, ""),
             evidence=by_criterion.get(c.id, ()) if revealed else (),
+            not_shown=revealed and c.id in not_shown,
         )
         for c in rubric
     )

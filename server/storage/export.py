@@ -229,7 +229,12 @@ def _markdown(doc: dict[str, Any]) -> str:
             auto = score["level"] if score is not None else None
             mine = assessment["levels"].get(c["id"])
             top = c["scale"][1]
-            line = f"- Automatic level: {_md_level(auto)} of {top} · Your score: {_md_level(mine)}"
+            if score is not None and auto is None:
+                line = f"- Automatic level: not shown in this round · Your score: {_md_level(mine)}"
+            else:
+                line = (
+                    f"- Automatic level: {_md_level(auto)} of {top} · Your score: {_md_level(mine)}"
+                )
             if auto is not None and mine is not None:
                 line += f" (gap {mine - auto:+d})"
             lines += [f"### {_md_text(c['title'])}", "", line]
@@ -368,8 +373,9 @@ def _vtt(doc: dict[str, Any]) -> str:
             if end - start < 1.0:
                 end = start + 1.0
             title = titles.get(score["criterion"], score["criterion"])
+            level = "not shown" if score["level"] is None else f"level {score['level']}"
             text = (
-                f"<v Rubric>{_vtt_text(title)} (level {score['level']}, {_vtt_text(e['label'])}): "
+                f"<v Rubric>{_vtt_text(title)} ({level}, {_vtt_text(e['label'])}): "
                 f"“{_vtt_text(e['quote'])}”"
             )
             cues.append((start, 1, f"ev-{key}", end, text))

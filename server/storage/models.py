@@ -83,7 +83,7 @@ class ScoreRow(Base):
         String(64), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
     )
     criterion: Mapped[str] = mapped_column(String(200), primary_key=True)
-    level: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int | None] = mapped_column(Integer)  # NULL: not shown in this round
     evidence: Mapped[str] = mapped_column(Text)  # JSON list
 
 

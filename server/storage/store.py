@@ -459,7 +459,7 @@ class Store:
             {
                 "session_id": session_id,
                 "criterion": str(score["criterion"]),
-                "level": int(score["level"]),
+                "level": None if score["level"] is None else int(score["level"]),
                 "evidence": _dumps(score.get("evidence", [])),
             }
             for score in scores

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from interviewer import (
@@ -12,14 +14,18 @@ from interviewer import (
     PhaseChanged,
     Say,
     Scenario,
+    ScenarioError,
     Score,
     State,
     Tick,
+    load_scenario,
     next_deadline,
     start,
     step,
 )
 from interviewer.engine import Step
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 def says(result: Step) -> list[Say]:
@@ -203,3 +209,48 @@ def test_state_round_trips_through_json(mini: Scenario) -> None:
     s = to_architecture(mini)
     s = step(mini, s, CandidateSpeaking(at=40)).state
     assert State.from_json(s.to_json()) == s
+
+
+@pytest.fixture(scope="module")
+def with_held_view(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    """mini with a criterion that only means something once a pushback was answered."""
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    text += """
+  - id: held_view
+    title: Holds a view under pushback
+    scored_if: answered('pushback')
+    anchors: {1: Caves., 3: Holds.}
+    levels:
+      - level: 1
+        if: heard_after('pushback', 'hold')
+      - level: 3
+"""
+    path = tmp_path_factory.mktemp("scenario") / "mini.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_scenario(path)
+
+
+def _held_view(r: Step) -> int | None:
+    (score,) = [a for a in r.actions if isinstance(a, Score) and a.criterion == "held_view"]
+    return score.level
+
+
+def test_a_criterion_is_not_shown_until_its_scored_if_holds(with_held_view: Scenario) -> None:
+    sc = with_held_view
+    s = answer(sc, to_architecture(sc), 30, "Continuous batching and a KV cache.").state
+    pushed = answer(sc, s, 60, "I would ship it.")
+    assert says(pushed)[0].kind == "pushback"
+    # left at the pushback without answering it: nothing to score
+    assert _held_view(step(sc, pushed.state, CandidateLeft(at=70))) is None
+    # answered it: a level, whichever one the answer earns
+    held = answer(sc, pushed.state, 80, "I'd still ship it, the risk is small.")
+    assert _held_view(held) == 3
+
+
+def test_answered_names_a_kind_checked_at_load(tmp_path: Path) -> None:
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
+    text = text.replace("if: covered('depth') >= 2", "if: answered('pushbak')")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match="pushbak"):
+        load_scenario(path)

@@ -203,6 +203,41 @@ def test_evidence_links_point_at_the_answer_that_holds_the_quote(real_client: Te
         assert marked == candidates[e["seq"]][e["start"] : e["end"]]
 
 
+def test_a_pushback_never_answered_is_not_shown_rather_than_scored(
+    real_client: TestClient,
+) -> None:
+    c = real_client
+    s = new_session(c, scenario="culture-dual-use-release", seed=1)
+    messages = play(c, s, ["I would release it, because defenders need it more than attackers."])
+    assert any(m.get("kind") == "pushback" for m in messages)  # put, then the candidate left
+    auth = bearer(s)
+
+    scores = {
+        sc["criterion"]: sc
+        for sc in c.get(f"/api/sessions/{s['id']}", headers=auth).json()["scores"]
+    }
+    assert scores["independence"]["level"] is None
+    assert all(sc["level"] is not None for cid, sc in scores.items() if cid != "independence")
+
+    c.post(f"/api/sessions/{s['id']}/review/reveal", headers=auth, json={})
+    review = c.get(f"/api/sessions/{s['id']}/review", headers=auth).json()
+    assert review["automatic"]["independence"] is None
+    page = c.get(f"/sessions/{s['id']}", headers=auth).text
+    assert page.count("Automatic level: <strong>not shown</strong>") == 1
+    assert page.count("Automatic level <strong>") == len(scores) - 1
+
+    export = f"/api/sessions/{s['id']}/export"
+    doc = json.loads(c.get(export, headers=auth).content)
+    jsonschema.validate(doc, SCHEMA)
+    markdown = c.get(export, params={"format": "md"}, headers=auth).text
+    assert "Automatic level: not shown in this round" in markdown
+    # Progress charts levels shown; "not shown" is neither a level nor a weakness.
+    c.cookies.set(cookie_name(s["id"]), s["token"])
+    progress = c.get("/progress", params={"scenario": "culture-dual-use-release"}).text
+    assert "Engages with the opposing view</strong>" in progress
+    assert "Holds a view under pressure, or updates for a reason</strong>" not in progress
+
+
 # ------------------------------------------------------------------ self-assessment
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from server_testing import new_session, pg_url
 from sqlalchemy import create_engine, inspect
@@ -17,6 +19,7 @@ from interviewer import Scenario
 from server.app import create_app
 from server.settings import Settings
 from server.storage import Conflict, Ending, SessionRecord, Store, downgrade, migrate
+from server.storage.models import Base
 from server.storage.store import normalise_url
 
 TABLES = {"sessions", "events", "messages", "scores", "self_assessments", "notes"}
@@ -77,6 +80,13 @@ def test_migrations_up_down_up(store: Store) -> None:
     assert set(inspect(store.engine).get_table_names()) >= TABLES
 
 
+def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
+    # A model changed without a migration (or the reverse) shows up here, not in production.
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
 def test_session_round_trip(store: Store) -> None:
     rec = record()
     store.create_session(rec)
@@ -97,8 +107,15 @@ def test_a_step_commits_event_messages_scores_and_end_together(store: Store) -> 
     event = {"type": "said", "at": 3.5, "text": "ünïcode answer"}
     store.commit_step("s1", 1, event, 3.5, [msg(2, "candidate", "ünïcode answer"), msg(3)])
     score = {"criterion": "c", "level": 3, "evidence": [{"turn": 0, "quote": "x", "seq": 2}]}
+    not_shown = {"criterion": "d", "level": None, "evidence": []}
     store.commit_step(
-        "s1", 2, {"type": "left", "at": 4.0}, 4.0, [msg(4, "ended")], [score], Ending("left", 9.0)
+        "s1",
+        2,
+        {"type": "left", "at": 4.0},
+        4.0,
+        [msg(4, "ended")],
+        [score, not_shown],
+        Ending("left", 9.0),
     )
     assert [(e.n, e.at, e.data) for e in store.load_events("s1")] == [
         (1, 3.5, event),
@@ -106,7 +123,7 @@ def test_a_step_commits_event_messages_scores_and_end_together(store: Store) -> 
     ]
     assert store.load_messages("s1", after=2) == [msg(3), msg(4, "ended")]
     assert store.message_event_numbers("s1") == [(1, 0), (2, 1), (3, 1), (4, 2)]
-    assert store.load_scores("s1") == [score]
+    assert store.load_scores("s1") == [score, not_shown]
     ended = store.get_session("s1")
     assert ended is not None
     assert (ended.status, ended.ended_at, ended.end_reason) == ("ended", 9.0, "left")
