@@ -38,6 +38,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import os
 import re
 import threading
 import time
@@ -53,6 +54,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from interviewer import Say, Scenario, start
+from server.review.audio import session_replay
 from server.session import Connection, Quiet, Said, SessionDriver, Speaking, error_message
 from server.settings import Settings
 from server.speech.audio import SAMPLE_RATE, CompressedWriter, pcm16_to_float32
@@ -300,6 +302,11 @@ class VoiceService:
         self.cache: SpeechCache | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_ready: Callable[[SpeechCache], None] | None = None
+        # Replay mixes of finished rounds, one at a time and at a lower CPU priority, so
+        # that a candidate still speaking elsewhere keeps the cores.
+        self.mixer = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="replay-mix", initializer=_lower_priority
+        )
 
     # -- loading ---------------------------------------------------------------------
 
@@ -449,6 +456,28 @@ class VoiceService:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def prepare_replay(self, session_id: str) -> concurrent.futures.Future[Path | None]:
+        """Mix the replay audio of a finished round now, so that its first view does not
+        wait for it (tens of seconds for a long round). A round still going is left
+        alone: its recording may grow."""
+        store = self.store
+
+        def mix() -> Path | None:
+            record = store.get_session(session_id)
+            if record is None or record.status != "ended":
+                return None
+            began = time.perf_counter()
+            try:
+                path = session_replay(store, session_id, self.clip_path)
+            except Exception as exc:
+                # The page builds it on request instead; nothing of the session is lost.
+                log.error("mixing the replay audio failed (%s)", type(exc).__name__)
+                return None
+            log.info("replay audio mixed in %.1f s", time.perf_counter() - began)
+            return path
+
+        return self.mixer.submit(mix)
+
     async def aclose(self) -> None:
         for task in list(self._tasks):
             task.cancel()
@@ -458,6 +487,13 @@ class VoiceService:
         if self.clips is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.clips.close)
         self.stt.shutdown(wait=False, cancel_futures=True)
+        self.mixer.shutdown(wait=False, cancel_futures=True)
+
+
+def _lower_priority() -> None:
+    # On Linux a thread has its own nice value: this lowers the mixing thread alone.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 # ------------------------------------------------------------------------------ recording
@@ -730,6 +766,7 @@ class VoiceChannel:
             log.error("closing the recording failed (%s)", type(exc).__name__)
             return
         store, session_id, track = self.store, self.driver.session_id, self._track
+        service = self.service
         assert track is not None
 
         def keep() -> None:
@@ -746,6 +783,9 @@ class VoiceChannel:
                 offset=round(max(0.0, recording.first - started), 3),
                 duration=round(recording.samples / SAMPLE_RATE, 3),
             )
+            # Here rather than after the await: a closing connection may cancel that.
+            with contextlib.suppress(RuntimeError):  # the mixer is already shut down
+                service.prepare_replay(session_id)
 
         try:
             try:

@@ -283,10 +283,14 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
             assert isinstance(frame.data, str)
             await _dispatch(frame.data, conn, driver, voice, settings, fail)
     finally:
-        if voice is not None:
-            with contextlib.suppress(Exception):
-                await voice.aclose()
-        driver.submit(Detach(conn))
+        try:
+            if voice is not None:
+                # Shielded: a cancelled handler (server shutdown, a dropped test client)
+                # must still keep the recording and the words of the last turn.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(voice.aclose())
+        finally:
+            driver.submit(Detach(conn))
 
 
 async def _dispatch(

@@ -3,7 +3,8 @@ mixed onto the session's own clock, so that second `t` of the file is session se
 
 With a single track the replay page seeks with `currentTime = t` and highlights the line
 and word whose timestamps contain `currentTime`, with no syncing of several players. The
-mix is built on first request, from:
+mix is built when a voice round ends (in the background, see `server.voice`) or else on
+first request, from:
 
 - every recording stored with `Store.save_audio` (the candidate's microphone, and an
   interviewer track if the voice pipeline keeps one), each placed at its `offset`;
@@ -30,7 +31,7 @@ import av
 import numpy as np
 
 from server.speech.audio import SAMPLE_RATE, float32_to_pcm16
-from server.storage import AudioTrack
+from server.storage import AudioTrack, Store
 
 ClipPath = Callable[[str], Path | None]
 
@@ -94,6 +95,13 @@ _locks_guard = threading.Lock()
 def _lock_for(directory: Path) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(directory, threading.Lock())
+
+
+def session_replay(store: Store, session_id: str, clip_path: ClipPath | None) -> Path | None:
+    """`replay_audio` for a stored session."""
+    tracks = store.audio_tracks(session_id)
+    messages = store.load_messages(session_id) if clip_path is not None else []
+    return replay_audio(store.audio_dir(session_id), tracks, messages, clip_path)
 
 
 def replay_audio(

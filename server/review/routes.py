@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from server.api import authorized_session
 from server.errors import ApiError
 from server.review import view
-from server.review.audio import clip_resolver, replay_audio
+from server.review.audio import clip_resolver, session_replay
 from server.review.svg import clock
 from server.security import token_matches
 from server.session import SessionRegistry
@@ -447,13 +447,9 @@ def install(app: FastAPI) -> None:
         store = _store(request)
         resolver = clip_resolver(app.state)
 
-        def build() -> Any:
-            tracks = store.audio_tracks(session_id)
-            messages = store.load_messages(session_id) if resolver is not None else []
-            return replay_audio(store.audio_dir(session_id), tracks, messages, resolver)
-
         # Mixing decodes and encodes audio: a worker thread, not one of the database's.
-        path = await run_in_threadpool(build)
+        # Usually the mix was made when the round ended and this only finds it.
+        path = await run_in_threadpool(session_replay, store, session_id, resolver)
         if path is None:
             raise ApiError(404, "no_audio", "no recording was kept for this session")
         return FileResponse(

@@ -179,6 +179,9 @@ def test_a_spoken_turn_with_fake_speech(
         assert track.track == "candidate" and track.media_type == "audio/ogg"
         assert track.duration == pytest.approx(4.5, abs=0.1)
         assert 0 <= track.offset < 5
+        # The round goes on (the candidate may come back): no replay mix made ahead.
+        assert app.state.voice.prepare_replay(s["id"]).result(timeout=10) is None
+        assert not list(store.audio_dir(s["id"]).glob("replay-*.ogg"))
         replay = c.get(f"/api/sessions/{s['id']}/audio", headers=auth(s))
         assert replay.status_code == 200 and replay.headers["content-type"] == "audio/ogg"
         assert app.state.speech_cache.directory == speech_cache
@@ -296,6 +299,33 @@ def test_the_home_page_offers_voice_and_voice_sessions_get_the_voice_page(
         assert "/static/js/voice.js?v=" in html and "/static/js/practice.js" not in html
         chat = new_session(c)
         assert 'id="voice-panel"' not in c.get(chat["practice"]).text
+
+
+def test_the_replay_audio_is_mixed_when_a_voice_round_ends(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        store = app.state.store
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
+            until(ws, is_type("candidate"))
+            ws.send_json({"type": "end"})
+            until(ws, is_type("ended"))
+        # Nobody has asked for the audio: the mix is made because the round is over.
+        deadline = time.monotonic() + 20
+        while not list(store.audio_dir(s["id"]).glob("replay-*.ogg")):
+            assert time.monotonic() < deadline, "no replay mix after the round ended"
+            time.sleep(0.05)
+        (mixed,) = store.audio_dir(s["id"]).glob("replay-*.ogg")
+        stamp = mixed.stat().st_mtime_ns
+        replay = c.get(f"/api/sessions/{s['id']}/audio", headers=auth(s))
+        assert replay.status_code == 200 and replay.content == mixed.read_bytes()
+        assert mixed.stat().st_mtime_ns == stamp  # served as made, not made again
+        assert decode_audio(replay.content).size / SAMPLE_RATE == pytest.approx(4.0, abs=0.2)
 
 
 def test_voice_off_and_health(settings: Settings, catalog: dict[str, Scenario]) -> None:
