@@ -77,7 +77,9 @@ _CLIP_MEDIA = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".wav": "audio/wav"}
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 # Lines needed now (a session's opening, a clip the browser is waiting for) go first.
 URGENT, BACKGROUND = 0, 1
-# Longest gap in the microphone frames filled with silence in the recording.
+# Longest gap in the microphone frames filled with silence in the recording; after a
+# longer one the recording goes on in a new track placed at its own offset, since
+# encoding the silence would hold the event loop (minutes of it for a long gap).
 _MAX_PAD = 30.0
 # Silence after which an answer is transcribed speculatively. The Listener's default,
 # 0.3 s, starts a job at nearly every pause between sentences, and most are dropped when
@@ -503,16 +505,21 @@ class _Recording:
     """The microphone of one connection as Ogg/Opus on the session clock: sample `i` is
     `first + i / 16000` epoch seconds, gaps in the frames filled with silence."""
 
-    def __init__(self, path: Path, first: float) -> None:
+    def __init__(self, path: Path, first: float, track: str = "candidate") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.first = first
+        self.track = track
         self.samples = 0
         self._writer = CompressedWriter(path)
 
-    def write(self, samples: np.ndarray[Any, np.dtype[np.float32]], arrived: float) -> None:
+    def gap_before(self, samples: np.ndarray[Any, np.dtype[np.float32]], arrived: float) -> float:
+        """Seconds between the end of what is written and the start of `samples`."""
         began = arrived - samples.size / SAMPLE_RATE
-        lag = began - (self.first + self.samples / SAMPLE_RATE)
+        return began - (self.first + self.samples / SAMPLE_RATE)
+
+    def write(self, samples: np.ndarray[Any, np.dtype[np.float32]], arrived: float) -> None:
+        lag = self.gap_before(samples, arrived)
         if lag > 0.25:
             pad = np.zeros(round(min(lag, _MAX_PAD) * SAMPLE_RATE), dtype=np.float32)
             self._writer.write(pad)
@@ -543,7 +550,6 @@ class VoiceChannel:
         self.barge_ins = 0
         self._record_started: float | None = None
         self._recording: _Recording | None = None
-        self._track: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._decided: float | None = None
@@ -740,6 +746,12 @@ class VoiceChannel:
         if samples.size == 0:
             return
         try:
+            if (
+                self._recording is not None
+                and self._recording.gap_before(samples, arrived) > _MAX_PAD
+            ):
+                self._spawn(self._keep_recording(self._recording))
+                self._recording = None
             if self._recording is None:
                 self._recording = self._new_recording(arrived - samples.size / SAMPLE_RATE)
             self._recording.write(samples, arrived)
@@ -755,8 +767,7 @@ class VoiceChannel:
             track = "candidate" if i == 1 else f"candidate-{i}"
             path = self.store.audio_path(session_id, track, "audio/ogg")
             if not path.exists():
-                self._track = track
-                return _Recording(path, first)
+                return _Recording(path, first, track)
         raise AssertionError("unreachable")
 
     async def _keep_recording(self, recording: _Recording) -> None:
@@ -765,9 +776,8 @@ class VoiceChannel:
         except Exception as exc:
             log.error("closing the recording failed (%s)", type(exc).__name__)
             return
-        store, session_id, track = self.store, self.driver.session_id, self._track
+        store, session_id, track = self.store, self.driver.session_id, recording.track
         service = self.service
-        assert track is not None
 
         def keep() -> None:
             record = store.get_session(session_id)

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import numpy as np
@@ -24,6 +25,7 @@ from server_testing import SCENARIO, new_session
 from starlette.testclient import WebSocketTestSession
 
 from interviewer import Scenario
+from server import voice as voice_module
 from server.app import create_app
 from server.settings import Settings
 from server.speech.audio import SAMPLE_RATE, decode_audio, float32_to_pcm16, rms
@@ -326,6 +328,48 @@ def test_the_replay_audio_is_mixed_when_a_voice_round_ends(
         assert replay.status_code == 200 and replay.content == mixed.read_bytes()
         assert mixed.stat().st_mtime_ns == stamp  # served as made, not made again
         assert decode_audio(replay.content).size / SAMPLE_RATE == pytest.approx(4.0, abs=0.2)
+
+
+def test_a_long_gap_in_the_frames_starts_a_new_track_at_its_offset(
+    settings: Settings,
+    catalog: dict[str, Scenario],
+    speech_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The voice channel's clock, pushed a minute ahead mid-round: no frames came for 60 s.
+    ahead = 0.0
+    clock = SimpleNamespace(
+        time=lambda: time.time() + ahead, perf_counter=time.perf_counter, monotonic=time.monotonic
+    )
+    monkeypatch.setattr(voice_module, "time", clock)
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        store = app.state.store
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
+            until(ws, is_type("candidate"))
+            ahead = 60.0
+            send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
+            until(ws, is_type("candidate"))
+        deadline = time.monotonic() + 10
+        while len(store.audio_tracks(s["id"])) < 2:
+            assert time.monotonic() < deadline, store.audio_tracks(s["id"])
+            time.sleep(0.05)
+        first, second = sorted(store.audio_tracks(s["id"]), key=lambda t: t.offset)
+        assert (first.track, second.track) == ("candidate", "candidate-2")
+        assert first.duration == pytest.approx(4.0, abs=0.1)
+        assert second.duration == pytest.approx(4.0, abs=0.1)
+        # Each on the session clock: the second starts a minute (and the little real
+        # time the first answer took) after the first.
+        assert 59.0 <= second.offset - first.offset < 62.0
+        replay = c.get(f"/api/sessions/{s['id']}/audio", headers=auth(s))
+        mixed = decode_audio(replay.content)
+        assert mixed.size / SAMPLE_RATE == pytest.approx(second.offset + 4.0, abs=0.2)
+        at = round((second.offset + 0.5) * SAMPLE_RATE)
+        assert rms(mixed[at : at + SAMPLE_RATE // 4]) > 0.1  # the second answer, in place
 
 
 def test_voice_off_and_health(settings: Settings, catalog: dict[str, Scenario]) -> None:
