@@ -48,6 +48,20 @@ END_REASON_LABELS = {"completed": "Completed", "time": "Time up", "left": "Ended
 # is refused before it reaches a template or a URL.
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
+# What a session's pages say when the request cannot open it.
+SESSION_ERROR_PAGES = {
+    401: (
+        "This browser has no key to this session",
+        "Open it from the browser that started the interview, or ask the API with the "
+        "session's token (Authorization: Bearer).",
+    ),
+    403: (
+        "This key does not open this session",
+        "The key this browser or request holds belongs to no session with this id.",
+    ),
+    404: ("Session not found", "There is no interview with this id on this server."),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class _ScenarioView:
@@ -230,6 +244,21 @@ def install(app: FastAPI) -> None:
         )
         if record is None:
             return not_found(request, "There is no interview with this id on this server.")
+        # The page itself shows nothing private, but its title and status are the
+        # session's: the same key as everywhere else (the cookie, or a Bearer token).
+        tokens = offered_tokens(request, session_id)
+        if not any(token_matches(t, record.token_hash) for t in tokens):
+            status = 403 if tokens else 401
+            heading, message = SESSION_ERROR_PAGES[status]
+            response = page(
+                request,
+                "error.html",
+                {"nav": "", "heading": heading, "message": message},
+                status_code=status,
+            )
+            if status == 401:
+                response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         scenario = _catalog(app).get(record.scenario_id)
         elapsed: float | None = None
         if record.status == "live" and record.started_at is not None:

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.api import authorized_session
 from server.errors import ApiError
+from server.pages import SESSION_ERROR_PAGES
 from server.review import view
 from server.review.audio import clip_resolver, session_replay
 from server.review.svg import clock
@@ -38,19 +39,6 @@ M = TypeVar("M", bound=BaseModel)
 NOTE_MAX = 10_000
 BODY_MAX = 256 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
-
-_ERROR_PAGES = {
-    401: (
-        "This browser has no key to this session",
-        "Open the replay from the browser that ran the interview, or ask the API with the "
-        "session's token (Authorization: Bearer).",
-    ),
-    403: (
-        "This key does not open this session",
-        "The key this browser or request holds belongs to no session with this id.",
-    ),
-    404: ("Session not found", "There is no interview with this id on this server."),
-}
 
 
 def _store(request: Request) -> Store:
@@ -175,7 +163,9 @@ def install(app: FastAPI) -> None:
         return response
 
     def error_page(request: Request, exc: ApiError) -> Response:
-        heading, message = _ERROR_PAGES.get(exc.status, ("Something went wrong", exc.message))
+        heading, message = SESSION_ERROR_PAGES.get(
+            exc.status, ("Something went wrong", exc.message)
+        )
         response = page(
             request,
             "error.html",

@@ -148,7 +148,8 @@ def test_home_lists_every_round_and_scenario_escaped(client: TestClient, app: Fa
 
 
 def test_practice_page_renders_clock_data(client: TestClient, app: FastAPI, store: Store) -> None:
-    sid, _ = add_session(store, system_design_id(app), started_ago=30.0)
+    sid, token = add_session(store, system_design_id(app), started_ago=30.0)
+    client.cookies.set(cookie_name(sid), token)
     response = client.get(f"/practice/{sid}")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -163,8 +164,8 @@ def test_practice_page_renders_clock_data(client: TestClient, app: FastAPI, stor
 
 
 def test_practice_page_escapes_scenario_title(client: TestClient, store: Store) -> None:
-    sid, _ = add_session(store, "nasty", status="created", started_ago=None)
-    html = client.get(f"/practice/{sid}").text
+    sid, token = add_session(store, "nasty", status="created", started_ago=None)
+    html = client.get(f"/practice/{sid}", headers={"Authorization": f"Bearer {token}"}).text
     audit(html)
     assert NASTY not in html
     assert 'data-elapsed=""' in html
@@ -177,6 +178,24 @@ def test_practice_page_unknown_session_is_404(client: TestClient, path: str) -> 
     assert response.status_code == 404
     assert "Session not found" in response.text
     audit(response.text)
+
+
+def test_practice_page_needs_the_sessions_key(
+    client: TestClient, app: FastAPI, store: Store
+) -> None:
+    sid, token = add_session(store, system_design_id(app))
+    other, other_token = add_session(store, system_design_id(app))
+    response = client.get(f"/practice/{sid}")
+    assert response.status_code == 401 and "no key to this session" in response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "data-session-id" not in response.text
+    client.cookies.set(cookie_name(sid), other_token)
+    response = client.get(f"/practice/{sid}")
+    assert response.status_code == 403 and "does not open this session" in response.text
+    audit(response.text)
+    client.cookies.set(cookie_name(sid), token)
+    assert client.get(f"/practice/{sid}").status_code == 200
+    assert client.get(f"/practice/{other}").status_code == 401
 
 
 def test_sessions_lists_only_sessions_with_a_valid_cookie(

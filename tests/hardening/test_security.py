@@ -166,13 +166,6 @@ def test_foreign_host_is_refused_on_every_route(
 # ------------------------------------------------------------------ tokens
 
 
-# The practice page is a shell that the page's script fills over the websocket (which
-# needs the token): without credentials it shows the scenario title and the session's
-# status, never its transcript. Reported for the page's owner to decide; the assertions
-# above it still hold there (no transcript, no token).
-SHELL_PAGES = {"/practice/{session_id}"}
-
-
 def session_routes(app: FastAPI) -> list[tuple[str, str, str]]:
     out = []
     for path, methods, kind in walk_routes(app):
@@ -214,8 +207,6 @@ def test_no_wrong_or_foreign_token_opens_any_session_route(
                 continue
             r = client.request(method, url, headers=headers, json={})
             assert CANARY not in r.text and mine["token"] not in r.text, (name, method, path)
-            if path in SHELL_PAGES:
-                continue
             assert r.status_code in (401, 403), (name, method, path, r.status_code)
             if path.startswith("/api/"):
                 assert r.status_code == (401 if name in ("none", "malformed", "basic") else 403), (
@@ -234,7 +225,7 @@ def test_no_wrong_or_foreign_token_opens_any_session_route(
 def test_tokens_in_the_query_string_open_nothing(client: TestClient, app: FastAPI) -> None:
     s = start(client)
     for method, path, kind in session_routes(app):
-        if kind == "websocket" or method != "GET" or path in SHELL_PAGES:
+        if kind == "websocket" or method != "GET":
             continue
         r = client.get(fill(path, s["id"]), params={"token": s["token"]})
         assert r.status_code in (401, 403), path
