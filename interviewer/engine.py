@@ -223,6 +223,7 @@ class _Run:
             index=len(self.state.turns),
             at=self.state.now,
             node=self.state.node,
+            phase=self.state.phase,
             text=text,
             labels=tuple(sorted(understood.labels)),
             matches=tuple(TurnMatch.of(m) for m in understood.matches),

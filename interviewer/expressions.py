@@ -25,6 +25,7 @@ class Facts(Protocol):
     def answered(self, kind: str) -> bool: ...
     def count(self, label: str) -> int: ...
     def covered(self, criterion: str) -> int: ...
+    def covered_in(self, criterion: str, phase: str) -> int: ...
     def visits(self, node: str) -> int: ...
     @property
     def elapsed(self) -> float: ...
@@ -44,6 +45,7 @@ class Names:
     nodes: frozenset[str]
     kinds: frozenset[str]
     criteria: frozenset[str]
+    phases: frozenset[str] = frozenset()
 
 
 # function name -> the kind of each argument, in order
@@ -55,6 +57,7 @@ _FUNCTIONS: dict[str, tuple[str, ...]] = {
     "answered": ("kind",),
     "count": ("label",),
     "covered": ("criterion",),
+    "covered_in": ("criterion", "phase"),
     "visits": ("node",),
 }
 
@@ -174,6 +177,7 @@ def _check_name(kind: str, value: str, names: Names) -> None:
         "node": names.nodes,
         "kind": names.kinds,
         "criterion": names.criteria,
+        "phase": names.phases,
     }[kind]
     if value not in pool:
         raise ExprError(f"unknown {kind} {value!r}")

@@ -44,6 +44,11 @@ class StateFacts:
         points = self._scenario.criterion_by_id[criterion].points
         return sum(self.heard(p) for p in points)
 
+    def covered_in(self, criterion: str, phase: str) -> int:
+        points = self._scenario.criterion_by_id[criterion].points
+        turns = [t for t in self._state.turns if t.phase == phase]
+        return sum(self._with(p, turns) for p in points)
+
     def visits(self, node: str) -> int:
         return self._state.visits.get(node, 0)
 

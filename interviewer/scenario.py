@@ -244,6 +244,7 @@ class Scenario(Strict):
             nodes=frozenset(self.nodes),
             kinds=LINE_KINDS,
             criteria=frozenset(c.id for c in self.rubric if c.points),
+            phases=frozenset(p.id for p in self.phases),
         )
         compiled: dict[str, Expr] = {}
         for path, source in self._condition_sources():

@@ -32,6 +32,7 @@ class Turn(Frozen):
     index: int
     at: float
     node: str | None
+    phase: str | None = None  # the phase the interview was in when it was said
     text: str
     labels: tuple[str, ...]
     matches: tuple[TurnMatch, ...]

@@ -24,6 +24,7 @@ from interviewer import (
     step,
 )
 from interviewer.engine import Step
+from interviewer.facts import StateFacts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -247,10 +248,33 @@ def test_a_criterion_is_not_shown_until_its_scored_if_holds(with_held_view: Scen
     assert _held_view(held) == 3
 
 
-def test_answered_names_a_kind_checked_at_load(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("condition", "unknown"),
+    [
+        ("answered('pushbak')", "kind 'pushbak'"),
+        ("covered_in('depth', 'clarfy')", "phase 'clarfy'"),
+    ],
+)
+def test_kinds_and_phases_in_conditions_are_checked_at_load(
+    tmp_path: Path, condition: str, unknown: str
+) -> None:
     text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8")
-    text = text.replace("if: covered('depth') >= 2", "if: answered('pushbak')")
+    text = text.replace("if: covered('depth') >= 2", f"if: {condition}")
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError, match="pushbak"):
+    with pytest.raises(ScenarioError, match=f"unknown {unknown}"):
         load_scenario(path)
+
+
+def test_covered_in_counts_only_what_was_said_in_that_phase(mini: Scenario) -> None:
+    s = start(mini, seed=1).state
+    # In the clarify phase (no question: the nudge follows, still in that phase).
+    s = answer(mini, s, 10, "I would use continuous batching.").state
+    assert s.turns[-1].phase == "clarify"
+    s = answer(mini, s, 20, "What is the latency target?").state
+    s = answer(mini, s, 30, "And a KV cache.").state
+    assert s.turns[-1].phase == "architecture"
+    facts = StateFacts(mini, s)
+    assert facts.covered("depth") == 2
+    assert facts.covered_in("depth", "clarify") == 1
+    assert facts.covered_in("depth", "architecture") == 1
