@@ -54,6 +54,8 @@ def test_a_stance_gets_the_argument_for_the_other_side() -> None:
     assert "Interviewer (pushback): So you would release it." in yes
     assert "Interviewer (pushback): So you would hold it back." in no
     assert "So you would hold it back" not in yes and "So you would release it" not in no
+    # Stdin ran out at the pushback: no answer to it, so no level for holding a view.
+    assert "Holds a view under pressure, or updates for a reason: not shown in this round" in yes
 
 
 def test_same_seed_and_input_print_the_same_interview() -> None:
