@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -101,7 +102,20 @@ def session_replay(store: Store, session_id: str, clip_path: ClipPath | None) ->
     """`replay_audio` for a stored session."""
     tracks = store.audio_tracks(session_id)
     messages = store.load_messages(session_id) if clip_path is not None else []
-    return replay_audio(store.audio_dir(session_id), tracks, messages, clip_path)
+    audio_dir = store.audio_dir(session_id)
+    try:
+        path = replay_audio(audio_dir, tracks, messages, clip_path)
+    except OSError:
+        if store.get_session(session_id) is not None:
+            raise
+        path = None  # deleted under the mix: its files went away
+    # A delete may have run while the mix was made, and its removal of the audio folder
+    # may have come before the mix was written: the candidate's voice must not outlive
+    # the session. (The delete removes the rows first, so this sees it.)
+    if store.get_session(session_id) is None:
+        shutil.rmtree(audio_dir, ignore_errors=True)
+        return None
+    return path
 
 
 def replay_audio(

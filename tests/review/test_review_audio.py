@@ -9,10 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 
-from server.review.audio import clip_resolver, decode_16k, mix_down, replay_audio
+from server.review import audio as audio_module
+from server.review.audio import clip_resolver, decode_16k, mix_down, replay_audio, session_replay
 from server.speech.audio import SAMPLE_RATE, encode_ogg_opus, wav_bytes
-from server.storage import AudioTrack
+from server.storage import AudioTrack, SessionRecord, Store
 
 Samples = np.ndarray[Any, np.dtype[np.float32]]
 
@@ -108,3 +110,59 @@ def test_interviewer_clips_are_found_by_the_speech_cache_name(tmp_path: Path) ->
     assert abs(decoded.size / SAMPLE_RATE - 1.5) < 0.1
     assert float(np.abs(decoded[: int(0.9 * SAMPLE_RATE)]).max()) < 0.02
     assert abs(peak_hz(decoded[int(1.05 * SAMPLE_RATE) :]) - 660.0) < 10
+
+
+def _voice_session(store: Store, session_id: str, messages: list[dict[str, Any]]) -> None:
+    record = SessionRecord(
+        id=session_id,
+        scenario_id="x",
+        mode="voice",
+        seed=1,
+        time_scale=1.0,
+        token_hash="0" * 64,
+        status="created",
+        created_at=0.0,
+    )
+    store.create_session(record)
+    store.begin_session(session_id, 0.0, messages)
+    store.save_audio(session_id, "candidate", wav_bytes(tone(1.0, 440.0)), media_type="audio/wav")
+
+
+def test_a_session_deleted_while_its_mix_is_made_leaves_no_audio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/db.sqlite", tmp_path)
+    try:
+        name = "ab" * 32 + ".wav"
+        (tmp_path / name).write_bytes(wav_bytes(tone(0.5, 660.0)))
+        _voice_session(
+            store, "s1", [{"type": "interviewer", "seq": 1, "audio": f"/speech/{name}", "at": 0.0}]
+        )
+
+        def resolve_then_delete(url: str) -> Path:
+            # The delete lands while the mix is being made (clips are looked up first).
+            store.delete_session("s1")
+            return tmp_path / name
+
+        assert session_replay(store, "s1", resolve_then_delete) is None
+        assert not store.audio_dir("s1").exists()
+
+        _voice_session(store, "s2", [])
+        mixed = session_replay(store, "s2", None)
+        assert mixed is not None and mixed.parent == store.audio_dir("s2")
+
+        # Deleted once the recordings were decoded, before the mix is written: the folder
+        # the delete removed must not come back with the mix in it.
+        _voice_session(store, "s3", [])
+
+        def mix_then_delete(items: Any) -> Any:
+            mixed = mix_down(items)
+            store.delete_session("s3")
+            assert not store.audio_dir("s3").exists()
+            return mixed
+
+        monkeypatch.setattr(audio_module, "mix_down", mix_then_delete)
+        assert session_replay(store, "s3", None) is None
+        assert not store.audio_dir("s3").exists()
+    finally:
+        store.close()
