@@ -5,17 +5,42 @@ defaults (127.0.0.1, 8000, the per-user data dir)."""
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+import uvicorn.config
 
 from server.app import create_app
 from server.settings import Settings
 
 SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
+
+
+class ClientFrameErrors(logging.Filter):
+    """uvicorn reports a text frame that is not UTF-8 at ERROR with a traceback, though it
+    is the client's mistake and already answered (close 1007): a WARNING line is enough,
+    and an ERROR in the log keeps meaning a fault of the server."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Invalid UTF-8 sequence received from client"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = (
+                "a client sent a text frame that is not UTF-8 (closed 1007)",
+                (),
+            )
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["client_frames"] = {"()": ClientFrameErrors}
+    config["loggers"]["uvicorn.error"]["filters"] = ["client_frames"]
+    return config
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -32,6 +57,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": False,
         "lifespan": "on",
         "log_level": "info",
+        "log_config": _log_config(),
     }
 
 

@@ -293,14 +293,14 @@ def test_the_home_page_offers_voice_and_voice_sessions_get_the_voice_page(
         home = c.get("/").text
         assert 'value="voice">' in home and "unavailable</span>" not in home
         voice = new_session(c, mode="voice")
-        html = c.get(voice["practice"]).text
+        html = c.get(voice["practice"], headers=auth(voice)).text
         assert 'id="voice-panel"' in html and 'data-worklet="/static/js/mic-worklet.js?v=' in html
         scripts = re.findall(r"<script[^>]*>", html)
         assert scripts and all(" src=" in tag for tag in scripts)  # the CSP allows no inline
         assert "style=" not in html
         assert "/static/js/voice.js?v=" in html and "/static/js/practice.js" not in html
         chat = new_session(c)
-        assert 'id="voice-panel"' not in c.get(chat["practice"]).text
+        assert 'id="voice-panel"' not in c.get(chat["practice"], headers=auth(chat)).text
 
 
 def test_the_replay_audio_is_mixed_when_a_voice_round_ends(
