@@ -125,6 +125,12 @@ def send_audio(
             time.sleep(max(0.0, due - time.perf_counter()))
 
 
+def answer_aloud(ws: WebSocketTestSession) -> None:
+    """One second of "speech", then the scenario's end silence: one candidate turn."""
+    send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
+    until(ws, is_type("candidate"))
+
+
 def auth(s: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {s['token']}"}
 
@@ -313,8 +319,7 @@ def test_the_replay_audio_is_mixed_when_a_voice_round_ends(
         with c.websocket_connect(s["ws"]) as ws:
             hello(ws, s["token"])
             until(ws, is_type("interviewer"))
-            send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
-            until(ws, is_type("candidate"))
+            answer_aloud(ws)
             ws.send_json({"type": "end"})
             until(ws, is_type("ended"))
         # Nobody has asked for the audio: the mix is made because the round is over.
@@ -349,11 +354,9 @@ def test_a_long_gap_in_the_frames_starts_a_new_track_at_its_offset(
         with c.websocket_connect(s["ws"]) as ws:
             hello(ws, s["token"])
             until(ws, is_type("interviewer"))
-            send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
-            until(ws, is_type("candidate"))
+            answer_aloud(ws)
             ahead = 60.0
-            send_audio(ws, np.concatenate([tone(1.0), silence(3.0)]), frame=8000, pace=None)
-            until(ws, is_type("candidate"))
+            answer_aloud(ws)
         deadline = time.monotonic() + 10
         while len(store.audio_tracks(s["id"])) < 2:
             assert time.monotonic() < deadline, store.audio_tracks(s["id"])
