@@ -58,6 +58,7 @@ def create_app(
         scenarios,
         audio_url=voice.audio_url if own_audio and voice is not None else audio_url,
         audio_duration=voice.duration if own_audio and voice is not None else None,
+        ended_unattended=voice.prepare_replay if voice is not None else None,
     )
 
     @asynccontextmanager

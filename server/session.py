@@ -445,6 +445,8 @@ class SessionDriver:
         self._publish(messages)
         if ending is not None:
             self.ended = True
+            if not self.conns and self.registry.ended_unattended is not None:
+                self.registry.ended_unattended(self.session_id)
             for conn in self.conns:
                 conn.close(1000)
             self.conns.clear()
@@ -582,12 +584,17 @@ class SessionRegistry:
         *,
         audio_url: AudioUrl | None = None,
         audio_duration: Callable[[str], float | None] | None = None,
+        ended_unattended: Callable[[str], object] | None = None,
         db_threads: int = 4,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.audio_url = audio_url
         self.audio_duration = audio_duration
+        # Told of a round that ended with no connection open (its time ran out after the
+        # tab closed): nothing else will close a channel for it, which is where the voice
+        # side otherwise learns that a round is over.
+        self.ended_unattended = ended_unattended
         self._drivers: dict[str, SessionDriver] = {}
         self._executor = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="db")
         self.writer = Writer(store.write_many)

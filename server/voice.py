@@ -466,7 +466,7 @@ class VoiceService:
 
         def mix() -> Path | None:
             record = store.get_session(session_id)
-            if record is None or record.status != "ended":
+            if record is None or record.status != "ended" or record.mode != "voice":
                 return None
             began = time.perf_counter()
             try:

@@ -335,6 +335,27 @@ def test_the_replay_audio_is_mixed_when_a_voice_round_ends(
         assert decode_audio(replay.content).size / SAMPLE_RATE == pytest.approx(4.0, abs=0.2)
 
 
+def test_a_round_that_runs_out_after_the_tab_closed_gets_its_mix_too(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        # Ten scenario minutes in five seconds.
+        s = new_session(c, mode="voice", time_scale=120)
+        store = app.state.store
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            answer_aloud(ws)
+        # The tab is gone; the round still ends on time, and its mix is made then.
+        deadline = time.monotonic() + 30
+        while not list(store.audio_dir(s["id"]).glob("replay-*.ogg")):
+            assert time.monotonic() < deadline, store.get_session(s["id"])
+            time.sleep(0.1)
+        record = store.get_session(s["id"])
+        assert record is not None and record.status == "ended" and record.end_reason == "time"
+
+
 def test_a_long_gap_in_the_frames_starts_a_new_track_at_its_offset(
     settings: Settings,
     catalog: dict[str, Scenario],
