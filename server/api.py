@@ -12,14 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from server.errors import ApiError
 from server.security import (
+    SESSION_ID,
     SlidingWindow,
     cookie_name,
     cookie_session_ids,
     hash_token,
+    key_status,
     new_session_id,
     new_token,
-    offered_tokens,
-    token_matches,
 )
 from server.session import SessionRegistry, error_message
 from server.settings import Settings
@@ -54,14 +54,27 @@ async def authorized_session(request: Request, session_id: str) -> SessionRecord
     record = await registry.db(_store(request).get_session, session_id)
     if record is None:
         raise ApiError(404, "not_found", "no such session")
-    tokens = offered_tokens(request, session_id)
-    if not tokens:
+    status = key_status(request, session_id, record.token_hash)
+    if status == 401:
         raise ApiError(
             401, "unauthorized", "credentials required", headers={"WWW-Authenticate": "Bearer"}
         )
-    if not any(token_matches(t, record.token_hash) for t in tokens):
+    if status == 403:
         raise ApiError(403, "forbidden", "wrong credentials for this session")
     return record
+
+
+def held_session_ids(request: Request, store: Store) -> list[str]:
+    """Sessions this client holds a valid cookie for (the token checked, not only the
+    cookie's name). Blocking: call it off the event loop."""
+    ids: list[str] = []
+    for session_id in cookie_session_ids(request):
+        if not SESSION_ID.match(session_id):
+            continue
+        record = store.get_session(session_id)
+        if record is not None and key_status(request, session_id, record.token_hash) == 200:
+            ids.append(session_id)
+    return ids
 
 
 @router.get("/healthz")
@@ -168,14 +181,7 @@ async def list_sessions(request: Request) -> JSONResponse:
     registry = _registry(request)
 
     def visible() -> list[dict[str, Any]]:
-        ids = []
-        for session_id in cookie_session_ids(request):
-            record = store.get_session(session_id)
-            if record is not None and any(
-                token_matches(t, record.token_hash) for t in offered_tokens(request, session_id)
-            ):
-                ids.append(session_id)
-        return [s.to_json() for s in store.list_sessions(ids)]
+        return [s.to_json() for s in store.list_sessions(held_session_ids(request, store))]
 
     return JSONResponse(await registry.db(visible), headers=_NO_STORE)
 

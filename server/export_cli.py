@@ -8,16 +8,14 @@ exports, with the criteria by id.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 from interviewer import ScenarioError, load_catalog
+from server.security import SESSION_ID
 from server.settings import Settings
 from server.storage import Store
 from server.storage.export import FORMATS, render
-
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def export(session: str, fmt: str, data_dir: Path | None) -> int:
@@ -26,7 +24,7 @@ def export(session: str, fmt: str, data_dir: Path | None) -> int:
     if fmt not in FORMATS:
         print(f"mockloop: unknown format {fmt!r} (one of {', '.join(FORMATS)})", file=sys.stderr)
         return 2
-    if not _SESSION_ID.match(session):
+    if not SESSION_ID.match(session):
         print(f"mockloop: {session!r} is not a session id", file=sys.stderr)
         return 2
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from server.api import authorized_session
+from server.api import authorized_session, held_session_ids
 from server.errors import ApiError
 from server.pages import SESSION_ERROR_PAGES
 from server.review import view
@@ -238,7 +238,7 @@ def install(app: FastAPI) -> None:
 
     @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
     async def progress(request: Request, scenario: str | None = None) -> Response:
-        from server.pages import ROUND_LABELS, _authorised_ids
+        from server.pages import ROUND_LABELS
 
         store = _store(request)
         cat = catalog()
@@ -246,7 +246,7 @@ def install(app: FastAPI) -> None:
         def gather() -> tuple[list[Any], dict[str, Loaded]]:
             summaries = [
                 s
-                for s in store.list_sessions(_authorised_ids(request, store))
+                for s in store.list_sessions(held_session_ids(request, store))
                 if s.status == "ended"
             ]
             return summaries, {s.id: load(store, s.id) for s in summaries}
