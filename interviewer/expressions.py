@@ -22,7 +22,7 @@ class Facts(Protocol):
     def heard(self, label: str) -> bool: ...
     def heard_in(self, node: str, label: str) -> bool: ...
     def heard_after(self, kind: str, label: str) -> bool: ...
-    def answered(self, kind: str) -> bool: ...
+    def answered(self, node_or_kind: str) -> bool: ...
     def count(self, label: str) -> int: ...
     def covered(self, criterion: str) -> int: ...
     def covered_in(self, criterion: str, phase: str) -> int: ...
@@ -54,7 +54,7 @@ _FUNCTIONS: dict[str, tuple[str, ...]] = {
     "heard": ("label",),
     "heard_in": ("node", "label"),
     "heard_after": ("kind", "label"),
-    "answered": ("kind",),
+    "answered": ("node or kind",),
     "count": ("label",),
     "covered": ("criterion",),
     "covered_in": ("criterion", "phase"),
@@ -172,6 +172,12 @@ def _compile_call(node: ast.Call, names: Names) -> Compiled:
 
 
 def _check_name(kind: str, value: str, names: Names) -> None:
+    if kind == "node or kind":
+        if value in names.nodes and value in names.kinds:
+            raise ExprError(f"{value!r} is both a node and a line kind: rename the node")
+        if value not in names.nodes and value not in names.kinds:
+            raise ExprError(f"unknown node or kind {value!r}")
+        return
     pool = {
         "label": names.labels,
         "node": names.nodes,

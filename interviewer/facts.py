@@ -30,12 +30,16 @@ class StateFacts:
             label, [t for t in self._state.turns if t.node in nodes and nodes[t.node].kind == kind]
         )
 
-    def answered(self, kind: str) -> bool:
+    def answered(self, node_or_kind: str) -> bool:
+        """The candidate said something to that node, or to any node of that kind."""
         nodes = self._scenario.nodes
-        return any(
-            t.node in nodes and nodes[t.node].kind == kind and "empty" not in t.labels
-            for t in self._state.turns
-        )
+
+        def asked_there(node: str | None) -> bool:
+            if node_or_kind in nodes:
+                return node == node_or_kind
+            return node in nodes and nodes[node].kind == node_or_kind
+
+        return any(asked_there(t.node) and "empty" not in t.labels for t in self._state.turns)
 
     def count(self, label: str) -> int:
         return sum(label in t.labels for t in self._state.turns)

@@ -251,7 +251,7 @@ def test_a_criterion_is_not_shown_until_its_scored_if_holds(with_held_view: Scen
 @pytest.mark.parametrize(
     ("condition", "unknown"),
     [
-        ("answered('pushbak')", "kind 'pushbak'"),
+        ("answered('pushbak')", "node or kind 'pushbak'"),
         ("covered_in('depth', 'clarfy')", "phase 'clarfy'"),
     ],
 )
@@ -278,3 +278,12 @@ def test_covered_in_counts_only_what_was_said_in_that_phase(mini: Scenario) -> N
     assert facts.covered("depth") == 2
     assert facts.covered_in("depth", "clarify") == 1
     assert facts.covered_in("depth", "architecture") == 1
+
+
+def test_answered_takes_a_node_or_a_kind(mini: Scenario) -> None:
+    s = to_architecture(mini)  # the opening (a question) answered; now at architecture
+    facts = StateFacts(mini, s)
+    assert facts.answered("opening") and facts.answered("question")
+    assert not facts.answered("architecture") and not facts.answered("pushback")
+    s = answer(mini, s, 30, "Continuous batching and a KV cache.").state
+    assert StateFacts(mini, s).answered("architecture")

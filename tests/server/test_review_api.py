@@ -203,7 +203,7 @@ def test_evidence_links_point_at_the_answer_that_holds_the_quote(real_client: Te
         assert marked == candidates[e["seq"]][e["start"] : e["end"]]
 
 
-def test_a_pushback_never_answered_is_not_shown_rather_than_scored(
+def test_what_the_round_never_reached_is_not_shown_rather_than_scored(
     real_client: TestClient,
 ) -> None:
     c = real_client
@@ -213,29 +213,33 @@ def test_a_pushback_never_answered_is_not_shown_rather_than_scored(
     auth = bearer(s)
 
     scores = {
-        sc["criterion"]: sc
+        sc["criterion"]: sc["level"]
         for sc in c.get(f"/api/sessions/{s['id']}", headers=auth).json()["scores"]
     }
-    assert scores["independence"]["level"] is None
-    assert all(sc["level"] is not None for cid, sc in scores.items() if cid != "independence")
+    # No pushback answered, no mechanism asked for or named: only the first answer's
+    # criterion (two concerns in tension) has a level.
+    not_shown = {"independence", "engagement", "specificity"}
+    assert {cid for cid, level in scores.items() if level is None} == not_shown
+    assert scores["tension"] is not None
 
     c.post(f"/api/sessions/{s['id']}/review/reveal", headers=auth, json={})
     review = c.get(f"/api/sessions/{s['id']}/review", headers=auth).json()
     assert review["automatic"]["independence"] is None
     page = c.get(f"/sessions/{s['id']}", headers=auth).text
-    assert page.count("Automatic level: <strong>not shown</strong>") == 1
-    assert page.count("Automatic level <strong>") == len(scores) - 1
+    assert page.count("Automatic level: <strong>not shown</strong>") == len(not_shown)
+    assert page.count("Automatic level <strong>") == len(scores) - len(not_shown)
 
     export = f"/api/sessions/{s['id']}/export"
     doc = json.loads(c.get(export, headers=auth).content)
     jsonschema.validate(doc, SCHEMA)
     markdown = c.get(export, params={"format": "md"}, headers=auth).text
-    assert "Automatic level: not shown in this round" in markdown
+    assert markdown.count("Automatic level: not shown in this round") == len(not_shown)
     # Progress charts levels shown; "not shown" is neither a level nor a weakness.
     c.cookies.set(cookie_name(s["id"]), s["token"])
     progress = c.get("/progress", params={"scenario": "culture-dual-use-release"}).text
-    assert "Engages with the opposing view</strong>" in progress
+    assert "Holds two concerns in tension</strong>" in progress
     assert "Holds a view under pressure, or updates for a reason</strong>" not in progress
+    assert "Engages with the opposing view</strong>" not in progress
 
 
 # ------------------------------------------------------------------ self-assessment
