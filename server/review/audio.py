@@ -17,6 +17,7 @@ so a new recording or clip makes a new mix) and deleted with the session.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ ClipPath = Callable[[str], Path | None]
 
 _CLIP_NAME = re.compile(r"^[0-9a-f]{16,128}\.(?:mp3|ogg|wav|opus)$")
 MAX_SECONDS = 4 * 3600.0
+STALE_TEMPORARY = 3600.0  # seconds
 
 
 def clip_resolver(state: Any) -> ClipPath | None:
@@ -146,7 +149,18 @@ def replay_audio(
         for old in audio_dir.glob("replay-*.ogg"):
             if old != target:
                 old.unlink(missing_ok=True)
+        _remove_stale_temporaries(audio_dir)
     return target
+
+
+def _remove_stale_temporaries(audio_dir: Path, older_than: float = STALE_TEMPORARY) -> None:
+    """A mix cut short (the server stopped while writing it) leaves its temporary file;
+    one left for an hour is nobody's work in progress."""
+    cutoff = time.time() - older_than
+    for leftover in audio_dir.glob(".tmp-replay-*"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def mix_down(items: Sequence[tuple[Path, float]]) -> np.ndarray[Any, np.dtype[np.float32]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 import wave
 from pathlib import Path
 from types import SimpleNamespace
@@ -166,3 +168,15 @@ def test_a_session_deleted_while_its_mix_is_made_leaves_no_audio(
         assert not store.audio_dir("s3").exists()
     finally:
         store.close()
+
+
+def test_a_mix_cut_short_leaves_no_temporary_file_for_long(tmp_path: Path) -> None:
+    rec = tmp_path / "candidate.wav"
+    rec.write_bytes(wav_bytes(tone(1.0, 440.0)))
+    stale, fresh = tmp_path / ".tmp-replay-old.ogg", tmp_path / ".tmp-replay-new.ogg"
+    stale.write_bytes(b"half a mix")
+    fresh.write_bytes(b"a mix being written")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (hours_ago, hours_ago))
+    assert replay_audio(tmp_path, [AudioTrack("candidate", rec, "audio/wav", 0.0, None)], [])
+    assert not stale.exists() and fresh.exists()
