@@ -33,13 +33,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import random
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,10 +47,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchlib import ServerProcess, percentile
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # A linear chat scenario of the benchmark's own: every answer gets the next question, so
 # "each say gets a reply" is exact, and no timer fires during the run.
@@ -110,82 +105,6 @@ def bench_scenario(questions: int) -> str:
             f"      - goto: {nxt}",
         ]
     return BENCH_SCENARIO.format(nodes="\n".join(lines))
-
-
-# ------------------------------------------------------------------ the server process
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerProcess:
-    def __init__(self, data_dir: Path, scenarios_dir: Path | None, env_extra: dict[str, str]):
-        self.port = free_port()
-        self.data_dir = data_dir
-        self.log_path = data_dir.parent / "server.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKLOOP_")}
-        if scenarios_dir is not None:
-            env["MOCKLOOP_SCENARIOS_DIR"] = str(scenarios_dir)
-        env.update(env_extra)
-        self.env = env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def command(self) -> list[str]:
-        args = ["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        exe = Path(sys.executable).parent / "mockloop"
-        if exe.exists():
-            return [str(exe), "serve", *args]
-        return [sys.executable, "-m", "server.main", *args]
-
-    def start(self, timeout: float = 60.0) -> None:
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("server exited:\n" + self.log_path.read_text(errors="replace"))
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise SystemExit("server did not come up:\n" + self.log_path.read_text(errors="replace"))
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server so far (Linux)."""
-        if self.proc is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def log_problems(self) -> list[str]:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return [
-            line
-            for line in text.splitlines()
-            if re.search(r"\b(ERROR|CRITICAL)\b|Traceback|Exception", line)
-        ]
 
 
 # ------------------------------------------------------------------ one session
@@ -446,15 +365,6 @@ async def voice_session(
 # ------------------------------------------------------------------ the run
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    # nearest rank
-    k = max(0, math.ceil(p / 100 * len(ordered)) - 1)
-    return ordered[k]
-
-
 def ms(value: float) -> str:
     return f"{value * 1000:.1f} ms"
 
@@ -476,8 +386,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.database_url:
         env["MOCKLOOP_DATABASE_URL"] = args.database_url
-    server = ServerProcess(tmp / "data", scenarios_dir, env)
-    server.start()
+    if scenarios_dir is not None:
+        env["MOCKLOOP_SCENARIOS_DIR"] = str(scenarios_dir)
+    server = ServerProcess(tmp / "data", env)
+    server.start(lambda health: health.get("status") == "ok", 60.0, "server did not come up")
     profiler: subprocess.Popen[bytes] | None = None
     if args.profile:
         # py-spy (the dev extra) samples the server until it exits; --format raw writes

@@ -34,10 +34,7 @@ import json
 import math
 import os
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,14 +44,15 @@ from typing import Any
 
 import httpx
 import numpy as np
+from benchlib import ROOT, ServerProcess
+from benchlib import percentile as pct
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from interviewer import load_catalog  # noqa: E402
-from server.speech.audio import (  # noqa: E402
+from interviewer import load_catalog
+from server.speech.audio import (
     SAMPLE_RATE,
     decode_audio,
     float32_to_pcm16,
@@ -135,60 +133,33 @@ def warm_cache(directory: Path, scenario_ids: list[str]) -> int:
 # ------------------------------------------------------------------ the server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class Server(ServerProcess):
+    """The server with the bench's speech cache, ready once voice is."""
 
-
-class Server:
     def __init__(self, data_dir: Path, speech_cache: Path) -> None:
-        self.port = free_port()
-        self.data_dir = data_dir
-        self.log_path = data_dir.parent / "server.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKLOOP_")}
-        self.env["MOCKLOOP_SPEECH_CACHE_DIR"] = str(speech_cache)
-        self.env["MOCKLOOP_RATE_SESSIONS_PER_MINUTE"] = "1000"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.started = 0.0
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 180.0) -> dict[str, Any]:
-        args = ["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.started = time.monotonic()
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server.main", *args],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        up: float | None = None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("server exited:\n" + self.log_path.read_text(errors="replace"))
-            with contextlib.suppress(httpx.HTTPError, ValueError):
-                health = httpx.get(self.base + "/healthz", timeout=1).json()
-                if up is None and health.get("status") == "ok":
-                    up = time.monotonic() - self.started
-                voice = health.get("voice", {})
-                if voice.get("status") == "ready":
-                    return {
-                        "up_seconds": up,
-                        "voice_ready_seconds": time.monotonic() - self.started,
-                    }
-                if voice.get("status") in ("unavailable", "off"):
-                    raise SystemExit(f"voice is {voice}")
-            time.sleep(0.1)
-        raise SystemExit(
-            "voice did not become ready:\n" + self.log_path.read_text(errors="replace")
+        super().__init__(
+            data_dir,
+            {
+                "MOCKLOOP_SPEECH_CACHE_DIR": str(speech_cache),
+                "MOCKLOOP_RATE_SESSIONS_PER_MINUTE": "1000",
+            },
         )
+
+    def start_voice(self, timeout: float = 180.0) -> dict[str, Any]:
+        """Seconds from launch until `/healthz` answers ok, and until voice is ready."""
+        up: float | None = None
+
+        def voice_ready(health: dict[str, Any]) -> bool:
+            nonlocal up
+            if up is None and health.get("status") == "ok":
+                up = time.monotonic() - self.started
+            voice = health.get("voice", {})
+            if voice.get("status") in ("unavailable", "off"):
+                raise SystemExit(f"voice is {voice}")
+            return bool(voice.get("status") == "ready")
+
+        self.start(voice_ready, timeout, "voice did not become ready")
+        return {"up_seconds": up, "voice_ready_seconds": time.monotonic() - self.started}
 
     def turn_log(self, since: int) -> tuple[int, list[tuple[float, float]]]:
         """(log size now, [(transcript wait, commit) in seconds]) from the server's
@@ -200,25 +171,6 @@ class Server:
             data[since:],
         )
         return len(data), [(int(a) / 1000, int(b) / 1000) for a, b in found]
-
-    def memory_mb(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        if self.proc is None:
-            return out
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0]) / 1024
-        return out
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
 
 
 # ------------------------------------------------------------------ sessions
@@ -383,13 +335,6 @@ async def run_sessions(
 # ------------------------------------------------------------------ figures
 
 
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def summary(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
@@ -428,7 +373,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="mockloop-bench-voice-"))
     server = Server(tmp / "data", cache)
     try:
-        started = server.start()
+        started = server.start_voice()
         report["startup"] = started
         up = started["up_seconds"]
         print(
