@@ -7,7 +7,21 @@ from typing import Any, Literal
 
 # What an interviewer line is doing; the wire protocol's `kind` field.
 LineKind = Literal[
-    "question", "follow_up", "pushback", "constraint", "nudge", "time_check", "closing"
+    "question",
+    "follow_up",
+    "pushback",
+    "constraint",
+    "nudge",
+    "time_check",
+    "closing",
+    # Replies to the candidate's own requests and claims (see `meta.py`):
+    "answer",  # a fact the candidate asked for, or that there is none
+    "repeat",  # the last question again
+    "clarify",  # what a term means
+    "hint",  # help after "I don't know" or "I have no example"
+    "ack",  # "take your time"
+    "challenge",  # a mechanism the candidate turned down, questioned
+    "correction",  # a wrong claim, not let pass
 ]
 
 

@@ -32,9 +32,16 @@ from .actions import Action, End, LineKind, PhaseChanged, Say
 from .errors import IllegalEvent
 from .events import CandidateLeft, CandidateQuiet, CandidateSaid, CandidateSpeaking, Event, Tick
 from .facts import StateFacts
+from .meta import meta_data
 from .rubric import score_all
-from .scenario import Scenario, line_id
-from .state import Resume, State, Turn, TurnMatch
+from .scenario import META_KINDS, Scenario, line_id, slug
+from .state import Asked, Resume, State, Turn, TurnMatch
+from .understanding import Understanding
+
+# Lines after which the candidate is expected to answer: what "say that again" repeats.
+_ASKING: frozenset[LineKind] = frozenset(
+    {"question", "follow_up", "pushback", "nudge", "challenge", "correction", "hint"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,18 +128,38 @@ class _Run:
 
     # -- saying -------------------------------------------------------------------------
 
-    def say(self, base_id: str, variants: list[str], kind: LineKind, visit: int = 0) -> None:
+    def say(
+        self,
+        base_id: str,
+        variants: list[str],
+        kind: LineKind,
+        visit: int = 0,
+        short: list[str] | None = None,
+    ) -> None:
         index = 0
         if len(variants) > 1:
             index = random.Random(f"{self.state.seed}|{base_id}|{visit}").randrange(len(variants))
-        self.actions.append(
-            Say(
-                line_id=line_id(base_id, variants, index),
-                text=variants[index],
-                kind=kind,
-                node=self.state.node,
-            )
+        said = Say(
+            line_id=line_id(base_id, variants, index),
+            text=variants[index],
+            kind=kind,
+            node=self.state.node,
         )
+        self.actions.append(said)
+        if kind in _ASKING:
+            asked = Asked(line_id=said.line_id, text=said.text)
+            if short:
+                i = random.Random(f"{self.state.seed}|{base_id}.short").randrange(len(short))
+                asked = Asked(
+                    line_id=said.line_id,
+                    text=said.text,
+                    short_id=line_id(f"{base_id}.short", short, i),
+                    short_text=short[i],
+                )
+            self.update(last_asked=asked)
+
+    def say_meta(self, name: str) -> None:
+        self.say(f"meta.{name}", meta_data().line(name), META_KINDS[name])
 
     # -- moving through nodes ------------------------------------------------------------
 
@@ -153,9 +180,10 @@ class _Run:
             visits=visits,
             answers=(),
             probes_used=0,
+            helped=0,
         )
         self._enter_phase(node.phase)
-        self.say(target, node.say, node.kind, visits[target])
+        self.say(target, node.say, node.kind, visits[target], node.short)
         if not node.listen:
             self.enter(self._next_target())
 
@@ -190,7 +218,9 @@ class _Run:
             self.move_on()
         else:  # the detour interrupted a question: ask it again, then listen
             node = self.sc.nodes[back.node]
-            self.say(back.node, node.say, node.kind, self.state.visits.get(back.node, 0))
+            self.say(
+                back.node, node.say, node.kind, self.state.visits.get(back.node, 0), node.short
+            )
 
     def _next_target(self) -> str:
         node = self.sc.nodes[self.state.node or self.sc.start]
@@ -219,32 +249,125 @@ class _Run:
 
     def answer(self, text: str) -> None:
         understood = self.sc.lexicon.understand(text)
+        meta = understood.intent
+        if meta is None and understood.asked and not understood.substantive:
+            meta = "question"
+        labels = set(understood.labels)
+        for fact_id in understood.asked:
+            if fact_id:
+                labels.update(self.sc.fact_by_id[fact_id].labels)
         turn = Turn(
             index=len(self.state.turns),
             at=self.state.now,
             node=self.state.node,
             phase=self.state.phase,
             text=text,
-            labels=tuple(sorted(understood.labels)),
+            labels=tuple(sorted(labels)),
             matches=tuple(TurnMatch.of(m) for m in understood.matches),
+            meta=meta,
+            rejected=tuple(TurnMatch.of(m) for m in understood.rejected),
+            asked=understood.asked,
         )
-        self.update(
-            speaking=False,
-            turns=(*self.state.turns, turn),
-            answers=(*self.state.answers, turn.index),
-        )
+        # A request about the conversation is not an answer to the node; a question is
+        # kept with the answers (what it asked for counts), but answers nothing itself.
+        answers = self.state.answers
+        if understood.intent is None:
+            answers = (*answers, turn.index)
+        self.update(speaking=False, turns=(*self.state.turns, turn), answers=answers)
         if not self.state.deferred:
-            self.move_on()
+            self.react(understood, turn)
             return
         # Polite timers held back during the answer go first. The answer is not lost: the
         # node moves on from it when the first detour resumes (or right away if none).
         answered, moved = self.state.node, False
         self.update(deferred=())
         while due := [d for d in self._timers() if d.at <= self.state.now]:
-            pending = not moved and self.state.node == answered
+            pending = not moved and self.state.node == answered and understood.intent is None
             moved = self.fire(due[0], pending=pending) or moved
         if not moved:
-            self.move_on()
+            self.react(understood, turn)
+
+    def react(self, understood: Understanding, turn: Turn) -> None:
+        """What the interviewer says to a turn: requests first, then the script."""
+        if understood.intent is not None:
+            self._request(understood)
+            return
+        self._answer_questions(understood.asked, understood.substantive)
+        if not understood.substantive:
+            return  # the candidate asked; the question stays open
+        if self._challenge_or_correct(turn):
+            return
+        self.move_on()
+
+    def _answer_questions(self, asked: tuple[str, ...], substantive: bool) -> None:
+        said_unknown = False
+        for fact_id in dict.fromkeys(asked):
+            if fact_id:
+                self.say(f"fact.{fact_id}", self.sc.fact_by_id[fact_id].say, "answer")
+            elif not substantive and not said_unknown:
+                self.say_meta("no_fact")
+                said_unknown = True
+
+    def _request(self, understood: Understanding) -> None:
+        match understood.intent:
+            case "repeat":
+                self._ask_again()
+            case "clarify_term":
+                term = understood.term
+                if term is None:
+                    self.say_meta("no_definition")
+                else:
+                    definition = self.sc.definition_by_term[term]
+                    self.say(f"define.{slug(term)}", definition.say, "clarify")
+                self._ask_again()
+            case "dont_know" | "no_example" as intent:
+                node = self.sc.nodes[self.state.node] if self.state.node else None
+                if self.state.helped == 0:
+                    self.update(helped=1)
+                    if node is not None and node.hint:
+                        self.say(f"{self.state.node}.hint", node.hint, "hint")
+                    else:
+                        self.say_meta(intent)
+                    return
+                # Helped once already: leave this question rather than probe a story
+                # that does not exist.
+                self.say_meta("move_on")
+                if node is not None:
+                    self.update(probes_used=len(node.probes))
+                self.enter(self._next_target())
+            case "need_time":
+                self.say_meta("need_time")
+            case "no_questions":
+                self.move_on()
+            case _:
+                raise AssertionError(understood.intent)
+
+    def _ask_again(self) -> None:
+        last = self.state.last_asked
+        if last is None:
+            return
+        if last.short_id is not None and last.short_text is not None:
+            line, text = last.short_id, last.short_text
+        else:
+            line, text = last.line_id, last.text
+        self.actions.append(Say(line_id=line, text=text, kind="repeat", node=self.state.node))
+
+    def _challenge_or_correct(self, turn: Turn) -> bool:
+        """A wrong claim is corrected, a turned-down mechanism challenged: once a round each."""
+        for co in self.sc.corrections:
+            key = f"correction.{co.signal}"
+            if co.signal in turn.labels and key not in self.state.reacted:
+                self.update(reacted=(*self.state.reacted, key))
+                self.say(key, co.say, "correction")
+                return True
+        rejected = {m.label for m in turn.rejected} - set(turn.labels)
+        for ch in self.sc.challenges:
+            key = f"challenge.{ch.rejected}"
+            if ch.rejected in rejected and key not in self.state.reacted:
+                self.update(reacted=(*self.state.reacted, key))
+                self.say(key, ch.say, "challenge")
+                return True
+        return False
 
     # -- time ---------------------------------------------------------------------------
 

@@ -27,6 +27,9 @@ class Facts(Protocol):
     def covered(self, criterion: str) -> int: ...
     def covered_in(self, criterion: str, phase: str) -> int: ...
     def visits(self, node: str) -> int: ...
+    def rejected(self, label: str) -> bool: ...
+    def asked(self, fact: str) -> bool: ...
+    def questions(self, node: str) -> int: ...
     @property
     def elapsed(self) -> float: ...
     @property
@@ -46,6 +49,7 @@ class Names:
     kinds: frozenset[str]
     criteria: frozenset[str]
     phases: frozenset[str] = frozenset()
+    facts: frozenset[str] = frozenset()
 
 
 # function name -> the kind of each argument, in order
@@ -59,6 +63,9 @@ _FUNCTIONS: dict[str, tuple[str, ...]] = {
     "covered": ("criterion",),
     "covered_in": ("criterion", "phase"),
     "visits": ("node",),
+    "rejected": ("label",),
+    "asked": ("fact",),
+    "questions": ("node",),
 }
 
 _VARIABLES: dict[str, Callable[[Facts], Any]] = {
@@ -184,6 +191,7 @@ def _check_name(kind: str, value: str, names: Names) -> None:
         "kind": names.kinds,
         "criterion": names.criteria,
         "phase": names.phases,
+        "fact": names.facts,
     }[kind]
     if value not in pool:
         raise ExprError(f"unknown {kind} {value!r}")

@@ -39,7 +39,21 @@ class StateFacts:
                 return node == node_or_kind
             return node in nodes and nodes[node].kind == node_or_kind
 
-        return any(asked_there(t.node) and "empty" not in t.labels for t in self._state.turns)
+        return any(
+            asked_there(t.node) and "empty" not in t.labels and t.meta is None
+            for t in self._state.turns
+        )
+
+    def rejected(self, label: str) -> bool:
+        """The candidate named that signal only to turn it down, somewhere in the round."""
+        return any(m.label == label for t in self._state.turns for m in t.rejected)
+
+    def asked(self, fact: str) -> bool:
+        return any(fact in t.asked for t in self._state.turns)
+
+    def questions(self, node: str) -> int:
+        """How many questions the candidate asked while at that node."""
+        return sum(len(t.asked) for t in self._state.turns if t.node == node)
 
     def count(self, label: str) -> int:
         return sum(label in t.labels for t in self._state.turns)

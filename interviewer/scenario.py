@@ -18,7 +18,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from .actions import LineKind
 from .errors import CheckError
 from .expressions import Expr, ExprError, Names, compile_expr
-from .understanding import BUILTIN_LABELS, Lexicon
+from .meta import LINE_NAMES, meta_data
+from .understanding import BUILTIN_LABELS, Asking, Lexicon
 
 Round = Literal[
     "recruiter_screen", "hiring_manager", "culture", "system_design", "behavioral", "ml_theory"
@@ -75,6 +76,9 @@ class Strict(BaseModel):
 class Signal(Strict):
     phrases: list[Annotated[str, Field(min_length=1)]] = []
     patterns: list[Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)]] = []
+    # Words inside the candidate's own question earn nothing, except for signals that are
+    # about asking (the constraints a design round wants pinned down).
+    in_questions: bool = False
 
     @field_validator("patterns")
     @classmethod
@@ -134,6 +138,11 @@ class NodeTimer(Strict):
 
 class Node(Strict):
     say: Lines
+    # Said when the candidate asks to hear the question again (else `say` is repeated).
+    short: Lines | None = None
+    # Offered once when the candidate does not know or has no example: a narrower
+    # question or a pointer, never a probe that presumes the missing answer.
+    hint: Lines | None = None
     kind: LineKind = "question"
     phase: str | None = None
     listen: bool = True
@@ -172,6 +181,39 @@ class Criterion(Strict):
         return min(self.anchors), max(self.anchors)
 
 
+class Fact(Strict):
+    """Something a real interviewer would tell a candidate who asks (scale, SLOs, process)."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    about: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    say: Lines
+    # Signals credited to a candidate who asks for this fact (a design round's
+    # "clarifies constraints" criterion counts what was asked for).
+    labels: list[str] = []
+
+
+class Definition(Strict):
+    """What the interviewer means by a term, for "what do you mean by ...?"."""
+
+    term: Annotated[str, Field(min_length=1)]
+    also: list[Annotated[str, Field(min_length=1)]] = []
+    say: Lines
+
+
+class Challenge(Strict):
+    """Said once when the candidate rejects a mechanism ("no need for a KL term")."""
+
+    rejected: str
+    say: Lines
+
+
+class Correction(Strict):
+    """Said once when the candidate states a wrong claim, caught by a signal of its own."""
+
+    signal: str
+    say: Lines
+
+
 class Voice(Strict):
     end_silence: Duration = 2.5
 
@@ -201,6 +243,10 @@ class Scenario(Strict):
     farewell: Lines = ["Let's stop here. Thank you for your time."]
     nodes: dict[Annotated[str, Field(pattern=_ID)], Node] = Field(min_length=1)
     timers: list[Timer] = []
+    facts: list[Fact] = []
+    definitions: list[Definition] = []
+    challenges: list[Challenge] = []
+    corrections: list[Correction] = []
     rubric: list[Criterion] = Field(min_length=1)
 
     def __repr__(self) -> str:
@@ -218,7 +264,21 @@ class Scenario(Strict):
         if self.stance is not None:
             stance = (self.stance.for_, self.stance.against, self.stance.mixed)
         signals = {k: (v.phrases, v.patterns) for k, v in self.signals.items()}
-        return Lexicon(signals, stance, self.glossary)
+        asking = Asking(
+            facts=[(f.id, f.about) for f in self.facts],
+            definitions=[(d.term, d.also) for d in self.definitions],
+            in_questions=frozenset(k for k, v in self.signals.items() if v.in_questions),
+            wrong=frozenset(c.signal for c in self.corrections),
+        )
+        return Lexicon(signals, stance, self.glossary, asking)
+
+    @cached_property
+    def fact_by_id(self) -> dict[str, Fact]:
+        return {f.id: f for f in self.facts}
+
+    @cached_property
+    def definition_by_term(self) -> dict[str, Definition]:
+        return {d.term: d for d in self.definitions}
 
     @cached_property
     def labels(self) -> frozenset[str]:
@@ -245,6 +305,7 @@ class Scenario(Strict):
             kinds=LINE_KINDS,
             criteria=frozenset(c.id for c in self.rubric if c.points),
             phases=frozenset(p.id for p in self.phases),
+            facts=frozenset(f.id for f in self.facts),
         )
         compiled: dict[str, Expr] = {}
         for path, source in self._condition_sources():
@@ -260,6 +321,10 @@ class Scenario(Strict):
         out: list[ScriptLine] = []
         for node_id, node in self.nodes.items():
             out += _line_variants(node_id, node.say, node.kind)
+            if node.short:
+                out += _line_variants(f"{node_id}.short", node.short, "repeat")
+            if node.hint:
+                out += _line_variants(f"{node_id}.hint", node.hint, "hint")
             for i, probe in enumerate(node.probes, 1):
                 out += _line_variants(f"{node_id}.probe{i}", probe.say, "follow_up")
             for i, timer in enumerate(node.timers, 1):
@@ -269,6 +334,17 @@ class Scenario(Strict):
                 out += _line_variants(f"overtime.{phase.id}", phase.overtime.say, "time_check")
         for t in self.timers:
             out += _line_variants(f"timer.{t.id}", t.say, t.kind)
+        for f in self.facts:
+            out += _line_variants(f"fact.{f.id}", f.say, "answer")
+        for d in self.definitions:
+            out += _line_variants(f"define.{slug(d.term)}", d.say, "clarify")
+        for ch in self.challenges:
+            out += _line_variants(f"challenge.{ch.rejected}", ch.say, "challenge")
+        for co in self.corrections:
+            out += _line_variants(f"correction.{co.signal}", co.say, "correction")
+        data = meta_data()
+        for name in LINE_NAMES:
+            out += _line_variants(f"meta.{name}", data.line(name), META_KINDS[name])
         out += _line_variants("closing", self.closing, "closing")
         out += _line_variants("farewell", self.farewell, "closing")
         return out
@@ -344,6 +420,24 @@ class Scenario(Strict):
                 for i, label in enumerate(getattr(self.stance, "for_" if side == "for" else side)):
                     if label not in self.signals:
                         raise CheckError(("stance", side, i), f"undeclared signal {label!r}")
+        for fi, f in enumerate(self.facts):
+            for i, label in enumerate(f.labels):
+                if label not in self.signals:
+                    raise CheckError(("facts", fi, "labels", i), f"undeclared signal {label!r}")
+        ids = [f.id for f in self.facts]
+        for fi, fid in enumerate(ids):
+            if fid in ids[:fi]:
+                raise CheckError(("facts", fi, "id"), f"duplicate fact id {fid!r}")
+        terms = [slug(d.term) for d in self.definitions]
+        for di, t in enumerate(terms):
+            if t in terms[:di]:
+                raise CheckError(("definitions", di, "term"), f"duplicate definition {t!r}")
+        for i, ch in enumerate(self.challenges):
+            if ch.rejected not in self.signals:
+                raise CheckError(("challenges", i, "rejected"), f"undeclared signal {ch.rejected!r}")
+        for i, co in enumerate(self.corrections):
+            if co.signal not in self.signals:
+                raise CheckError(("corrections", i, "signal"), f"undeclared signal {co.signal!r}")
         for ci, c in enumerate(self.rubric):
             for field in ("evidence", "points"):
                 for i, label in enumerate(getattr(c, field)):
@@ -457,6 +551,22 @@ def _line_variants(base: str, variants: list[str], kind: LineKind) -> list[Scrip
     return [
         ScriptLine(line_id=f"{base}.v{i}", text=t, kind=kind) for i, t in enumerate(variants, 1)
     ]
+
+
+# The kind of each built-in line (meta.yaml's `lines`).
+META_KINDS: dict[str, LineKind] = {
+    "no_fact": "answer",
+    "no_definition": "clarify",
+    "dont_know": "hint",
+    "no_example": "hint",
+    "move_on": "hint",
+    "need_time": "ack",
+}
+
+
+def slug(term: str) -> str:
+    """A term as a line id part: "KV cache" -> "kv-cache"."""
+    return re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-") or "term"
 
 
 def line_id(base: str, variants: list[str], index: int) -> str:

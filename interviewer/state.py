@@ -36,6 +36,11 @@ class Turn(Frozen):
     text: str
     labels: tuple[str, ...]
     matches: tuple[TurnMatch, ...]
+    # Not an answer: a request about the conversation (`meta.Intent`), or "question" for a
+    # turn that only asked the interviewer something.
+    meta: str | None = None
+    rejected: tuple[TurnMatch, ...] = ()  # signals named only to be turned down
+    asked: tuple[str, ...] = ()  # facts asked for ("" for a question with no fact)
 
 
 class Resume(Frozen):
@@ -45,6 +50,15 @@ class Resume(Frozen):
     answers: tuple[int, ...]  # answers already given to that node
     probes_used: int
     pending: bool  # the node was answered but had not yet moved on
+
+
+class Asked(Frozen):
+    """The last line that asked the candidate something: what "say that again" repeats."""
+
+    line_id: str
+    text: str
+    short_id: str | None = None
+    short_text: str | None = None
 
 
 class State(Frozen):
@@ -63,6 +77,9 @@ class State(Frozen):
     deferred: tuple[str, ...] = ()  # polite timers due while the candidate was speaking
     speaking: bool = False
     resume: Resume | None = None
+    last_asked: Asked | None = None
+    helped: int = 0  # help offered at this node since entering it ("I don't know")
+    reacted: tuple[str, ...] = ()  # challenges and corrections said (each once a round)
     phase: str | None = None
     phase_entered_at: float = 0.0
     phase_entries: int = 0

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from . import meta
+from .sentences import Sentence, split, words
 
 NEGATORS = frozenset({"not", "never", "no", "nor", "without", "cannot", "wouldn't", "shouldn't"})
 # Negation only reaches back this many words, and never across a clause boundary.
@@ -54,6 +57,30 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
         "as a result",
         "for example",
         "for instance",
+        "which is why",
+        "that's exactly why",
+        "this is why",
+        "that is why",
+        "means that",
+        "it means",
+        "which would",
+        "that way",
+        "in that case",
+        "considering",
+        "the point is",
+        "leads to",
+        "would lead to",
+        "so we",
+        "so it",
+        "so the",
+        "so they",
+        "so you",
+        "so that's",
+        "hence",
+        "therefore",
+        "thus",
+        "as long as",
+        "unless",
     ),
     "concede": (
         "you're right",
@@ -189,6 +216,12 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
 }
 BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
     "question": (r"\?",),
+    # "if the reward climbs while raters disagree, then ...", "..., so ...", "given the ..."
+    "reasons": (
+        r"\bif\b[^.?!]{2,80}?\b(?:then|we'd|we\s+would|it\s+would|you'd|that\s+would)\b",
+        r",\s*so\b(?!\s+that\b)",
+        r"\bgiven\s+(?:the|that|how|our|their|its)\b",
+    ),
     "star.result": (r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",),
 }
 _UNITS = (
@@ -207,7 +240,7 @@ _SPECIFIC = re.compile(
     re.IGNORECASE,
 )
 STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
-DERIVED = ("star.complete", "specific", "vague", "short", "empty", "glossary")
+DERIVED = ("star.complete", "specific", "vague", "short", "empty", "glossary", "bare_list")
 STAR_PARTS = ("star.situation", "star.task", "star.action", "star.result")
 BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS])
 _MIXED_PHRASES = ("it depends", "depends on", "on the other hand", "both sides", "torn", "not sure")
@@ -228,6 +261,25 @@ class Match:
 class Understanding:
     labels: frozenset[str]
     matches: tuple[Match, ...]
+    # Signals named only to be turned down ("no need for a sandbox"): no credit.
+    rejected: tuple[Match, ...] = ()
+    # A request about the conversation (see `meta.py`); such a turn is not an answer.
+    intent: meta.Intent | None = None
+    term: str | None = None  # clarify_term: the definition asked for (None: not known)
+    # The candidate's own questions, in order: the fact that answers each, "" for none.
+    asked: tuple[str, ...] = ()
+    # Besides its questions, the turn says something of substance (it is an answer too).
+    substantive: bool = True
+
+
+@dataclass(frozen=True)
+class Asking:
+    """What a scenario can answer: its facts and its definitions, as matchers."""
+
+    facts: Sequence[tuple[str, Sequence[str]]] = ()  # (fact id, phrases it is about)
+    definitions: Sequence[tuple[str, Sequence[str]]] = ()  # (term, its spellings)
+    in_questions: frozenset[str] = field(default_factory=frozenset)
+    wrong: frozenset[str] = field(default_factory=frozenset)  # signals of wrong claims
 
 
 @dataclass(frozen=True)
@@ -261,18 +313,32 @@ class Lexicon:
         signals: Mapping[str, tuple[Sequence[str], Sequence[str]]],
         stance: tuple[Sequence[str], Sequence[str], Sequence[str]] | None,
         glossary: Iterable[str],
+        asking: Asking | None = None,
     ) -> None:
         self._matchers: list[_Matcher] = []
         for label, phrases in BUILTIN_PHRASES.items():
             self._add_phrases(label, phrases)
         for label, regexes in BUILTIN_PATTERNS.items():
             self._add_patterns(label, regexes)
-        for name, (words, patterns) in signals.items():
-            self._add_phrases(name, words)
+        for name, (words_, patterns) in signals.items():
+            self._add_phrases(name, words_)
             self._add_patterns(name, patterns)
+        self._signals = frozenset(signals)
         self._glossary = [(term, phrase_regex(term)) for term in glossary if term.strip()]
         self._stance = stance
         self._mixed = [phrase_regex(p) for p in _MIXED_PHRASES]
+        self._verdicts = {
+            side: [phrase_regex(p) for p in phrases] for side, phrases in _VERDICTS.items()
+        }
+        self._sarcasm = [phrase_regex(p) for p in _SARCASM]
+        self._asking = asking or Asking()
+        self._facts = [
+            (fact_id, [_loose_regex(p) for p in about]) for fact_id, about in self._asking.facts
+        ]
+        self._definitions = [
+            (term, [_loose_regex(t) for t in (term, *also)])
+            for term, also in self._asking.definitions
+        ]
 
     def _add_phrases(self, label: str, phrases: Iterable[str]) -> None:
         for phrase in phrases:
@@ -286,13 +352,80 @@ class Lexicon:
             regex = re.compile(pattern, re.IGNORECASE)
             self._matchers.append(_Matcher(label, regex, _has_negation(pattern)))
 
+    # -- the whole turn -------------------------------------------------------------------
+
     def understand(self, text: str) -> Understanding:
         text = text.replace("\u2019", "'").replace("\u2018", "'")
+        sentences = split(text)
+        intent = meta.detect(text, sentences)
+        if intent is not None:
+            return self._request(text, intent)
+        term, asked_term = self._term_asked(text, sentences)
+        if asked_term:
+            return self._request(text, "clarify_term", term)
+
+        questions = [s for s in sentences if s.question]
+        asked = tuple(self._fact_for(s.text) for s in questions)
+        # A turn with questions is also an answer only if it says enough besides them; a
+        # question followed by more words was rhetorical unless it comes last.
+        substantive = True
+        if questions:
+            said_besides = sum(len(s.words) for s in sentences if not s.question)
+            substantive = said_besides >= _SUBSTANCE
+            if substantive and not sentences[-1].question:
+                asked = ()
+
+        found, rejected = self._signals_in(text, sentences)
+        for _term, regex in self._glossary:
+            for m in regex.finditer(text):
+                if not _inside(m.start(), questions):
+                    add = found.setdefault
+                    add("glossary", []).append(Match("glossary", m.start(), m.end()))
+                    add("specific", []).append(Match("specific", m.start(), m.end()))
+        for m in _SPECIFIC.finditer(text):
+            if m.end() > m.start() and not _inside(m.start(), questions):
+                found.setdefault("specific", []).append(Match("specific", m.start(), m.end()))
+        if questions:
+            q = questions[0]
+            found.setdefault("question", []).append(Match("question", q.start, q.end))
+
+        all_words = words(text)
+        labels = set(found)
+        if not all_words:
+            labels.add("empty")
+        if len(all_words) < SHORT_WORDS:
+            labels.add("short")
+        elif "specific" not in labels:
+            labels.add("vague")
+        if all(part in labels for part in STAR_PARTS):
+            labels.add("star.complete")
+        if _bare_list(text, labels):
+            labels.add("bare_list")
+        if self._stance is not None:
+            self._add_stance(text, found, rejected, labels)
+        matches = tuple(
+            sorted((m for ms in found.values() for m in ms), key=lambda m: (m.start, m.label))
+        )
+        return Understanding(
+            frozenset(labels),
+            matches,
+            tuple(sorted(rejected, key=lambda m: (m.start, m.label))),
+            asked=asked,
+            substantive=substantive,
+        )
+
+    def _request(self, text: str, intent: meta.Intent, term: str | None = None) -> Understanding:
+        labels = {"short"} if len(words(text)) < SHORT_WORDS else set()
+        return Understanding(frozenset(labels), (), intent=intent, term=term, substantive=False)
+
+    # -- signals, with their polarity ----------------------------------------------------
+
+    def _signals_in(
+        self, text: str, sentences: list[Sentence]
+    ) -> tuple[dict[str, list[Match]], list[Match]]:
         found: dict[str, list[Match]] = {}
-
-        def add(match: Match) -> None:
-            found.setdefault(match.label, []).append(match)
-
+        rejected: list[Match] = []
+        questions = [s for s in sentences if s.question]
         lowered = text.lower()
         for matcher in self._matchers:
             if matcher.needle is not None and matcher.needle not in lowered:
@@ -300,9 +433,20 @@ class Lexicon:
             for m in matcher.regex.finditer(text):
                 if m.end() == m.start():
                     continue
-                if not matcher.negated_form and _negated(text, m.start()):
+                label = matcher.label
+                scenario_signal = label in self._signals
+                # Words inside the candidate's own question earn nothing.
+                if (
+                    scenario_signal
+                    and label not in self._asking.in_questions
+                    and _inside(m.start(), questions)
+                ):
                     continue
-                add(Match(matcher.label, m.start(), m.end()))
+                if not matcher.negated_form and _turned_down(text, m.start(), m.end()):
+                    if scenario_signal:
+                        rejected.append(Match(label, m.start(), m.end()))
+                    continue
+                found.setdefault(label, []).append(Match(label, m.start(), m.end()))
         # "Fair point, but ..." acknowledges an argument and then holds: not a concession.
         if "concede" in found:
             kept = [m for m in found["concede"] if not _BUT_AFTER.match(text, m.end)]
@@ -310,42 +454,77 @@ class Lexicon:
                 found["concede"] = kept
             else:
                 del found["concede"]
-        for _term, regex in self._glossary:
-            for m in regex.finditer(text):
-                add(Match("glossary", m.start(), m.end()))
-                add(Match("specific", m.start(), m.end()))
-        for m in _SPECIFIC.finditer(text):
-            if m.end() > m.start():
-                add(Match("specific", m.start(), m.end()))
+        # A sentence that states a wrong claim earns nothing else: its words are not
+        # knowledge ("the variance of q.k is one, so no scaling is needed").
+        wrong = [m for label in self._asking.wrong for m in found.get(label, [])]
+        if wrong:
+            spans = [s for s in sentences if any(s.start <= m.start < s.end for m in wrong)]
+            for label in list(found):
+                if label in self._signals and label not in self._asking.wrong:
+                    found[label] = [m for m in found[label] if not _inside(m.start, spans)]
+                    if not found[label]:
+                        del found[label]
+        return found, rejected
 
-        words = _WORD.findall(text.lower())
-        labels = set(found)
-        if not words:
-            labels.add("empty")
-        if len(words) < SHORT_WORDS:
-            labels.add("short")
-        elif "specific" not in labels:
-            labels.add("vague")
-        if all(part in labels for part in STAR_PARTS):
-            labels.add("star.complete")
-        if self._stance is not None:
-            self._add_stance(text, found, labels)
-        matches = tuple(
-            sorted((m for ms in found.values() for m in ms), key=lambda m: (m.start, m.label))
-        )
-        return Understanding(frozenset(labels), matches)
+    # -- questions: facts and terms ------------------------------------------------------
 
-    def _add_stance(self, text: str, found: dict[str, list[Match]], labels: set[str]) -> None:
+    def _fact_for(self, question: str) -> str:
+        best, best_score = "", 0
+        for fact_id, regexes in self._facts:
+            score = sum(len(r.pattern) for r in regexes if r.search(question))
+            if score > best_score:
+                best, best_score = fact_id, score
+        return best
+
+    def _term_asked(self, text: str, sentences: list[Sentence]) -> tuple[str | None, bool]:
+        """(term, asked): the candidate asks what a term means, and which one if known."""
+        cue = meta.find("clarify_term", text)
+        if cue is None:
+            return None, False
+        for s in sentences:
+            if not (s.start <= cue.start() < s.end):
+                continue
+            if meta.rest_of_turn(text, [s], s.start, s.end) > meta.MAX_OTHER_WORDS:
+                return None, False  # the question comes with an answer around it
+            strong = _STRONG_TERM_CUE.search(s.text) is not None
+            for term, regexes in self._definitions:
+                for r in regexes:
+                    m = r.search(s.text)
+                    if m is None:
+                        continue
+                    # "What is the latency budget?" asks for a figure, not a meaning: a
+                    # weak cue needs the term to be nearly all that is asked about.
+                    other = len(s.words) - len(words(cue.group(0))) - len(words(m.group(0)))
+                    if strong or other <= 2:
+                        return term, True
+            if strong and not self._fact_for(s.text):
+                return None, True
+        return None, False
+
+    # -- stance -----------------------------------------------------------------------------
+
+    def _add_stance(
+        self, text: str, found: dict[str, list[Match]], rejected: list[Match], labels: set[str]
+    ) -> None:
         assert self._stance is not None
         pro, con, mixed = self._stance
         pro_hits = [m for label in pro for m in found.get(label, [])]
         con_hits = [m for label in con for m in found.get(label, [])]
+        # A side turned down is the other side taken: "I'm not convinced holding it back
+        # helps anyone" argues for release.
+        pro_hits += [m for m in rejected if m.label in con]
+        con_hits += [m for m in rejected if m.label in pro]
+        for regex in self._verdicts["for"]:
+            pro_hits += [Match("stance.for", m.start(), m.end()) for m in regex.finditer(text)]
+        for regex in self._verdicts["against"]:
+            con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
+        # "Sure, release it, what could possibly go wrong": said to mean the opposite.
+        if any(r.search(text) for r in self._sarcasm) and bool(pro_hits) != bool(con_hits):
+            pro_hits, con_hits = con_hits, pro_hits
         mixed_hits = [m for label in mixed for m in found.get(label, [])]
         mixed_hits += [
             Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
         ]
-        # Negation handling does the work for corrections ("no, I would not release it"
-        # matches only the against-signal `not release`); both sides argued is mixed.
         if pro_hits and not con_hits:
             found["stance.for"] = pro_hits
         elif con_hits and not pro_hits:
@@ -357,14 +536,115 @@ class Lexicon:
         for label in STANCE_LABELS:
             if label in found:
                 labels.add(label)
-                for m in found[label]:
-                    if m.label != label:
-                        found[label] = [Match(label, x.start, x.end) for x in found[label]]
-                        break
+                found[label] = [Match(label, x.start, x.end) for x in found[label]]
 
 
-def _negated(text: str, start: int) -> bool:
-    before = text[max(0, start - 80) : start].lower()
-    clause = _CLAUSE_BREAK.split(before)[-1]
-    words = _WORD.findall(clause)[-_NEGATION_WINDOW:]
-    return any(w in NEGATORS or w.endswith("n't") for w in words)
+_SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
+_STRONG_TERM_CUE = re.compile(
+    r"\bmean\b|\bmeaning\b|\bdefin|\bnever heard\b|\bhaven't heard\b|\bthe term\b",
+    re.IGNORECASE,
+)
+# One-word verdicts and "I'm for it / against it", in any culture round: the side the
+# scenario calls `for` is always the proposal on the table.
+_VERDICTS = {
+    "for": (
+        "i'm for it",
+        "i am for it",
+        "i'm in favour",
+        "i'm in favor",
+        "i am in favour",
+        "i am in favor",
+        "i support it",
+        "i'd support it",
+        "i would support it",
+        "i'd go for it",
+        "i would go for it",
+        "i'm all for it",
+    ),
+    "against": (
+        "i'm against it",
+        "i am against it",
+        "i'm against that",
+        "i oppose it",
+        "i'd oppose it",
+        "i would oppose it",
+        "i'm not in favour",
+        "i'm not in favor",
+        "i can't support it",
+        "i couldn't support it",
+        "i wouldn't support it",
+    ),
+}
+_SARCASM = (
+    "what could possibly go wrong",
+    "what could go wrong",
+    "yeah right",
+    "said no one",
+    "because that always works",
+    "because that worked so well",
+    "great idea, said",
+)
+# Before a signal in the same clause: words that turn it down.
+_REJECT_BEFORE = re.compile(
+    r"\b(?:skip|skipping|skipped|drop|dropping|ditch|ditching|avoid|avoiding|remove|removing|"
+    r"forget|forgo|against|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
+    r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
+    r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
+    r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need)\b(?:\W+\w+){0,4}\W*$",
+    re.IGNORECASE,
+)
+# After a signal in the same clause: "containers are overkill", "it just slows learning".
+_REJECT_AFTER = re.compile(
+    r"^[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
+    r"not\s+necessary|isn't\s+necessary|pointless|a\s+waste|useless|not\s+worth|overrated|"
+    r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
+    r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help)\b",
+    re.IGNORECASE,
+)
+# "Not just the reward model, also ..." negates nothing.
+_NOT_REALLY_NEGATION = re.compile(r"\bnot\s+(?:just|only|merely|simply)\s*$|\bno\s+matter\b")
+_CONDITIONAL_WITHOUT = re.compile(r"(?:^|[.,;:!?]\s*)without\s+(?:\w+\W+){0,4}$", re.IGNORECASE)
+
+
+def _turned_down(text: str, start: int, end: int) -> bool:
+    """The words at [start, end) are negated or rejected within their clause."""
+    before = text[max(0, start - 80) : start]
+    clause = _CLAUSE_BREAK.split(before.lower())[-1]
+    if _CONDITIONAL_WITHOUT.search(before.lower()[-60:]) and _CONDITIONAL_WITHOUT.search(clause):
+        # "Without a KL penalty, the policy drifts" argues for the penalty.
+        return False
+    if _REJECT_BEFORE.search(clause):
+        return True
+    ws = _WORD.findall(clause)[-_NEGATION_WINDOW:]
+    if any(w in NEGATORS or w.endswith("n't") for w in ws):
+        tail = clause.rstrip()
+        if not _NOT_REALLY_NEGATION.search(tail):
+            return True
+    return bool(_REJECT_AFTER.match(text, end))
+
+
+def _inside(at: int, sentences: Sequence[Sentence]) -> bool:
+    return any(s.start <= at < s.end for s in sentences)
+
+
+def _loose_regex(phrase: str) -> re.Pattern[str]:
+    """A phrase that also matches its plural: "GPU" finds "GPUs"."""
+    words_ = [re.escape(w) for w in phrase.lower().split()]
+    body = r"[\s,-]+".join(words_)
+    lead = r"\b" if phrase[:1].isalnum() else ""
+    tail = r"(?:s|es)?\b" if phrase[-1:].isalnum() else ""
+    return re.compile(lead + body + tail, re.IGNORECASE)
+
+
+_LIST_SPLIT = re.compile(r"[,;/]|\band\b|\bor\b|\bthen\b|\bplus\b", re.IGNORECASE)
+
+
+def _bare_list(text: str, labels: set[str]) -> bool:
+    """Terms named one after another with nothing said about any of them."""
+    if "reasons" in labels:
+        return False
+    items = [words(x) for x in _LIST_SPLIT.split(text)]
+    items = [x for x in items if x]
+    if len(items) < 3 or sum(len(x) for x in items) > 30:
+        return False
+    return sum(len(x) for x in items) / len(items) <= 3.0

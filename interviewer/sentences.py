@@ -1,0 +1,88 @@
+"""Sentences of an answer, and which of them are the candidate's own questions.
+
+Spoken answers arrive from speech-to-text with little punctuation, so a question is found
+by its shape as well as by its question mark: an interrogative word followed by the
+inverted verb ("how many GPUs do we have", "is the model dense"), or an indirect request
+("can you tell me", "I was wondering"). "What I would do is shard it" starts like a
+question and is not one: after "what" or "how" comes a subject, not a verb.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SPLIT = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+_AUX = (
+    r"(?:is|are|was|were|do|does|did|can|could|would|will|should|shall|may|might|must|has|have|"
+    r"had|isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't)"
+)
+_QUESTION_SHAPES = re.compile(
+    r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|well|quick question|one more thing)[,\s]+)*"
+    r"(?:"
+    rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'s|'re|\s+{_AUX}\b)"
+    r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
+    r"|(?:what|which)\s+(?:kind|sort|type|size|level|range|latency|budget|hardware|model|team|"
+    r"data|scale|stage|stages|round|rounds|format|percentage|fraction|share|part)\b"
+    r"|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"
+    r"wouldn't|can't|couldn't|shouldn't)\s+(?:i|we|you|they|it|there|the|this|that|these|those|"
+    r"our|your|a|an|any|users?|customers?|people|he|she)\b"
+    r"|(?:do|does|did|don't|doesn't|didn't|has|have|had|hasn't|haven't)\s+(?:i|we|you|they|it|"
+    r"there|he|she|users?|customers?|people|anyone|any)\b"
+    r"|(?:can|could|would)\s+you\s+(?:tell|say|share|explain|clarify|give)\b"
+    r")",
+    re.IGNORECASE,
+)
+_INDIRECT = re.compile(
+    r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+like\s+to\s+know|i\s+want\s+to\s+know|"
+    r"do\s+you\s+know|can\s+you\s+tell\s+me|could\s+you\s+tell\s+me|any\s+idea\s+(?:how|what|whether|if)|"
+    r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
+    re.IGNORECASE,
+)
+# "Why? Because ..." and "right?" ask nothing of the interviewer.
+_RHETORICAL = re.compile(
+    r"^\W*(?:why|how|what|right|you know|so|ok|okay|no|yes|correct|makes sense|see|"
+    r"what then|and then|why not|who knows|you see|isn't it|doesn't it|don't you think)\W*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+    question: bool
+
+    @property
+    def words(self) -> list[str]:
+        return _WORD.findall(self.text.lower())
+
+
+def split(text: str) -> list[Sentence]:
+    out: list[Sentence] = []
+    for m in _SPLIT.finditer(text):
+        raw = m.group(0)
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        lead = len(raw) - len(raw.lstrip())
+        start = m.start() + lead
+        end = start + len(stripped)
+        out.append(Sentence(start, end, stripped, is_question(stripped)))
+    return out
+
+
+def is_question(sentence: str) -> bool:
+    s = sentence.strip().replace("\u2019", "'")
+    if _RHETORICAL.match(s):
+        return False
+    if s.endswith("?"):
+        return True
+    return bool(_QUESTION_SHAPES.match(s) or _INDIRECT.search(s))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
