@@ -64,12 +64,15 @@ class _Due:
     detour: bool  # remember where we were, for `resume`
 
 
-def start(scenario: Scenario, seed: int, at: float = 0.0) -> Step:
-    """Begin an interview at interview time `at` (usually 0)."""
+def start(scenario: Scenario, seed: int, at: float = 0.0, node: str | None = None) -> Step:
+    """Begin an interview at interview time `at` (usually 0), at the scenario's start or at
+    `node` (a drill on one question, or an evaluation case)."""
     if not math.isfinite(at):
         raise IllegalEvent("start time must be a finite number")
+    if node is not None and node not in scenario.nodes:
+        raise IllegalEvent(f"no node {node!r} in scenario {scenario.id!r}")
     run = _Run(scenario, State(scenario=scenario.id, seed=seed, started_at=at, now=at))
-    run.enter(scenario.start)
+    run.enter(node or scenario.start)
     return run.result()
 
 

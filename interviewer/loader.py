@@ -144,10 +144,17 @@ def load_scenario(path: Path | str) -> Scenario:
     return scenario
 
 
+# Folders under scenarios/ that hold other data than scenarios.
+NOT_SCENARIOS = frozenset({"eval"})
+
+
 def scenario_files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*.yaml")):
-        if not path.name.endswith(PLANS_SUFFIX):
-            yield path
+        if path.name.endswith(PLANS_SUFFIX):
+            continue
+        if NOT_SCENARIOS & set(path.relative_to(root).parts[:-1]):
+            continue
+        yield path
 
 
 def load_catalog(root: Path | str | None = None) -> dict[str, Scenario]:

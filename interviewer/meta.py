@@ -25,7 +25,7 @@ from .sentences import Sentence, words
 Intent = Literal["repeat", "clarify_term", "dont_know", "no_example", "need_time", "no_questions"]
 INTENTS: tuple[Intent, ...] = Intent.__args__  # type: ignore[attr-defined]
 # A request with more than this many words of other content beside it is an answer.
-MAX_OTHER_WORDS = 5
+MAX_OTHER_WORDS = 3
 _CLAUSE = re.compile(r"[,;:]|\s(?:but|and then|so|because|although|though)\s", re.IGNORECASE)
 # Openers that carry nothing ("um, sorry, I ...").
 _FILLER = frozenset(
@@ -106,7 +106,12 @@ def rest_of_turn(text: str, sentences: list[Sentence], start: int, end: int) -> 
             right = _CLAUSE.search(text, end, s.end)
             clause_end = right.start() if right else s.end
             break
-    return _content(text[:clause_start]) + _content(text[clause_end:])
+    # The candidate's own questions ("I don't know. What would you suggest?") are not
+    # content that answers anything.
+    questions = [s for s in sentences if s.question and not (s.start <= start < s.end)]
+    rest = text[:clause_start] + " " + text[clause_end:]
+    asked = sum(_content(q.text) for q in questions)
+    return max(0, _content(rest) - asked)
 
 
 def detect(text: str, sentences: list[Sentence], exclude: tuple[Intent, ...] = ()) -> Intent | None:

@@ -415,8 +415,7 @@ class Lexicon:
         )
 
     def _request(self, text: str, intent: meta.Intent, term: str | None = None) -> Understanding:
-        labels = {"short"} if len(words(text)) < SHORT_WORDS else set()
-        return Understanding(frozenset(labels), (), intent=intent, term=term, substantive=False)
+        return Understanding(frozenset(), (), intent=intent, term=term, substantive=False)
 
     # -- signals, with their polarity ----------------------------------------------------
 
@@ -484,6 +483,8 @@ class Lexicon:
         for s in sentences:
             if not (s.start <= cue.start() < s.end):
                 continue
+            if not s.question and not _ASKS_MEANING.search(s.text):
+                return None, False  # "the owners would define the pattern" asks nothing
             if meta.rest_of_turn(text, [s], s.start, s.end) > meta.MAX_OTHER_WORDS:
                 return None, False  # the question comes with an answer around it
             strong = _STRONG_TERM_CUE.search(s.text) is not None
@@ -544,6 +545,10 @@ _STRONG_TERM_CUE = re.compile(
     r"\bmean\b|\bmeaning\b|\bdefin|\bnever heard\b|\bhaven't heard\b|\bthe term\b",
     re.IGNORECASE,
 )
+_ASKS_MEANING = re.compile(
+    r"\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|\bnot familiar with the\b",
+    re.IGNORECASE,
+)
 # One-word verdicts and "I'm for it / against it", in any culture round: the side the
 # scenario calls `for` is always the proposal on the table.
 _VERDICTS = {
@@ -595,7 +600,7 @@ _REJECT_BEFORE = re.compile(
 )
 # After a signal in the same clause: "containers are overkill", "it just slows learning".
 _REJECT_AFTER = re.compile(
-    r"^[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
+    r"[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
     r"not\s+necessary|isn't\s+necessary|pointless|a\s+waste|useless|not\s+worth|overrated|"
     r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
     r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help)\b",

@@ -42,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--port", type=int, default=None)
     v.add_argument("--data-dir", type=Path, default=None)
 
+    ev = sub.add_parser("eval", help="measure how well the interviewer listens")
+    ev.add_argument("--dir", type=Path, default=None, help="evaluation set (default: scenarios/eval)")
+    ev.add_argument("--scenarios-dir", type=Path, default=None)
+    ev.add_argument(
+        "--min", type=float, default=0.95, help="fail below this accuracy, overall or per category"
+    )
+    ev.add_argument("--failures", action="store_true", help="list every turn that went wrong")
+
     e = sub.add_parser("export", help="export one stored session")
     e.add_argument("session")
     e.add_argument("--format", choices=["md", "json", "vtt"], default="md")
@@ -62,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             return practice(catalog[args.scenario], seed=args.seed, time_scale=args.time_scale)
         if args.command == "scenarios":
             return _scenarios(args)
+        if args.command == "eval":
+            from .eval_cli import run_eval
+
+            return run_eval(_catalog(args.scenarios_dir), args.dir, args.min, args.failures)
         if args.command == "serve":
             from .main import serve
 

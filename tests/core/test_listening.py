@@ -1,0 +1,157 @@
+"""The interviewer hears what was meant: requests, questions, rejection, wrong claims."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer import CandidateSaid, Say, Scenario, State, start, step, understand
+from interviewer.engine import Step
+from interviewer.facts import StateFacts
+
+
+def says(result: Step) -> list[tuple[str, str]]:
+    return [(a.line_id, a.kind) for a in result.actions if isinstance(a, Say)]
+
+
+def answer(sc: Scenario, state: State, at: float, text: str) -> Step:
+    return step(sc, state, CandidateSaid(at=at, text=text))
+
+
+def at_architecture(mini: Scenario) -> State:
+    s = answer(mini, start(mini, seed=1).state, 5, "How many requests per second?").state
+    return answer(mini, s, 10, "Thanks, that's clear enough to start.").state
+
+
+def test_questions_are_answered_from_facts_and_the_question_stays_open(mini: Scenario) -> None:
+    s = start(mini, seed=1).state
+    r = answer(mini, s, 5, "What latency do users expect?")
+    assert says(r) == [("fact.latency", "answer")]
+    r = answer(mini, r.state, 10, "and how many requests per second at peak")
+    assert says(r) == [("fact.traffic", "answer")]
+    r = answer(mini, r.state, 15, "Is there a budget for GPUs?")
+    assert says(r) == [("meta.no_fact", "answer")]
+    assert r.state.node == "opening"
+    assert r.state.turns[-1].asked == ("",)
+    # The candidate starts designing: the script moves on, credited with having asked.
+    r = answer(mini, r.state, 20, "Okay, I'll assume we have enough of them.")
+    assert says(r)[0][0].startswith("architecture")
+
+
+def test_a_question_at_the_end_of_an_answer_is_answered_then_the_script_moves_on(
+    mini: Scenario,
+) -> None:
+    s = at_architecture(mini)
+    r = answer(
+        mini, s, 30, "I'd put a router in front and use continuous batching. What's the p99 target?"
+    )
+    assert says(r) == [("fact.latency", "answer"), ("architecture.probe2", "follow_up")]
+
+
+def test_say_that_again_repeats_the_short_form_and_counts_for_nothing(mini: Scenario) -> None:
+    s = start(mini, seed=1).state
+    r = answer(mini, s, 5, "Sorry, can you say that again?")
+    assert says(r) == [("opening.short", "repeat")]
+    assert r.state.answers == () and r.state.turns[-1].meta == "repeat"
+    assert not StateFacts(mini, r.state).answered("opening")
+
+
+def test_a_term_is_explained_then_the_question_asked_again(mini: Scenario) -> None:
+    s = at_architecture(mini)
+    s = answer(mini, s, 30, "A router and continuous batching.").state  # probe2 asks about caching
+    r = answer(mini, s, 40, "What do you mean by KV cache?")
+    assert says(r) == [("define.kv-cache", "clarify"), ("architecture.probe2", "repeat")]
+    r = answer(mini, s, 40, "What do you mean by warm pool?")
+    assert says(r) == [("meta.no_definition", "clarify"), ("architecture.probe2", "repeat")]
+
+
+def test_i_dont_know_gets_help_once_then_the_script_moves_on(mini: Scenario) -> None:
+    s = start(mini, seed=1).state
+    r = answer(mini, s, 5, "Honestly, I don't know.")
+    assert says(r) == [("opening.hint", "hint")]
+    r = answer(mini, r.state, 10, "Sorry, no idea.")
+    assert says(r)[0] == ("meta.move_on", "hint")
+    assert says(r)[1][0] == "nudge"  # the opening's next, with nothing credited
+    assert all(t.labels == () for t in r.state.turns)
+
+
+def test_an_answer_that_starts_with_i_dont_know_is_an_answer(mini: Scenario) -> None:
+    s = at_architecture(mini)
+    r = answer(mini, s, 30, "I don't know the exact numbers, but I'd use continuous batching.")
+    assert says(r) == [("architecture.probe2", "follow_up")]
+
+
+def test_asking_for_a_moment_is_acknowledged(mini: Scenario) -> None:
+    r = answer(mini, start(mini, seed=1).state, 5, "Can I take a moment to think?")
+    assert says(r) == [("meta.need_time", "ack")]
+    assert r.state.node == "opening"
+
+
+def test_a_rejected_mechanism_earns_nothing_and_is_challenged_once(mini: Scenario) -> None:
+    s = at_architecture(mini)
+    r = answer(mini, s, 30, "Continuous batching. No need for a KV cache, it's overkill here.")
+    assert says(r) == [("challenge.cache", "challenge")]
+    turn = r.state.turns[-1]
+    assert "cache" not in turn.labels and [m.label for m in turn.rejected] == ["cache"]
+    assert StateFacts(mini, r.state).rejected("cache")
+    # The reply moves on as usual: the probe for caching is still due.
+    r = answer(mini, r.state, 40, "Fair, recomputing the prefix every turn is slow.")
+    assert says(r) == [("architecture.probe2", "follow_up")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd skip the KV cache.",
+        "Instead of a KV cache I'd just recompute.",
+        "We don't need a prompt cache.",
+        "A KV cache is unnecessary at this scale.",
+    ],
+)
+def test_rejection_in_many_shapes_earns_no_credit(mini: Scenario, text: str) -> None:
+    u = understand(mini, text)
+    assert "cache" not in u.labels
+    assert [m.label for m in u.rejected] == ["cache"]
+
+
+def test_without_x_followed_by_what_goes_wrong_argues_for_x(mini: Scenario) -> None:
+    assert "cache" in understand(mini, "Without a KV cache, every turn recomputes.").labels
+
+
+def test_words_in_the_candidates_own_question_earn_nothing(mini: Scenario) -> None:
+    u = understand(mini, "Should I use continuous batching here?")
+    assert "batching" not in u.labels and u.asked == ("",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fine, so it drifts, which means we lose users.",
+        "If the cache is cold then latency doubles.",
+        "Given the traffic, batching pays for itself.",
+    ],
+)
+def test_reasons_are_heard_without_because(mini: Scenario, text: str) -> None:
+    assert "reasons" in understand(mini, text).labels
+
+
+def test_a_bare_list_of_terms_is_marked(mini: Scenario) -> None:
+    assert "bare_list" in understand(mini, "Batching, caching, sharding, quantisation.").labels
+    assert "bare_list" not in understand(mini, "Batching, because GPUs idle otherwise.").labels
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "🙂🙂🙂",
+        "Je pense qu'il faut d'abord mesurer la latence.",
+        "batching " * 10_000,
+        "why? " * 2_000,
+        "\x00\x01 what?",
+    ],
+)
+def test_bad_input_gets_a_line_and_never_an_exception(mini: Scenario, text: str) -> None:
+    s = start(mini, seed=1).state
+    r = answer(mini, s, 5, text)
+    assert says(r), "the interviewer always says something back"
