@@ -252,7 +252,7 @@ class _Run:
 
     def answer(self, text: str) -> None:
         understood = self.sc.lexicon.understand(text)
-        meta = understood.intent
+        meta: str | None = understood.intent
         if meta is None and understood.asked and not understood.substantive:
             meta = "question"
         labels = set(understood.labels)
@@ -295,21 +295,27 @@ class _Run:
         if understood.intent is not None:
             self._request(understood)
             return
-        self._answer_questions(understood.asked, understood.substantive)
-        if not understood.substantive:
-            return  # the candidate asked; the question stays open
+        answered = self._answer_questions(understood.asked, understood.substantive)
+        if answered or not understood.substantive:
+            # The candidate asked something and has the answer now: the question stays
+            # open for them to go on (an answer given alongside is kept for the node).
+            return
         if self._challenge_or_correct(turn):
             return
         self.move_on()
 
-    def _answer_questions(self, asked: tuple[str, ...], substantive: bool) -> None:
-        said_unknown = False
+    def _answer_questions(self, asked: tuple[str, ...], substantive: bool) -> bool:
+        """Say the facts asked for; True if any was. A question with no fact gets an honest
+        "I don't have that", unless it closed an answer ("..., does the cache help?")."""
+        answered = said_unknown = False
         for fact_id in dict.fromkeys(asked):
             if fact_id:
                 self.say(f"fact.{fact_id}", self.sc.fact_by_id[fact_id].say, "answer")
+                answered = True
             elif not substantive and not said_unknown:
                 self.say_meta("no_fact")
                 said_unknown = True
+        return answered
 
     def _request(self, understood: Understanding) -> None:
         match understood.intent:

@@ -147,9 +147,10 @@ def run_case(catalog: dict[str, Scenario], source: str, case: Case) -> Outcome:
 
 
 def _side(labels: set[str]) -> Side:
-    for side in ("for", "against", "mixed"):
+    sides: tuple[Side, ...] = ("for", "against", "mixed")
+    for side in sides:
         if f"stance.{side}" in labels:
-            return side  # type: ignore[return-value]
+            return side
     return "none"
 
 
@@ -165,18 +166,14 @@ class Report:
         groups: dict[str, list[Outcome]] = {}
         for o in self.outcomes:
             groups.setdefault(str(getattr(o.case, key)), []).append(o)
-        return {
-            k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())
-        }
+        return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
 
     def by_round(self, catalog: dict[str, Scenario]) -> dict[str, tuple[int, int, float]]:
         groups: dict[str, list[Outcome]] = {}
         for o in self.outcomes:
             sc = catalog.get(o.case.scenario)
             groups.setdefault(sc.round if sc else "?", []).append(o)
-        return {
-            k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())
-        }
+        return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
 
 
 def _share(outcomes: list[Outcome]) -> float:

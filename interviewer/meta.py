@@ -13,6 +13,7 @@ figure, but I'd shard it with FSDP").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -20,17 +21,42 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .sentences import Sentence, words
+from .sentences import Sentence, phrase_regex, words
 
 Intent = Literal["repeat", "clarify_term", "dont_know", "no_example", "need_time", "no_questions"]
 INTENTS: tuple[Intent, ...] = Intent.__args__  # type: ignore[attr-defined]
-# A request with more than this many words of other content beside it is an answer.
-MAX_OTHER_WORDS = 3
 _CLAUSE = re.compile(r"[,;:]|\s(?:but|and then|so|because|although|though)\s", re.IGNORECASE)
 # Openers that carry nothing ("um, sorry, I ...").
 _FILLER = frozenset(
-    "um uh er erm hmm hm ah oh well so okay ok right sorry yeah yes no honestly actually "
-    "i mean like just really to be honest".split()
+    [
+        "um",
+        "uh",
+        "er",
+        "erm",
+        "hmm",
+        "hm",
+        "ah",
+        "oh",
+        "well",
+        "so",
+        "okay",
+        "ok",
+        "right",
+        "sorry",
+        "yeah",
+        "yes",
+        "no",
+        "honestly",
+        "actually",
+        "i",
+        "mean",
+        "like",
+        "just",
+        "really",
+        "to",
+        "be",
+        "honest",
+    ]
 )
 
 
@@ -64,19 +90,12 @@ def meta_data() -> MetaData:
     return data
 
 
-def _phrase(phrase: str) -> re.Pattern[str]:
-    body = r"[\s,-]+".join(re.escape(w) for w in phrase.lower().split())
-    lead = r"\b" if phrase[:1].isalnum() else ""
-    tail = r"\b" if phrase[-1:].isalnum() else ""
-    return re.compile(lead + body + tail, re.IGNORECASE)
-
-
 @cache
 def _compiled() -> dict[Intent, list[re.Pattern[str]]]:
     data = meta_data()
     out: dict[Intent, list[re.Pattern[str]]] = {}
     for intent, spec in data.intents.items():
-        out[intent] = [_phrase(p) for p in spec.phrases] + [
+        out[intent] = [phrase_regex(p) for p in spec.phrases] + [
             re.compile(p, re.IGNORECASE) for p in spec.patterns
         ]
     return out
@@ -90,44 +109,244 @@ def find(intent: Intent, text: str) -> re.Match[str] | None:
     return None
 
 
-def _content(text: str) -> int:
-    return sum(w not in _FILLER for w in words(text))
+def _content(text: str) -> list[str]:
+    return [w for w in words(text) if w not in _FILLER and w not in _STOPWORDS]
 
 
-def rest_of_turn(text: str, sentences: list[Sentence], start: int, end: int) -> int:
-    """Words of real content in the turn once the clause holding [start, end) is set aside."""
-    clause_start, clause_end = start, end
-    for s in sentences:
-        if s.start <= start < s.end or s.start < end <= s.end:
-            # Widen to the clause around the phrase, inside its sentence.
-            left = text[s.start : start]
-            cuts = list(_CLAUSE.finditer(left))
-            clause_start = s.start + (cuts[-1].end() if cuts else 0)
-            right = _CLAUSE.search(text, end, s.end)
-            clause_end = right.start() if right else s.end
-            break
-    # The candidate's own questions ("I don't know. What would you suggest?") are not
-    # content that answers anything.
-    questions = [s for s in sentences if s.question and not (s.start <= start < s.end)]
-    rest = text[:clause_start] + " " + text[clause_end:]
-    asked = sum(_content(q.text) for q in questions)
-    return max(0, _content(rest) - asked)
+def _clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, int]:
+    left = text[s.start : start]
+    cuts = list(_CLAUSE.finditer(left))
+    clause_start = s.start + (cuts[-1].end() if cuts else 0)
+    right = _CLAUSE.search(text, end, s.end)
+    return clause_start, right.start() if right else s.end
 
 
-def detect(text: str, sentences: list[Sentence], exclude: tuple[Intent, ...] = ()) -> Intent | None:
-    """The meta-intent that the whole turn amounts to, if any (first in `INTENTS` order)."""
-    # no_example before dont_know: "I don't have an example" is the more precise reading.
-    order: tuple[Intent, ...] = (
-        "repeat",
-        "need_time",
-        "no_example",
-        "dont_know",
-        "no_questions",
-    )
-    for intent in order:
-        if intent in exclude:
-            continue
+def rest_of_turn(text: str, sentences: list[Sentence], spans: list[tuple[int, int]]) -> str:
+    """The turn with the clauses holding `spans` set aside, and without the candidate's
+    own questions ("I don't know. What would you suggest?" answers nothing)."""
+    cut: list[tuple[int, int]] = []
+    for start, end in spans:
+        for s in sentences:
+            if s.start <= start < s.end:
+                cut.append(_clause_around(text, s, start, end))
+                break
+    cut += [(s.start, s.end) for s in sentences if s.question]
+    kept, at = [], 0
+    for a, b in sorted(cut):
+        if a > at:
+            kept.append(text[at:a])
+        at = max(at, b)
+    kept.append(text[at:])
+    return " ".join(kept)
+
+
+def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
+    """What is left beside a request is an answer if the scenario recognises something in
+    it, or if it is long enough to say something of its own."""
+    content = _content(rest)
+    return len(content) >= MIN_ANSWER_WORDS or (bool(content) and has_signal(rest))
+
+
+def unclear(text: str, sentences: list[Sentence]) -> bool:
+    """Nothing to understand: no words (emoji, symbols), noise, or not English."""
+    ws = words(text)
+    if not ws:
+        return "\U0001f937" not in text  # a shrug says "I don't know"
+    if _INAUDIBLE.search(text) and len(_content(_INAUDIBLE.sub(" ", text))) < MIN_ANSWER_WORDS:
+        return True
+    if _OTHER_SCRIPT.search(text) and len(_OTHER_SCRIPT.findall(text)) > len(ws):
+        return True
+    foreign = sum(w in _FOREIGN for w in ws)
+    if foreign >= 2 and foreign > sum(w in _STOPWORDS for w in ws):
+        return True
+    return len(ws) == 1 and not _VOWEL.search(ws[0])
+
+
+def detect(
+    text: str,
+    sentences: list[Sentence],
+    has_signal: Callable[[str], bool] = lambda _: False,
+) -> Intent | None:
+    """The request the whole turn amounts to, if any."""
+    if unclear(text, sentences):
+        return "repeat"
+    if not words(text):
+        return "dont_know"  # the shrug
+    found: dict[Intent, re.Match[str]] = {}
+    for intent in _ORDER:
         m = find(intent, text)
-        if m is not None and rest_of_turn(text, sentences, m.start(), m.end()) <= MAX_OTHER_WORDS:
-            return intent
-    return None
+        if m is not None:
+            found[intent] = m
+    if not found:
+        return None
+    rest = rest_of_turn(text, sentences, [(m.start(), m.end()) for m in found.values()])
+    if is_answer(rest, has_signal):
+        return None
+    if set(found) == {"no_questions"} and any(s.question for s in sentences):
+        return None  # "No questions about pay. But how big is the team?" asks one
+    return next(iter(found))
+
+
+# Which request a turn is when it holds several: "sorry, I didn't catch that, I'm not sure
+# what you asked" wants the question again before it wants help.
+_ORDER: tuple[Intent, ...] = ("repeat", "need_time", "no_example", "dont_know", "no_questions")
+MIN_ANSWER_WORDS = 6
+_INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
+_VOWEL = re.compile(r"[aeiouy]")
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "about",
+        "from",
+        "by",
+        "as",
+        "if",
+        "or",
+        "and",
+        "but",
+        "not",
+        "no",
+        "it's",
+        "i'm",
+        "i've",
+        "i'd",
+        "i'll",
+        "that's",
+        "there",
+        "there's",
+        "here",
+        "what",
+        "which",
+        "who",
+        "how",
+        "when",
+        "where",
+        "why",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "just",
+        "really",
+        "very",
+        "too",
+        "also",
+        "maybe",
+        "much",
+        "more",
+        "some",
+        "any",
+        "all",
+    ]
+)
+# Function words of the languages candidates most often slip into: positive evidence of
+# another language (a bare list of technical terms has no English function words either).
+_FOREIGN = (
+    frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "des",
+            "une",
+            "est",
+            "et",
+            "je",
+            "il",
+            "elle",
+            "nous",
+            "vous",
+            "que",
+            "qui",
+            "pour",
+            "avec",
+            "dans",
+            "sur",
+            "pas",
+            "du",
+            "au",
+            "el",
+            "los",
+            "las",
+            "una",
+            "es",
+            "y",
+            "yo",
+            "que",
+            "para",
+            "con",
+            "por",
+            "del",
+            "al",
+            "muy",
+            "pero",
+            "como",
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "ich",
+            "nicht",
+            "mit",
+            "zu",
+            "den",
+            "dem",
+            "sie",
+            "eine",
+            "ein",
+            "auf",
+            "auch",
+            "wir",
+            "o",
+            "os",
+            "um",
+            "uma",
+            "eu",
+            "não",
+            "com",
+            "para",
+            "mas",
+        ]
+    )
+    - _STOPWORDS
+)
+_OTHER_SCRIPT = re.compile(
+    r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
+)

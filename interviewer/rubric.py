@@ -33,7 +33,17 @@ def _score(scenario: Scenario, c: Criterion, state: State, facts: StateFacts) ->
         if rule.if_ is None or scenario.conditions[rule.if_](facts):
             level = rule.level
             break
-    return Score(criterion=c.id, level=level, evidence=evidence)
+    return Score(criterion=c.id, level=min(level, _cap(c, state.turns)), evidence=evidence)
+
+
+def _cap(c: Criterion, turns: tuple[Turn, ...]) -> int:
+    """Terms named in a bare list, with nothing said about any of them, show recall but not
+    understanding: such a criterion stops at the middle of its scale."""
+    carrying = [t for t in turns if any(p in t.labels for p in c.points)]
+    if carrying and all("bare_list" in t.labels for t in carrying):
+        anchors = sorted(c.anchors)
+        return anchors[len(anchors) // 2]
+    return max(c.anchors)
 
 
 def evidence_for(c: Criterion, turns: tuple[Turn, ...]) -> list[Evidence]:

@@ -434,7 +434,9 @@ class Scenario(Strict):
                 raise CheckError(("definitions", di, "term"), f"duplicate definition {t!r}")
         for i, ch in enumerate(self.challenges):
             if ch.rejected not in self.signals:
-                raise CheckError(("challenges", i, "rejected"), f"undeclared signal {ch.rejected!r}")
+                raise CheckError(
+                    ("challenges", i, "rejected"), f"undeclared signal {ch.rejected!r}"
+                )
         for i, co in enumerate(self.corrections):
             if co.signal not in self.signals:
                 raise CheckError(("corrections", i, "signal"), f"undeclared signal {co.signal!r}")

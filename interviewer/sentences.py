@@ -20,7 +20,8 @@ _AUX = (
     r"had|isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't)"
 )
 _QUESTION_SHAPES = re.compile(
-    r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|well|quick question|one more thing)[,\s]+)*"
+    r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|well|quick question|"
+    r"one more thing)[,\s]+)*"
     r"(?:"
     rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'s|'re|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
@@ -44,7 +45,11 @@ _INDIRECT = re.compile(
 # "Why? Because ..." and "right?" ask nothing of the interviewer.
 _RHETORICAL = re.compile(
     r"^\W*(?:why|how|what|right|you know|so|ok|okay|no|yes|correct|makes sense|see|"
-    r"what then|and then|why not|who knows|you see|isn't it|doesn't it|don't you think)\W*$",
+    r"what then|and then|why not|who knows|you see|isn't it|doesn't it|don't you think|"
+    r"(?:does\s+(?:that|this)\s+)?makes?\s+sense|is\s+that\s+(?:ok|okay|fine|clear|right|reasonable)|"
+    r"sound\s+(?:good|ok|okay|reasonable)|(?:shall|should)\s+i\s+(?:go\s+on|continue|keep\s+going)|"
+    r"want\s+me\s+to\s+(?:go\s+(?:on|deeper)|continue)|(?:am\s+i\s+)?on\s+the\s+right\s+track|"
+    r"does\s+that\s+answer\s+(?:it|your\s+question|the\s+question))\W*$",
     re.IGNORECASE,
 )
 
@@ -86,3 +91,15 @@ def is_question(sentence: str) -> bool:
 
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+def phrase_regex(phrase: str, plural: bool = False) -> re.Pattern[str]:
+    """A phrase as a whole-word, case-insensitive regex. Typed and transcribed answers drop
+    apostrophes ("dont", "im"), so an apostrophe in the phrase is optional; `plural` also
+    matches a trailing s/es ("GPU" finds "GPUs")."""
+    parts = [re.escape(w).replace("'", "'?") for w in phrase.lower().split()]
+    body = r"[\s,-]+".join(parts)
+    # Whole words only; a phrase that ends in punctuation cannot use a trailing \b.
+    lead = r"\b" if phrase[:1].isalnum() else ""
+    tail = (r"(?:s|es)?\b" if plural else r"\b") if phrase[-1:].isalnum() else ""
+    return re.compile(lead + body + tail, re.IGNORECASE)

@@ -13,9 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import meta
-from .sentences import Sentence, split, words
+from .sentences import Sentence, phrase_regex, split, words
 
-NEGATORS = frozenset({"not", "never", "no", "nor", "without", "cannot", "wouldn't", "shouldn't"})
+NEGATORS = frozenset(
+    {"not", "never", "no", "nor", "without", "cannot", "wouldn't", "shouldn't"}
+    # typed without the apostrophe
+    | {"dont", "doesnt", "didnt", "wont", "wouldnt", "shouldnt", "cant", "couldnt", "isnt"}
+    | {"arent", "wasnt", "werent", "havent", "hasnt", "aint"}
+)
 # Negation only reaches back this many words, and never across a clause boundary.
 _NEGATION_WINDOW = 5
 _CLAUSE_BREAK = re.compile(r"[.,;:!?]|\b(?:but|however|although|though|whereas|yet)\b")
@@ -292,15 +297,6 @@ class _Matcher:
     needle: str | None = None
 
 
-def phrase_regex(phrase: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in phrase.lower().split()]
-    body = r"[\s,-]+".join(words)
-    # Whole words only; a phrase that ends in punctuation cannot use a trailing \b.
-    lead = r"\b" if phrase[:1].isalnum() else ""
-    tail = r"\b" if phrase[-1:].isalnum() else ""
-    return re.compile(lead + body + tail, re.IGNORECASE)
-
-
 def _has_negation(text: str) -> bool:
     return any(w in NEGATORS or w.endswith("n't") for w in _WORD.findall(text.lower()))
 
@@ -333,10 +329,11 @@ class Lexicon:
         self._sarcasm = [phrase_regex(p) for p in _SARCASM]
         self._asking = asking or Asking()
         self._facts = [
-            (fact_id, [_loose_regex(p) for p in about]) for fact_id, about in self._asking.facts
+            (fact_id, [phrase_regex(p, plural=True) for p in about])
+            for fact_id, about in self._asking.facts
         ]
         self._definitions = [
-            (term, [_loose_regex(t) for t in (term, *also)])
+            (term, [phrase_regex(t, plural=True) for t in (term, *also)])
             for term, also in self._asking.definitions
         ]
 
@@ -357,7 +354,7 @@ class Lexicon:
     def understand(self, text: str) -> Understanding:
         text = text.replace("\u2019", "'").replace("\u2018", "'")
         sentences = split(text)
-        intent = meta.detect(text, sentences)
+        intent = meta.detect(text, sentences, self._recognises)
         if intent is not None:
             return self._request(text, intent)
         term, asked_term = self._term_asked(text, sentences)
@@ -413,6 +410,23 @@ class Lexicon:
             asked=asked,
             substantive=substantive,
         )
+
+    def _recognises(self, text: str) -> bool:
+        """Some signal of the scenario (not a built-in label) is in `text`."""
+        lowered = text.lower()
+        return any(
+            m.label in self._signals
+            and (m.needle is None or m.needle in lowered)
+            and m.regex.search(text) is not None
+            for m in self._matchers
+        )
+
+    def scan(self, text: str) -> list[Match]:
+        """Every phrase match in `text`, whatever the turn amounts to (for delivery metrics
+        such as hedges per 100 words, which count words, not meanings)."""
+        text = text.replace("\u2019", "'").replace("\u2018", "'")
+        found, _ = self._signals_in(text, split(text))
+        return sorted((m for ms in found.values() for m in ms), key=lambda m: m.start)
 
     def _request(self, text: str, intent: meta.Intent, term: str | None = None) -> Understanding:
         return Understanding(frozenset(), (), intent=intent, term=term, substantive=False)
@@ -485,7 +499,8 @@ class Lexicon:
                 continue
             if not s.question and not _ASKS_MEANING.search(s.text):
                 return None, False  # "the owners would define the pattern" asks nothing
-            if meta.rest_of_turn(text, [s], s.start, s.end) > meta.MAX_OTHER_WORDS:
+            rest = meta.rest_of_turn(text, sentences, [(s.start, s.end)])
+            if meta.is_answer(rest, self._recognises):
                 return None, False  # the question comes with an answer around it
             strong = _STRONG_TERM_CUE.search(s.text) is not None
             for term, regexes in self._definitions:
@@ -542,11 +557,13 @@ class Lexicon:
 
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
-    r"\bmean\b|\bmeaning\b|\bdefin|\bnever heard\b|\bhaven't heard\b|\bthe term\b",
+    r"\bmean\b|\bmeaning\b|\bdefin|\bnever heard\b|\bhaven't heard\b|\bthe term\b|"
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b",
     re.IGNORECASE,
 )
 _ASKS_MEANING = re.compile(
-    r"\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|\bnot familiar with the\b",
+    r"\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|\bnot familiar with the\b|"
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b",
     re.IGNORECASE,
 )
 # One-word verdicts and "I'm for it / against it", in any culture round: the side the
@@ -603,7 +620,9 @@ _REJECT_AFTER = re.compile(
     r"[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
     r"not\s+necessary|isn't\s+necessary|pointless|a\s+waste|useless|not\s+worth|overrated|"
     r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
-    r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help)\b",
+    r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
+    r"more\s+(?:complexity|trouble|hassle|cost)\s+than\s+it'?s\s+worth|not\s+needed|"
+    r"isn'?t\s+needed)\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ..." negates nothing.
@@ -630,15 +649,6 @@ def _turned_down(text: str, start: int, end: int) -> bool:
 
 def _inside(at: int, sentences: Sequence[Sentence]) -> bool:
     return any(s.start <= at < s.end for s in sentences)
-
-
-def _loose_regex(phrase: str) -> re.Pattern[str]:
-    """A phrase that also matches its plural: "GPU" finds "GPUs"."""
-    words_ = [re.escape(w) for w in phrase.lower().split()]
-    body = r"[\s,-]+".join(words_)
-    lead = r"\b" if phrase[:1].isalnum() else ""
-    tail = r"(?:s|es)?\b" if phrase[-1:].isalnum() else ""
-    return re.compile(lead + body + tail, re.IGNORECASE)
 
 
 _LIST_SPLIT = re.compile(r"[,;/]|\band\b|\bor\b|\bthen\b|\bplus\b", re.IGNORECASE)

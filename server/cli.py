@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--data-dir", type=Path, default=None)
 
     ev = sub.add_parser("eval", help="measure how well the interviewer listens")
-    ev.add_argument("--dir", type=Path, default=None, help="evaluation set (default: scenarios/eval)")
+    ev.add_argument(
+        "--dir", type=Path, default=None, help="evaluation set (default: scenarios/eval)"
+    )
     ev.add_argument("--scenarios-dir", type=Path, default=None)
     ev.add_argument(
         "--min", type=float, default=0.95, help="fail below this accuracy, overall or per category"

@@ -27,7 +27,9 @@ def run_eval(
     if failures:
         for o in report.outcomes:
             if not o.ok:
-                print(f"\n{o.source} [{o.case.category}] {o.case.scenario} @ {o.case.at or 'start'}")
+                print(
+                    f"\n{o.source} [{o.case.category}] {o.case.scenario} @ {o.case.at or 'start'}"
+                )
                 print(f"  said: {o.case.say[:160]}")
                 print(f"  got:  {o.got}")
                 print(f"  why:  {'; '.join(o.problems)}")
@@ -44,5 +46,3 @@ def _table(title: str, rows: dict[str, tuple[int, int, float]]) -> None:
     print(f"\n  {title:<{width}}  correct  accuracy")
     for key, (ok, total, share) in rows.items():
         print(f"  {key:<{width}}  {ok:>3}/{total:<3}  {share:>7.1%}")
-
-

@@ -241,7 +241,7 @@ def find_hedges(text: str) -> list[tuple[int, int, str]]:
     normalised = text.replace("\u2019", "'").replace("\u2018", "'")
     spans = [
         (m.start, m.end, " ".join(normalised[m.start : m.end].lower().split()))
-        for m in _hedge_lexicon().understand(normalised).matches
+        for m in _hedge_lexicon().scan(normalised)
         if m.label == "hedging"
     ]
     return _non_overlapping(spans)

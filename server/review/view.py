@@ -26,6 +26,13 @@ KIND_LABELS = {
     "nudge": "Nudge",
     "time_check": "Time check",
     "closing": "Closing",
+    "answer": "Answer",
+    "repeat": "Repeat",
+    "clarify": "Clarification",
+    "hint": "Hint",
+    "ack": "Pause",
+    "challenge": "Challenge",
+    "correction": "Correction",
 }
 END_REASONS = {
     "completed": "The round ran to its end.",

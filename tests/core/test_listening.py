@@ -37,14 +37,17 @@ def test_questions_are_answered_from_facts_and_the_question_stays_open(mini: Sce
     assert says(r)[0][0].startswith("architecture")
 
 
-def test_a_question_at_the_end_of_an_answer_is_answered_then_the_script_moves_on(
+def test_a_question_at_the_end_of_an_answer_is_answered_and_the_answer_kept(
     mini: Scenario,
 ) -> None:
     s = at_architecture(mini)
     r = answer(
         mini, s, 30, "I'd put a router in front and use continuous batching. What's the p99 target?"
     )
-    assert says(r) == [("fact.latency", "answer"), ("architecture.probe2", "follow_up")]
+    assert says(r) == [("fact.latency", "answer")]
+    # The candidate goes on; what was said before the question already counts.
+    r = answer(mini, r.state, 40, "Fine, then batching it is.")
+    assert says(r) == [("architecture.probe2", "follow_up")]
 
 
 def test_say_that_again_repeats_the_short_form_and_counts_for_nothing(mini: Scenario) -> None:

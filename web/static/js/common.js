@@ -20,6 +20,13 @@ export const KIND_LABELS = Object.freeze({
   nudge: "Nudge",
   time_check: "Time check",
   closing: "Closing",
+  answer: "Answer",
+  repeat: "Repeat",
+  clarify: "Clarification",
+  hint: "Hint",
+  ack: "Pause",
+  challenge: "Challenge",
+  correction: "Correction",
 });
 
 export const KIND_ICONS = Object.freeze({
@@ -28,6 +35,8 @@ export const KIND_ICONS = Object.freeze({
   nudge: "›",
   time_check: "⏱",
   closing: "■",
+  challenge: "⇄",
+  correction: "✗",
 });
 
 export function kindLabel(kind) {
