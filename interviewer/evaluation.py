@@ -168,6 +168,12 @@ class Report:
             groups.setdefault(str(getattr(o.case, key)), []).append(o)
         return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
 
+    def by_file(self) -> dict[str, tuple[int, int, float]]:
+        groups: dict[str, list[Outcome]] = {}
+        for o in self.outcomes:
+            groups.setdefault(o.source.split("#")[0], []).append(o)
+        return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
+
     def by_round(self, catalog: dict[str, Scenario]) -> dict[str, tuple[int, int, float]]:
         groups: dict[str, list[Outcome]] = {}
         for o in self.outcomes:

@@ -182,6 +182,16 @@ def detect(
     rest = rest_of_turn(text, sentences, [(m.start(), m.end()) for m in found.values()])
     if is_answer(rest, has_signal):
         return None
+    # "I'm not sure we should release it": the clause around the request carries an
+    # answer the scenario recognises.
+    besides = text
+    for m in found.values():
+        besides = besides[: m.start()] + " " * (m.end() - m.start()) + besides[m.end() :]
+    for s in sentences:
+        if s.question:
+            besides = besides[: s.start] + " " * (s.end - s.start) + besides[s.end :]
+    if has_signal(besides):
+        return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
         return None  # "No questions about pay. But how big is the team?" asks one
     return next(iter(found))

@@ -370,7 +370,11 @@ class Lexicon:
             said_besides = sum(len(s.words) for s in sentences if not s.question)
             substantive = said_besides >= _SUBSTANCE
             if substantive and not sentences[-1].question:
-                asked = ()
+                # Followed by more of the answer: only a question the candidate marked
+                # with "?" and that a fact answers was really asked.
+                asked = tuple(
+                    a for s, a in zip(questions, asked, strict=True) if a and s.text.endswith("?")
+                )
 
         found, rejected = self._signals_in(text, sentences)
         for _term, regex in self._glossary:
@@ -429,7 +433,8 @@ class Lexicon:
         return sorted((m for ms in found.values() for m in ms), key=lambda m: m.start)
 
     def _request(self, text: str, intent: meta.Intent, term: str | None = None) -> Understanding:
-        return Understanding(frozenset(), (), intent=intent, term=term, substantive=False)
+        labels = frozenset({"empty", "short"}) if not words(text) else frozenset()
+        return Understanding(labels, (), intent=intent, term=term, substantive=False)
 
     # -- signals, with their polarity ----------------------------------------------------
 
@@ -455,7 +460,11 @@ class Lexicon:
                     and _inside(m.start(), questions)
                 ):
                     continue
-                if not matcher.negated_form and _turned_down(text, m.start(), m.end()):
+                if (
+                    not matcher.negated_form
+                    and label not in _NOT_NEGATED
+                    and _turned_down(text, m.start(), m.end())
+                ):
                     if scenario_signal:
                         rejected.append(Match(label, m.start(), m.end()))
                     continue
@@ -609,7 +618,7 @@ _SARCASM = (
 # Before a signal in the same clause: words that turn it down.
 _REJECT_BEFORE = re.compile(
     r"\b(?:skip|skipping|skipped|drop|dropping|ditch|ditching|avoid|avoiding|remove|removing|"
-    r"forget|forgo|against|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
+    r"forget|forgo|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
     r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
     r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
     r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need)\b(?:\W+\w+){0,4}\W*$",
@@ -625,8 +634,14 @@ _REJECT_AFTER = re.compile(
     r"isn'?t\s+needed)\b",
     re.IGNORECASE,
 )
-# "Not just the reward model, also ..." negates nothing.
-_NOT_REALLY_NEGATION = re.compile(r"\bnot\s+(?:just|only|merely|simply)\s*$|\bno\s+matter\b")
+# "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
+# negate nothing.
+_NOT_REALLY_NEGATION = re.compile(
+    r"\bnot\s+(?:just|only|merely|simply)\s*$|\bno\s+matter\b|\bno\s+doubt\b|\bhesitate\b|"
+    r"\bno\s+question\b|\bnot\s+(?:afraid|scared|shy)\b"
+)
+# A reason given after a negative clause is still a reason ("they don't have it, so ...").
+_NOT_NEGATED = frozenset({"reasons", "question"})
 _CONDITIONAL_WITHOUT = re.compile(r"(?:^|[.,;:!?]\s*)without\s+(?:\w+\W+){0,4}$", re.IGNORECASE)
 
 

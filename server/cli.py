@@ -47,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         "--dir", type=Path, default=None, help="evaluation set (default: scenarios/eval)"
     )
     ev.add_argument("--scenarios-dir", type=Path, default=None)
+    ev.add_argument("--min", type=float, default=0.95, help="fail below this overall accuracy")
     ev.add_argument(
-        "--min", type=float, default=0.95, help="fail below this accuracy, overall or per category"
+        "--min-category",
+        type=float,
+        default=None,
+        help="fail when a category is below this accuracy (default: --min)",
     )
     ev.add_argument("--failures", action="store_true", help="list every turn that went wrong")
 
@@ -75,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             from .eval_cli import run_eval
 
-            return run_eval(_catalog(args.scenarios_dir), args.dir, args.min, args.failures)
+            return run_eval(
+                _catalog(args.scenarios_dir),
+                args.dir,
+                args.min,
+                args.min if args.min_category is None else args.min_category,
+                args.failures,
+            )
         if args.command == "serve":
             from .main import serve
 
