@@ -71,9 +71,10 @@ class Outcome:
 
 def load_cases(root: Path) -> list[tuple[str, Case]]:
     out: list[tuple[str, Case]] = []
-    for path in sorted(root.glob("*.yaml")):
+    for path in sorted(root.rglob("*.yaml")):
+        name = path.relative_to(root).as_posix()
         for i, case in enumerate(parse_model(EvalFile, path).cases, 1):
-            out.append((f"{path.name}#{i}", case))
+            out.append((f"{name}#{i}", case))
     return out
 
 

@@ -109,6 +109,11 @@ def find(intent: Intent, text: str) -> re.Match[str] | None:
     return None
 
 
+def content(text: str) -> list[str]:
+    """The words of `text` that carry content (no fillers, no function words)."""
+    return _content(text)
+
+
 def _content(text: str) -> list[str]:
     return [w for w in words(text) if w not in _FILLER and w not in _STOPWORDS]
 
@@ -159,7 +164,7 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
     foreign = sum(w in _FOREIGN for w in ws)
     if foreign >= 2 and foreign > sum(w in _STOPWORDS for w in ws):
         return True
-    return len(ws) == 1 and not _VOWEL.search(ws[0])
+    return len(ws) <= 2 and any(_MASH.search(w) or not _VOWEL.search(w) for w in ws if w.isalpha())
 
 
 def detect(
@@ -180,21 +185,26 @@ def detect(
     if not found:
         return None
     rest = rest_of_turn(text, sentences, [(m.start(), m.end()) for m in found.values()])
-    if is_answer(rest, has_signal):
+    first = next(iter(found))
+    if first in ("repeat", "need_time"):
+        # What comes with these is about the request ("I missed what you asked, I was
+        # still writing"): an answer only if the scenario recognises something in it.
+        if has_signal(rest):
+            return None
+    elif is_answer(rest, has_signal):
         return None
-    # "I'm not sure we should release it": the clause around the request carries an
-    # answer the scenario recognises.
-    besides = text
+    # "I'm not sure we should release it": the request's own clause goes on to an answer
+    # the scenario recognises ("I'm not sure how to check the grader" only names a topic).
     for m in found.values():
-        besides = besides[: m.start()] + " " * (m.end() - m.start()) + besides[m.end() :]
-    for s in sentences:
-        if s.question:
-            besides = besides[: s.start] + " " * (s.end - s.start) + besides[s.end :]
-    if has_signal(besides):
-        return None
+        after = text[m.end() : m.end() + 200]
+        if not _TOPIC.match(after):
+            clause_end = _CLAUSE.search(after)
+            tail = after[: clause_end.start()] if clause_end else after
+            if has_signal(tail):
+                return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
         return None  # "No questions about pay. But how big is the team?" asks one
-    return next(iter(found))
+    return first
 
 
 # Which request a turn is when it holds several: "sorry, I didn't catch that, I'm not sure
@@ -203,6 +213,12 @@ _ORDER: tuple[Intent, ...] = ("repeat", "need_time", "no_example", "dont_know", 
 MIN_ANSWER_WORDS = 6
 _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
 _VOWEL = re.compile(r"[aeiouy]")
+_MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
+# After "I don't know" / "I'm not sure": the topic of not knowing, not an answer.
+_TOPIC = re.compile(
+    r"\W*(?:\w+\W+){0,2}?(?:what|how|where|who|which|when|why|about|of|much|anything|the\s+answer)\b",
+    re.IGNORECASE,
+)
 _STOPWORDS = frozenset(
     [
         "a",

@@ -23,7 +23,7 @@ _QUESTION_SHAPES = re.compile(
     r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|well|quick question|"
     r"one more thing)[,\s]+)*"
     r"(?:"
-    rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'s|'re|\s+{_AUX}\b)"
+    rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'?s\b|'re\b|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
     r"|(?:what|which)\s+(?:kind|sort|type|size|level|range|latency|budget|hardware|model|team|"
     r"data|scale|stage|stages|round|rounds|format|percentage|fraction|share|part)\b"
@@ -32,6 +32,7 @@ _QUESTION_SHAPES = re.compile(
     r"our|your|a|an|any|users?|customers?|people|he|she)\b"
     r"|(?:do|does|did|don't|doesn't|didn't|has|have|had|hasn't|haven't)\s+(?:i|we|you|they|it|"
     r"there|he|she|users?|customers?|people|anyone|any)\b"
+    r"|(?:does|doesn't|did|didn't|has|hasn't)\s+(?:the|this|that|our|your|a|an)\b"
     r"|(?:can|could|would)\s+you\s+(?:tell|say|share|explain|clarify|give)\b"
     r")",
     re.IGNORECASE,
@@ -80,13 +81,34 @@ def split(text: str) -> list[Sentence]:
     return out
 
 
+# A question that starts mid-sentence, as speech runs on: "okay so first thing whats the
+# target for time to first token". Not after words that embed it in a statement
+# ("it depends on how many users we have", "I know what the budget is").
+_INNER_QUESTION = re.compile(
+    r"(?:^|,|\bso\b|\band\b|\blike\b|\bthing\b|\bokay\b|\bok\b|\bquestion\b|\bbut\b)\s*"
+    r"(?:what'?s\s+(?:the|our|your|a|an)\b|what\s+(?:is|are|do|does|would|will|should)\s+"
+    r"(?:the|our|your|we|you|they|users|customers|people)\b|how\s+(?:many|much|long|often|big|fast)\s+"
+    r"\w+\s+(?:do|does|is|are|will|would|can|should)\b|is\s+there\b|are\s+there\b|"
+    r"do\s+(?:we|you|they)\s+(?:have|know|need|get|expect|care|want|use)\b|"
+    r"does\s+(?:the|it|this|that)\b|can\s+(?:i|we)\s+(?:assume|use|ask|get|have)\b)",
+    re.IGNORECASE,
+)
+_EMBEDDED = re.compile(
+    r"\b(?:depends?\s+on|know|knowing|see|decide|explain|tell\s+you|matters?|regardless\s+of|"
+    r"figure\s+out|no\s+matter|about|wonder\s+if|not\s+sure)\s*$",
+    re.IGNORECASE,
+)
+
+
 def is_question(sentence: str) -> bool:
     s = sentence.strip().replace("\u2019", "'")
     if _RHETORICAL.match(s):
         return False
     if s.endswith("?"):
         return True
-    return bool(_QUESTION_SHAPES.match(s) or _INDIRECT.search(s))
+    if _QUESTION_SHAPES.match(s) or _INDIRECT.search(s):
+        return True
+    return any(not _EMBEDDED.search(s[: m.start()]) for m in _INNER_QUESTION.finditer(s))
 
 
 def words(text: str) -> list[str]:

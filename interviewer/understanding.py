@@ -362,7 +362,13 @@ class Lexicon:
             return self._request(text, "clarify_term", term)
 
         questions = [s for s in sentences if s.question]
-        asked = tuple(self._fact_for(s.text) for s in questions)
+        # "... a proper uplift study. Has anyone run one yet?": a question that names
+        # nothing is read with the sentence before it.
+        asked = tuple(
+            self._fact_for(s.text) or (self._fact_for(sentences[i - 1].text) if i else "")
+            for i, s in enumerate(sentences)
+            if s.question
+        )
         # A turn with questions is also an answer only if it says enough besides them; a
         # question followed by more words was rhetorical unless it comes last.
         substantive = True
@@ -500,30 +506,35 @@ class Lexicon:
 
     def _term_asked(self, text: str, sentences: list[Sentence]) -> tuple[str | None, bool]:
         """(term, asked): the candidate asks what a term means, and which one if known."""
-        cue = meta.find("clarify_term", text)
-        if cue is None:
-            return None, False
         for s in sentences:
-            if not (s.start <= cue.start() < s.end):
+            cue = meta.find("clarify_term", s.text)
+            if cue is None:
                 continue
             if not s.question and not _ASKS_MEANING.search(s.text):
-                return None, False  # "the owners would define the pattern" asks nothing
-            rest = meta.rest_of_turn(text, sentences, [(s.start, s.end)])
-            if meta.is_answer(rest, self._recognises):
+                continue  # "the owners would define the pattern" asks nothing
+            rest = meta.rest_of_turn(
+                text, sentences, [(s.start + cue.start(), s.start + cue.end())]
+            )
+            if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
             strong = _STRONG_TERM_CUE.search(s.text) is not None
+            if not strong and self._fact_for(s.text):
+                # "What's the TTFT target?" asks for a figure, not for a meaning.
+                return None, False
             for term, regexes in self._definitions:
                 for r in regexes:
                     m = r.search(s.text)
                     if m is None:
                         continue
-                    # "What is the latency budget?" asks for a figure, not a meaning: a
-                    # weak cue needs the term to be nearly all that is asked about.
-                    other = len(s.words) - len(words(cue.group(0))) - len(words(m.group(0)))
-                    if strong or other <= 2:
+                    # "What is X?" asks for a meaning only when X is nearly all it asks.
+                    other = set(meta.content(s.text)) - set(meta.content(cue.group(0)))
+                    other -= set(meta.content(m.group(0)))
+                    if strong or len(other) <= 3:
                         return term, True
-            if strong and not self._fact_for(s.text):
-                return None, True
+            if strong:
+                # No definition, but a fact may be what they are after ("when you say
+                # release, do you mean open weights?").
+                return None, not self._fact_for(s.text)
         return None, False
 
     # -- stance -----------------------------------------------------------------------------
@@ -550,6 +561,18 @@ class Lexicon:
         mixed_hits += [
             Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
         ]
+        # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
+        # words touch, unless the last sentence settles it.
+        if _TORN.search(text):
+            last = text[text.rstrip().rfind(".", 0, len(text.rstrip()) - 1) + 1 :]
+            start = len(text) - len(last)
+            pro_last = [m for m in pro_hits if m.start >= start]
+            con_last = [m for m in con_hits if m.start >= start]
+            if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
+                mixed_hits += pro_hits + con_hits
+                pro_hits, con_hits = [], []
+            else:
+                pro_hits, con_hits = pro_last, con_last
         if pro_hits and not con_hits:
             found["stance.for"] = pro_hits
         elif con_hits and not pro_hits:
@@ -564,15 +587,27 @@ class Lexicon:
                 found[label] = [Match(label, x.start, x.end) for x in found[label]]
 
 
+_TORN = re.compile(
+    r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
+    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\bcan'?t\s+(?:really\s+)?(?:decide|say)\b|"
+    r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b",
+    re.IGNORECASE,
+)
+_SETTLES = re.compile(
+    r"\b(?:but|so|ultimately|in\s+the\s+end|on\s+balance|overall|if\s+i\s+had\s+to|"
+    r"i'?d\s+go\s+with|i\s+would\s+go\s+with|i'?ll\s+go\s+with)\b",
+    re.IGNORECASE,
+)
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
-    r"\bmean\b|\bmeaning\b|\bdefin|\bnever heard\b|\bhaven't heard\b|\bthe term\b|"
-    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b",
+    r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
+    r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$",
     re.IGNORECASE,
 )
 _ASKS_MEANING = re.compile(
     r"\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|\bnot familiar with the\b|"
-    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b",
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bsame\s+(?:thing\s+)?as\b|\bterm\b",
     re.IGNORECASE,
 )
 # One-word verdicts and "I'm for it / against it", in any culture round: the side the
@@ -637,7 +672,7 @@ _REJECT_AFTER = re.compile(
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
 # negate nothing.
 _NOT_REALLY_NEGATION = re.compile(
-    r"\bnot\s+(?:just|only|merely|simply)\s*$|\bno\s+matter\b|\bno\s+doubt\b|\bhesitate\b|"
+    r"\bnot\s+(?:just|only|merely|simply)\b(?:\W+\w+){0,2}\W*$|\bno\s+matter\b|\bno\s+doubt\b|\bhesitate\b|"
     r"\bno\s+question\b|\bnot\s+(?:afraid|scared|shy)\b"
 )
 # A reason given after a negative clause is still a reason ("they don't have it, so ...").
