@@ -352,7 +352,10 @@ class Lexicon:
     # -- the whole turn -------------------------------------------------------------------
 
     def understand(self, text: str) -> Understanding:
-        text = text.replace("\u2019", "'").replace("\u2018", "'")
+        # A turn is read up to MAX_READ characters (about eight minutes of speech): the
+        # matching cost grows with the text, and one turn must not hold up the others.
+        # Spans stay valid, since they index the start of the stored text.
+        text = text[:MAX_READ].replace("\u2019", "'").replace("\u2018", "'")
         sentences = split(text)
         intent = meta.detect(text, sentences, self._recognises)
         if intent is not None:
@@ -598,6 +601,7 @@ _SETTLES = re.compile(
     r"i'?d\s+go\s+with|i\s+would\s+go\s+with|i'?ll\s+go\s+with)\b",
     re.IGNORECASE,
 )
+MAX_READ = 8_000
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
     r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
