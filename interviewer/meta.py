@@ -193,15 +193,16 @@ def detect(
             return None
     elif is_answer(rest, has_signal):
         return None
-    # "I'm not sure we should release it": the request's own clause goes on to an answer
-    # the scenario recognises ("I'm not sure how to check the grader" only names a topic).
-    for m in found.values():
-        after = text[m.end() : m.end() + 200]
-        if not _TOPIC.match(after):
-            clause_end = _CLAUSE.search(after)
-            tail = after[: clause_end.start()] if clause_end else after
-            if has_signal(tail):
-                return None
+    # "I'm not sure we should release it": after the request comes a clause of its own (a
+    # subject, then the answer) that the scenario recognises. "I haven't thought about
+    # safety" or "I'm not sure how to check the grader" only name the topic.
+    if first in ("dont_know", "no_example"):
+        for m in found.values():
+            after = text[m.end() : m.end() + 200]
+            if _OWN_CLAUSE.match(after):
+                clause_end = _CLAUSE.search(after)
+                if has_signal(after[: clause_end.start()] if clause_end else after):
+                    return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
         return None  # "No questions about pay. But how big is the team?" asks one
     return first
@@ -214,9 +215,9 @@ MIN_ANSWER_WORDS = 6
 _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
 _VOWEL = re.compile(r"[aeiouy]")
 _MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
-# After "I don't know" / "I'm not sure": the topic of not knowing, not an answer.
-_TOPIC = re.compile(
-    r"\W*(?:\w+\W+){0,2}?(?:what|how|where|who|which|when|why|about|of|much|anything|the\s+answer)\b",
+_OWN_CLAUSE = re.compile(
+    r"\W*(?:that\s+|if\s+|whether\s+)?(?:we|i|it|they|you|he|she|this|that|the\s+\w+)\s+"
+    r"(?:should|would|could|can|must|need|will|is|are|'d|'ll|do|does)\b",
     re.IGNORECASE,
 )
 _STOPWORDS = frozenset(
@@ -303,76 +304,16 @@ _STOPWORDS = frozenset(
 )
 # Function words of the languages candidates most often slip into: positive evidence of
 # another language (a bare list of technical terms has no English function words either).
-_FOREIGN = (
-    frozenset(
-        [
-            "le",
-            "la",
-            "les",
-            "des",
-            "une",
-            "est",
-            "et",
-            "je",
-            "il",
-            "elle",
-            "nous",
-            "vous",
-            "que",
-            "qui",
-            "pour",
-            "avec",
-            "dans",
-            "sur",
-            "pas",
-            "du",
-            "au",
-            "el",
-            "los",
-            "las",
-            "una",
-            "es",
-            "y",
-            "yo",
-            "que",
-            "para",
-            "con",
-            "por",
-            "del",
-            "al",
-            "muy",
-            "pero",
-            "como",
-            "der",
-            "die",
-            "das",
-            "und",
-            "ist",
-            "ich",
-            "nicht",
-            "mit",
-            "zu",
-            "den",
-            "dem",
-            "sie",
-            "eine",
-            "ein",
-            "auf",
-            "auch",
-            "wir",
-            "o",
-            "os",
-            "um",
-            "uma",
-            "eu",
-            "não",
-            "com",
-            "para",
-            "mas",
-        ]
-    )
-    - _STOPWORDS
-)
+# Listed as text, not code: add a word where it belongs.
+_FOREIGN_WORDS = """
+le la les des une un de est et je il elle nous vous que qui pour avec dans sur pas du au
+mon ma mes ce ces sont c'était c'est j'ai alors vais parler chez
+el los las una es y yo que para con por del al muy pero como
+der die das und ist ich nicht mit zu den dem sie eine ein auf auch wir dann aus oder
+wenn weil dass zuerst
+o os um uma eu não com mas
+"""
+_FOREIGN = frozenset(_FOREIGN_WORDS.split()) - _STOPWORDS
 _OTHER_SCRIPT = re.compile(
     r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 )

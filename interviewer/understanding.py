@@ -489,7 +489,9 @@ class Lexicon:
         # knowledge ("the variance of q.k is one, so no scaling is needed").
         wrong = [m for label in self._asking.wrong for m in found.get(label, [])]
         if wrong:
-            spans = [s for s in sentences if any(s.start <= m.start < s.end for m in wrong)]
+            spans = [
+                s for s in sentences if any(m.start < s.end and s.start < m.end for m in wrong)
+            ]
             for label in list(found):
                 if label in self._signals and label not in self._asking.wrong:
                     found[label] = [m for m in found[label] if not _inside(m.start, spans)]
@@ -660,7 +662,10 @@ _REJECT_BEFORE = re.compile(
     r"forget|forgo|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
     r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
     r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
-    r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need)\b(?:\W+\w+){0,4}\W*$",
+    r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
+    r"no\s+point\s+(?:in|to)|don'?t\s+see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value)\s+(?:of|in|for)|"
+    r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
+    r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include))\b(?:\W+\w+){0,4}\W*$",
     re.IGNORECASE,
 )
 # After a signal in the same clause: "containers are overkill", "it just slows learning".
@@ -670,7 +675,8 @@ _REJECT_AFTER = re.compile(
     r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
     r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
     r"more\s+(?:complexity|trouble|hassle|cost)\s+than\s+it'?s\s+worth|not\s+needed|"
-    r"isn'?t\s+needed)\b",
+    r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
+    r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait)\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
@@ -681,24 +687,43 @@ _NOT_REALLY_NEGATION = re.compile(
 )
 # A reason given after a negative clause is still a reason ("they don't have it, so ...").
 _NOT_NEGATED = frozenset({"reasons", "question"})
-_CONDITIONAL_WITHOUT = re.compile(r"(?:^|[.,;:!?]\s*)without\s+(?:\w+\W+){0,4}$", re.IGNORECASE)
+_CONDITIONAL = re.compile(
+    r"(?:^|[.,;:!?]\s*)(?:without|if\s+(?:we|you|i|they|it)\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
+    r"had\s+no|have\s+no|skipped|dropped|removed))\s+(?:\w+\W+){0,5}$",
+    re.IGNORECASE,
+)
 
 
 def _turned_down(text: str, start: int, end: int) -> bool:
-    """The words at [start, end) are negated or rejected within their clause."""
-    before = text[max(0, start - 80) : start]
+    """The words at [start, end) are negated or rejected within their clause.
+
+    A negation of the whole clause ("I don't think we need ...", "I doubt ...") and a
+    local one cancel out: "I don't think we should skip the KL penalty" keeps it."""
+    before = text[max(0, start - 120) : start]
     clause = _CLAUSE_BREAK.split(before.lower())[-1]
-    if _CONDITIONAL_WITHOUT.search(before.lower()[-60:]) and _CONDITIONAL_WITHOUT.search(clause):
-        # "Without a KL penalty, the policy drifts" argues for the penalty.
+    if _CONDITIONAL.search(clause) and _CONDITIONAL.search(before.lower()[-100:]):
+        # "Without a KL penalty, the policy drifts" and "if we didn't scale, the scores
+        # would grow" argue for the thing.
         return False
-    if _REJECT_BEFORE.search(clause):
-        return True
+    rejected = (
+        bool(_REJECT_BEFORE.search(clause))
+        or bool(_REJECT_AFTER.match(text, end))
+        or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
+    )
+    if _CLAUSE_NEGATION.search(clause):
+        # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
+        return not rejected
     ws = _WORD.findall(clause)[-_NEGATION_WINDOW:]
-    if any(w in NEGATORS or w.endswith("n't") for w in ws):
-        tail = clause.rstrip()
-        if not _NOT_REALLY_NEGATION.search(tail):
-            return True
-    return bool(_REJECT_AFTER.match(text, end))
+    negated = any(w in NEGATORS or w.endswith("n't") for w in ws)
+    return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
+
+
+_CLAUSE_NEGATION = re.compile(
+    r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
+    r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b",
+)
+_LEAVE = re.compile(r"\b(?:leave|leaving|keep|keeping)\b(?:\W+\w+){0,4}\W*$")
+_OUT_AFTER = re.compile(r"\W*out\b", re.IGNORECASE)
 
 
 def _inside(at: int, sentences: Sequence[Sentence]) -> bool:

@@ -158,3 +158,37 @@ def test_bad_input_gets_a_line_and_never_an_exception(mini: Scenario, text: str)
     s = start(mini, seed=1).state
     r = answer(mini, s, 5, text)
     assert says(r), "the interviewer always says something back"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Sorry, I missed the question.", "repeat"),
+        ("I lost track, can you say it again?", "repeat"),
+        ("I forgot how the derivation goes.", "dont_know"),
+        ("Nothing comes to mind, honestly.", "no_example"),
+        ("Let me gather my thoughts.", "need_time"),
+        ("Second answer.", None),
+        ("We missed the regression because we only looked at aggregate accuracy.", None),
+        ("I'm not sure we should add a KV cache at all.", None),
+    ],
+)
+def test_requests_are_told_from_answers(mini: Scenario, text: str, intent: str | None) -> None:
+    assert understand(mini, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("I would not worry about a KV cache here.", False),
+        ("I don't think we need a KV cache.", False),
+        ("I'd leave the KV cache out.", False),
+        ("I don't think we should skip the KV cache.", True),
+        ("If we didn't have a KV cache, every turn would recompute.", True),
+        ("Not only a KV cache: continuous batching too.", True),
+    ],
+)
+def test_a_clause_negated_as_a_whole_and_double_negation(
+    mini: Scenario, text: str, kept: bool
+) -> None:
+    assert ("cache" in understand(mini, text).labels) is kept
