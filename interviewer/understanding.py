@@ -55,6 +55,11 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
         "otherwise",
         "the risk is",
         "the cost is",
+        "the cost of",
+        "the risk of",
+        "the problem is",
+        "the issue is",
+        "the danger is",
         "the benefit is",
         "the trade-off",
         "the tradeoff",
@@ -339,7 +344,8 @@ class Lexicon:
 
     def _add_phrases(self, label: str, phrases: Iterable[str]) -> None:
         for phrase in phrases:
-            needle = phrase.lower().split()[0] if phrase.split() else None
+            # The part before any apostrophe: "thats" is found for "that's".
+            needle = phrase.lower().split()[0].split("'")[0] if phrase.split() else None
             self._matchers.append(
                 _Matcher(label, phrase_regex(phrase), _has_negation(phrase), needle)
             )
@@ -562,6 +568,12 @@ class Lexicon:
         # "Sure, release it, what could possibly go wrong": said to mean the opposite.
         if any(r.search(text) for r in self._sarcasm) and bool(pro_hits) != bool(con_hits):
             pro_hits, con_hits = con_hits, pro_hits
+        # "The best case for releasing: ..." argues a side on request; that sentence takes
+        # none ("..., but I'd still hold it back" after it does).
+        reported = [s for s in split(text) if _REPORTED.search(s.text)]
+        if reported:
+            pro_hits = [m for m in pro_hits if not _inside(m.start, reported)]
+            con_hits = [m for m in con_hits if not _inside(m.start, reported)]
         mixed_hits = [m for label in mixed for m in found.get(label, [])]
         mixed_hits += [
             Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
@@ -592,6 +604,13 @@ class Lexicon:
                 found[label] = [Match(label, x.start, x.end) for x in found[label]]
 
 
+_REPORTED = re.compile(
+    r"\b(?:best|strongest|good|fair|honest)\s+(?:case|argument)\s+(?:for|against)\b|"
+    r"\bthe\s+other\s+side\s+(?:would|might|could)\b|\bsteel\s?man|\bdevil'?s\s+advocate\b|"
+    r"\bthey\s+(?:would|might|could)\s+(?:say|argue)\b|\bin\s+their\s+(?:words|shoes)\b|"
+    r"\bplay(?:ing)?\s+the\s+other\s+side\b",
+    re.IGNORECASE,
+)
 _TORN = re.compile(
     r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
     r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\bcan'?t\s+(?:really\s+)?(?:decide|say)\b|"

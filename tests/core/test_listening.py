@@ -192,3 +192,9 @@ def test_a_clause_negated_as_a_whole_and_double_negation(
     mini: Scenario, text: str, kept: bool
 ) -> None:
     assert ("cache" in understand(mini, text).labels) is kept
+
+
+def test_an_argument_made_on_request_takes_no_side(mini: Scenario) -> None:
+    assert "stance.for" not in understand(mini, "The best case for it: ship it now.").labels
+    held = understand(mini, "The strongest case against is the risk. But I'd still ship it.")
+    assert "stance.for" in held.labels
