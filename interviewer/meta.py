@@ -109,6 +109,11 @@ def find(intent: Intent, text: str) -> re.Match[str] | None:
     return None
 
 
+def find_all(intent: Intent, text: str) -> list[re.Match[str]]:
+    """Every place the intent's phrases occur: a turn may say "I don't know" twice over."""
+    return [m for r in _compiled()[intent] for m in r.finditer(text) if m.end() > m.start()]
+
+
 def content(text: str) -> list[str]:
     """The words of `text` that carry content (no fillers, no function words)."""
     return _content(text)
@@ -164,7 +169,8 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
     foreign = sum(w in _FOREIGN for w in ws)
     if foreign >= 2 and foreign > sum(w in _STOPWORDS for w in ws):
         return True
-    return len(ws) <= 2 and any(_MASH.search(w) or not _VOWEL.search(w) for w in ws if w.isalpha())
+    # Keyboard mash; a short acronym ("SFT?") is not one.
+    return len(ws) <= 2 and any(_MASH.search(w) for w in ws if w.isalpha())
 
 
 def detect(
@@ -177,14 +183,15 @@ def detect(
         return "repeat"
     if not words(text):
         return "dont_know"  # the shrug
-    found: dict[Intent, re.Match[str]] = {}
+    found: dict[Intent, list[re.Match[str]]] = {}
     for intent in _ORDER:
-        m = find(intent, text)
-        if m is not None:
-            found[intent] = m
+        ms = find_all(intent, text)
+        if ms:
+            found[intent] = ms
     if not found:
         return None
-    rest = rest_of_turn(text, sentences, [(m.start(), m.end()) for m in found.values()])
+    spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
+    rest = rest_of_turn(text, sentences, spans)
     first = next(iter(found))
     if first in ("repeat", "need_time"):
         # What comes with these is about the request ("I missed what you asked, I was
@@ -197,7 +204,7 @@ def detect(
     # subject, then the answer) that the scenario recognises. "I haven't thought about
     # safety" or "I'm not sure how to check the grader" only name the topic.
     if first in ("dont_know", "no_example"):
-        for m in found.values():
+        for m in (m for ms in found.values() for m in ms):
             after = text[m.end() : m.end() + 200]
             if _OWN_CLAUSE.match(after):
                 clause_end = _CLAUSE.search(after)

@@ -38,7 +38,8 @@ _QUESTION_SHAPES = re.compile(
     re.IGNORECASE,
 )
 _INDIRECT = re.compile(
-    r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+like\s+to\s+know|i\s+want\s+to\s+know|"
+    r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+(?:like|love)\s+to\s+know|i\s+would\s+(?:like|love)\s+to\s+know|"
+    r"i\s+want\s+to\s+know|i'?d\s+like\s+to\s+understand|"
     r"do\s+you\s+know|can\s+you\s+tell\s+me|could\s+you\s+tell\s+me|any\s+idea\s+(?:how|what|whether|if)|"
     r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
     re.IGNORECASE,
@@ -90,7 +91,9 @@ _INNER_QUESTION = re.compile(
     r"(?:the|our|your|we|you|they|users|customers|people)\b|how\s+(?:many|much|long|often|big|fast)\s+"
     r"\w+\s+(?:do|does|is|are|will|would|can|should)\b|is\s+there\b|are\s+there\b|"
     r"do\s+(?:we|you|they)\s+(?:have|know|need|get|expect|care|want|use)\b|"
-    r"does\s+(?:the|it|this|that)\b|can\s+(?:i|we)\s+(?:assume|use|ask|get|have)\b)",
+    r"does\s+(?:the|it|this|that)\b|can\s+(?:i|we)\s+(?:assume|use|ask|get|have|buy)\b|"
+    r"should\s+(?:i|we)\s+(?:start|assume|go|use|cover|focus)\b|"
+    r"or\s+(?:is|are|was|do|does|will|would|should|can)\s+(?:it|there|we|you|they|i)\b)",
     re.IGNORECASE,
 )
 _EMBEDDED = re.compile(
@@ -100,15 +103,50 @@ _EMBEDDED = re.compile(
 )
 
 
+# Said with a rising tone, not asked: "I think I would escalate?"
+_UPTALK = re.compile(
+    r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay)\W+)*(?:i\s+(?:think|guess|would|feel|believe|suppose)|"
+    r"i'?d\s+(?:say|go|probably|lean|rather)|maybe|probably|probly|perhaps|my\s+guess)\b",
+    re.IGNORECASE,
+)
+# Quoted, not asked: 'something like: "can you tell me what it's for?"'
+_QUOTED = re.compile(
+    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*[:,]\s*[\"“']?\s*\w"
+    r"|[\"“][^\"”]*\?\s*[\"”]",
+    re.IGNORECASE,
+)
+_REQUEST = re.compile(
+    r"^\W*(?:(?:so|and|ok|okay|please)\W+)*(?:tell|remind|show|walk)\s+me\s+"
+    r"(?:about|what|how|which|who|when|where|if|whether|again|more)\b",
+    re.IGNORECASE,
+)
+
+
 def is_question(sentence: str) -> bool:
     s = sentence.strip().replace("\u2019", "'")
-    if _RHETORICAL.match(s):
+    if _RHETORICAL.match(s) or _QUOTED.search(s):
+        return False
+    if _INDIRECT.search(s) or _REQUEST.match(s):
+        return True
+    if _UPTALK.match(s):
         return False
     if s.endswith("?"):
         return True
-    if _QUESTION_SHAPES.match(s) or _INDIRECT.search(s):
+    if _QUESTION_SHAPES.match(s):
         return True
     return any(not _EMBEDDED.search(s[: m.start()]) for m in _INNER_QUESTION.finditer(s))
+
+
+# "..., right?" and "..., yes?" check a claim rather than ask for something.
+_TAG = re.compile(
+    r",?\s*(?:right|yeah|yes|no|correct|ok|okay|isn't\s+it|aren't\s+they|don't\s+you\s+think|"
+    r"you\s+know)\W*\?\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_tag_question(sentence: str) -> bool:
+    return bool(_TAG.search(sentence)) and len(words(sentence)) > 3
 
 
 def words(text: str) -> list[str]:

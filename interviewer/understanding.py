@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import meta
-from .sentences import Sentence, phrase_regex, split, words
+from .sentences import Sentence, is_tag_question, phrase_regex, split, words
 
 NEGATORS = frozenset(
     {"not", "never", "no", "nor", "without", "cannot", "wouldn't", "shouldn't"}
@@ -230,6 +230,8 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
     "reasons": (
         r"\bif\b[^.?!]{2,80}?\b(?:then|we'd|we\s+would|it\s+would|you'd|that\s+would)\b",
         r",\s*so\b(?!\s+that\b)",
+        r"\b\w+\s+so\s+(?:\w+\s+)?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
+        r"\bso\s+(?:i'?d|we'?d|i'?ll|we'?ll|i\s+would|we\s+would|i\s+will|we\s+will)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b",
     ),
     "star.result": (r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",),
@@ -303,7 +305,12 @@ class _Matcher:
 
 
 def _has_negation(text: str) -> bool:
+    # A lookaround ("release(?! is not)") only guards the match; it is not the phrase.
+    text = _LOOKAROUND.sub(" ", text)
     return any(w in NEGATORS or w.endswith("n't") for w in _WORD.findall(text.lower()))
+
+
+_LOOKAROUND = re.compile(r"\(\?<?[!=](?:[^()\\]|\\.)*\)")
 
 
 class Lexicon:
@@ -370,6 +377,14 @@ class Lexicon:
         if asked_term:
             return self._request(text, "clarify_term", term)
 
+        # "Every action is allowed, right?" checks a claim: a question only if a fact of
+        # the scenario answers it.
+        sentences = [
+            Sentence(s.start, s.end, s.text, False)
+            if s.question and is_tag_question(s.text) and not self._fact_for(s.text)
+            else s
+            for s in sentences
+        ]
         questions = [s for s in sentences if s.question]
         # "... a proper uplift study. Has anyone run one yet?": a question that names
         # nothing is read with the sentence before it.
@@ -382,8 +397,9 @@ class Lexicon:
         # question followed by more words was rhetorical unless it comes last.
         substantive = True
         if questions:
-            said_besides = sum(len(s.words) for s in sentences if not s.question)
-            substantive = said_besides >= _SUBSTANCE
+            # "Do you sponsor visas? I'm asking because of my timing" still only asks.
+            besides = " ".join(s.text for s in sentences if not s.question)
+            substantive = len(words(besides)) >= _SUBSTANCE and self._recognises(besides)
             if substantive and not sentences[-1].question:
                 # Followed by more of the answer: only a question the candidate marked
                 # with "?" and that a fact answers was really asked.
@@ -523,9 +539,10 @@ class Lexicon:
                 continue
             if not s.question and not _ASKS_MEANING.search(s.text):
                 continue  # "the owners would define the pattern" asks nothing
-            rest = meta.rest_of_turn(
-                text, sentences, [(s.start + cue.start(), s.start + cue.end())]
-            )
+            spans = [(s.start + cue.start(), s.start + cue.end())]
+            # "..., do you mean X? Because that changes what I'd gate on." explains the asking.
+            spans += [(x.start, x.end) for x in sentences if _EXPLAINS_ASKING.match(x.text)]
+            rest = meta.rest_of_turn(text, sentences, spans)
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
             strong = _STRONG_TERM_CUE.search(s.text) is not None
@@ -566,8 +583,20 @@ class Lexicon:
         for regex in self._verdicts["against"]:
             con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
         # "Sure, release it, what could possibly go wrong": said to mean the opposite.
-        if any(r.search(text) for r in self._sarcasm) and bool(pro_hits) != bool(con_hits):
-            pro_hits, con_hits = con_hits, pro_hits
+        sarcastic = [x for x in split(text) if any(r.search(x.text) for r in self._sarcasm)]
+        if sarcastic:
+            # Only the sarcastic sentence means the opposite ("..., what could possibly go
+            # wrong. No. Not like this." ends sincerely); what it seemed to say earns nothing.
+            flip_pro = [m for m in pro_hits if _inside(m.start, sarcastic)]
+            flip_con = [m for m in con_hits if _inside(m.start, sarcastic)]
+            pro_hits = [m for m in pro_hits if m not in flip_pro] + flip_con
+            con_hits = [m for m in con_hits if m not in flip_con] + flip_pro
+            for m in flip_pro + flip_con:
+                if m.label in found:
+                    found[m.label] = [x for x in found[m.label] if x != m]
+                    if not found[m.label]:
+                        del found[m.label]
+                        labels.discard(m.label)
         # "The best case for releasing: ..." argues a side on request; that sentence takes
         # none ("..., but I'd still hold it back" after it does).
         reported = [s for s in split(text) if _REPORTED.search(s.text)]
@@ -604,6 +633,11 @@ class Lexicon:
                 found[label] = [Match(label, x.start, x.end) for x in found[label]]
 
 
+_EXPLAINS_ASKING = re.compile(
+    r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
+    r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
+    re.IGNORECASE,
+)
 _REPORTED = re.compile(
     r"\b(?:best|strongest|good|fair|honest)\s+(?:case|argument)\s+(?:for|against)\b|"
     r"\bthe\s+other\s+side\s+(?:would|might|could)\b|\bsteel\s?man|\bdevil'?s\s+advocate\b|"
@@ -732,8 +766,12 @@ def _turned_down(text: str, start: int, end: int) -> bool:
     if _CLAUSE_NEGATION.search(clause):
         # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
         return not rejected
-    ws = _WORD.findall(clause)[-_NEGATION_WINDOW:]
-    negated = any(w in NEGATORS or w.endswith("n't") for w in ws)
+    ws = _WORD.findall(clause)
+    window = ws[-_NEGATION_WINDOW:]
+    if "or" in window or "nor" in window:
+        # "I haven't read the RSP or the Constitutional AI paper": both are not read.
+        window = ws[-2 * _NEGATION_WINDOW :]
+    negated = any(w in NEGATORS or w.endswith("n't") for w in window)
     return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
 
 
