@@ -40,6 +40,7 @@ _QUESTION_SHAPES = re.compile(
 _INDIRECT = re.compile(
     r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+(?:like|love)\s+to\s+know|i\s+would\s+(?:like|love)\s+to\s+know|"
     r"i\s+want\s+to\s+know|i'?d\s+like\s+to\s+understand|"
+    r"i'?d\s+love\s+(?:your|to\s+hear)|i\s+would\s+love\s+(?:your|to\s+hear)|"
     r"do\s+you\s+know|can\s+you\s+tell\s+me|could\s+you\s+tell\s+me|any\s+idea\s+(?:how|what|whether|if)|"
     r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
     re.IGNORECASE,
@@ -111,7 +112,7 @@ _UPTALK = re.compile(
 )
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'
 _QUOTED = re.compile(
-    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*[:,]\s*[\"“']?\s*\w"
+    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,\s*[\"“'])\s*\w"
     r"|[\"“][^\"”]*\?\s*[\"”]",
     re.IGNORECASE,
 )

@@ -370,10 +370,14 @@ class Lexicon:
         # Spans stay valid, since they index the start of the stored text.
         text = text[:MAX_READ].replace("\u2019", "'").replace("\u2018", "'")
         sentences = split(text)
+        # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
+        # I don't know this word" wants the meaning, not help.
+        term, asked_term = self._term_asked(text, sentences)
+        if asked_term and term is not None:
+            return self._request(text, "clarify_term", term)
         intent = meta.detect(text, sentences, self._recognises)
         if intent is not None:
             return self._request(text, intent)
-        term, asked_term = self._term_asked(text, sentences)
         if asked_term:
             return self._request(text, "clarify_term", term)
 
