@@ -198,3 +198,19 @@ def test_an_argument_made_on_request_takes_no_side(mini: Scenario) -> None:
     assert "stance.for" not in understand(mini, "The best case for it: ship it now.").labels
     held = understand(mini, "The strongest case against is the risk. But I'd still ship it.")
     assert "stance.for" in held.labels
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("could you run that by me once more", "repeat"),
+        ("I didn't quite get that.", "repeat"),
+        ("Sorry, what exactly are you asking?", "repeat"),
+        ("We would run the evals again after retraining.", None),
+        ("I'd ask her to look again.", None),
+    ],
+)
+def test_asking_to_hear_it_again_in_other_words(
+    mini: Scenario, text: str, intent: str | None
+) -> None:
+    assert understand(mini, text).intent == intent
