@@ -150,6 +150,13 @@ def rest_of_turn(text: str, sentences: list[Sentence], spans: list[tuple[int, in
     return " ".join(kept)
 
 
+def _without_self_description(rest: str) -> str:
+    """Beside "I can't think of one", "I usually just do what the lead says" explains the
+    missing story; it is not the story."""
+    parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
+    return " ".join(p for p in parts if not _SELF_DESCRIPTION.match(p))
+
+
 def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
     """What is left beside a request is an answer if the scenario recognises something in
     it, or if it is long enough to say something of its own."""
@@ -198,7 +205,7 @@ def detect(
         # still writing"): an answer only if the scenario recognises something in it.
         if has_signal(rest):
             return None
-    elif is_answer(rest, has_signal):
+    elif is_answer(_without_self_description(rest), has_signal):
         return None
     # "I'm not sure we should release it": after the request comes a clause of its own (a
     # subject, then the answer) that the scenario recognises. "I haven't thought about
@@ -222,6 +229,14 @@ MIN_ANSWER_WORDS = 6
 _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
 _VOWEL = re.compile(r"[aeiouy]")
 _MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
+_SELF_DESCRIPTION = re.compile(
+    r"\W*(?:(?:and|honestly|tbh|maybe|to\s+be\s+honest)\W+)*(?:(?:i|im|i'm|i\s+am)\s+(?:\w+\s+){0,2}?"
+    r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new)\b|"
+    r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:always|usually|mostly|never|only)\b|"
+    r"in\s+my\s+(?:company|team|job|lab)\s+we\s+(?:don'?t|never|only|just)\b|"
+    r"(?:it|everything|they)\s+(?:\w+\s+){0,2}?(?:always|mostly|all)\s+(?:went|gone|felt|been|behaved)\b)",
+    re.IGNORECASE,
+)
 _OWN_CLAUSE = re.compile(
     r"\W*(?:that\s+|if\s+|whether\s+)?(?:we|i|it|they|you|he|she|this|that|the\s+\w+)\s+"
     r"(?:should|would|could|can|must|need|will|is|are|'d|'ll|do|does)\b",

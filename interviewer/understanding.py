@@ -770,6 +770,9 @@ def _turned_down(text: str, start: int, end: int) -> bool:
     if _CLAUSE_NEGATION.search(clause):
         # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
         return not rejected
+    if _DOUBLE_NEGATION.search(clause):
+        # "can't skip multi-turn", "no world where I don't use batching": kept.
+        return False
     ws = _WORD.findall(clause)
     window = ws[-_NEGATION_WINDOW:]
     if "or" in window or "nor" in window:
@@ -779,6 +782,12 @@ def _turned_down(text: str, start: int, end: int) -> bool:
     return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
 
 
+_DOUBLE_NEGATION = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
+    r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"
+    r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
+    r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",
+)
 _CLAUSE_NEGATION = re.compile(
     r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
     r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b",
