@@ -124,11 +124,25 @@ def _content(text: str) -> list[str]:
 
 
 def _clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, int]:
+    """The clause holding [start, end): to the nearest break, but no further than a few
+    words either way, since transcribed speech may have no punctuation at all."""
     left = text[s.start : start]
     cuts = list(_CLAUSE.finditer(left))
     clause_start = s.start + (cuts[-1].end() if cuts else 0)
+    before = list(_WORD_SPAN.finditer(text, clause_start, start))
+    if len(before) > _CLAUSE_REACH_BEFORE:
+        clause_start = before[-_CLAUSE_REACH_BEFORE].start()
     right = _CLAUSE.search(text, end, s.end)
-    return clause_start, right.start() if right else s.end
+    clause_end = right.start() if right else s.end
+    after = list(_WORD_SPAN.finditer(text, end, clause_end))
+    if len(after) > _CLAUSE_REACH_AFTER:
+        clause_end = after[_CLAUSE_REACH_AFTER - 1].end()
+    return clause_start, clause_end
+
+
+_WORD_SPAN = re.compile(r"[A-Za-z0-9']+")
+_CLAUSE_REACH_BEFORE = 4
+_CLAUSE_REACH_AFTER = 8
 
 
 def rest_of_turn(text: str, sentences: list[Sentence], spans: list[tuple[int, int]]) -> str:

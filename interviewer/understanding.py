@@ -255,7 +255,15 @@ STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
 DERIVED = ("star.complete", "specific", "vague", "short", "empty", "glossary", "bare_list")
 STAR_PARTS = ("star.situation", "star.task", "star.action", "star.result")
 BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS])
-_MIXED_PHRASES = ("it depends", "depends on", "on the other hand", "both sides", "torn", "not sure")
+_MIXED_PHRASES = (
+    "it depends",
+    "depends on",
+    "depends of",
+    "on the other hand",
+    "both sides",
+    "torn",
+    "not sure",
+)
 SHORT_WORDS = 12
 _BUT_AFTER = re.compile(
     r"[^.;!?]{0,60}?\b(?:but|however|still|that said|even so|nevertheless)\b", re.IGNORECASE
@@ -373,7 +381,7 @@ class Lexicon:
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
         # I don't know this word" wants the meaning, not help.
         term, asked_term = self._term_asked(text, sentences)
-        if asked_term and term is not None:
+        if asked_term and (term is not None or _ABOUT_A_WORD.search(text)):
             return self._request(text, "clarify_term", term)
         intent = meta.detect(text, sentences, self._recognises)
         if intent is not None:
@@ -513,6 +521,13 @@ class Lexicon:
                 del found["concede"]
         # A sentence that states a wrong claim earns nothing else: its words are not
         # knowledge ("the variance of q.k is one, so no scaling is needed").
+        # "Earlier I said the cache grows quadratically. It's linear." takes the claim back.
+        retracted = [s for s in sentences if _RETRACTS.search(s.text)]
+        for label in self._asking.wrong:
+            if label in found:
+                found[label] = [m for m in found[label] if not _inside(m.start, retracted)]
+                if not found[label]:
+                    del found[label]
         wrong = [m for label in self._asking.wrong for m in found.get(label, [])]
         if wrong:
             spans = [
@@ -611,6 +626,15 @@ class Lexicon:
         mixed_hits += [
             Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
         ]
+        # "You're right. I change my answer: I'll raise it tonight." The side said after a
+        # change of mind is the side taken.
+        changes = list(_CHANGE_OF_MIND.finditer(text))
+        if changes:
+            after = changes[-1].end()
+            later_pro = [m for m in pro_hits if m.start >= after]
+            later_con = [m for m in con_hits if m.start >= after]
+            if later_pro or later_con:
+                pro_hits, con_hits = later_pro, later_con
         # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
         # words touch, unless the last sentence settles it.
         if _TORN.search(text):
@@ -637,6 +661,9 @@ class Lexicon:
                 found[label] = [Match(label, x.start, x.end) for x in found[label]]
 
 
+_ABOUT_A_WORD = re.compile(
+    r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE
+)
 _EXPLAINS_ASKING = re.compile(
     r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
@@ -649,9 +676,15 @@ _REPORTED = re.compile(
     r"\bplay(?:ing)?\s+the\s+other\s+side\b",
     re.IGNORECASE,
 )
+_CHANGE_OF_MIND = re.compile(
+    r"\b(?:i\s+(?:change|changed|switch|switched|flip|flipped)\s+(?:my\s+(?:answer|mind|view|position)|sides?)|"
+    r"i'?ll\s+switch|i\s+take\s+(?:it|that)\s+back|i'?ve\s+changed\s+my\s+mind|on\s+reflection|"
+    r"thinking\s+(?:about\s+it\s+)?again|actually,?\s+no\b|you'?ve\s+convinced\s+me)",
+    re.IGNORECASE,
+)
 _TORN = re.compile(
     r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
-    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\bcan'?t\s+(?:really\s+)?(?:decide|say)\b|"
+    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\b(?:can'?t|cannot)\s+(?:really\s+)?(?:decide|say)\b|"
     r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b",
     re.IGNORECASE,
 )
@@ -782,6 +815,11 @@ def _turned_down(text: str, start: int, end: int) -> bool:
     return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
 
 
+_RETRACTS = re.compile(
+    r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"
+    r"\bi\s+(?:was\s+wrong|misspoke|got\s+(?:that|it)\s+wrong)\b|\bscratch\s+that\b|\bnot\s+(?:as|like)\s+i\s+said\b",
+    re.IGNORECASE,
+)
 _DOUBLE_NEGATION = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
     r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"

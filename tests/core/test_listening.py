@@ -214,3 +214,16 @@ def test_asking_to_hear_it_again_in_other_words(
     mini: Scenario, text: str, intent: str | None
 ) -> None:
     assert understand(mini, text).intent == intent
+
+
+def test_the_side_after_a_change_of_mind_is_the_side_taken(mini: Scenario) -> None:
+    u = understand(mini, "You're right, I'd hold it back. I change my answer: ship it.")
+    assert "stance.for" in u.labels
+
+
+def test_a_request_in_unpunctuated_speech_does_not_swallow_the_answer(mini: Scenario) -> None:
+    text = (
+        "uh i don't really know how it was first noticed honestly somebody on the support "
+        "team found it and told us i wasn't part of that bit"
+    )
+    assert understand(mini, text).intent is None
