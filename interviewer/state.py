@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from .understanding import Match
+from .spans import Match
 
 
 class Frozen(BaseModel):

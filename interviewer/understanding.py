@@ -13,18 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import meta
+from .polarity import has_negation, turned_down
 from .sentences import Sentence, is_tag_question, phrase_regex, split, words
-
-NEGATORS = frozenset(
-    {"not", "never", "no", "nor", "without", "cannot", "wouldn't", "shouldn't"}
-    # typed without the apostrophe
-    | {"dont", "doesnt", "didnt", "wont", "wouldnt", "shouldnt", "cant", "couldnt", "isnt"}
-    | {"arent", "wasnt", "werent", "havent", "hasnt", "aint"}
-)
-# Negation only reaches back this many words, and never across a clause boundary.
-_NEGATION_WINDOW = 5
-_CLAUSE_BREAK = re.compile(r"[.,;:!?]|\b(?:but|however|although|though|whereas|yet)\b")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+from .spans import Match, inside
+from .stance import STANCE_LABELS, StanceReader
 
 BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     "hedging": (
@@ -251,30 +243,13 @@ _SPECIFIC = re.compile(
     r"\b(?:hundred|thousand|million|billion|trillion)s?\b",
     re.IGNORECASE,
 )
-STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
 DERIVED = ("star.complete", "specific", "vague", "short", "empty", "glossary", "bare_list")
 STAR_PARTS = ("star.situation", "star.task", "star.action", "star.result")
 BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS])
-_MIXED_PHRASES = (
-    "it depends",
-    "depends on",
-    "depends of",
-    "on the other hand",
-    "both sides",
-    "torn",
-    "not sure",
-)
 SHORT_WORDS = 12
 _BUT_AFTER = re.compile(
     r"[^.;!?]{0,60}?\b(?:but|however|still|that said|even so|nevertheless)\b", re.IGNORECASE
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    label: str
-    start: int
-    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,15 +287,6 @@ class _Matcher:
     needle: str | None = None
 
 
-def _has_negation(text: str) -> bool:
-    # A lookaround ("release(?! is not)") only guards the match; it is not the phrase.
-    text = _LOOKAROUND.sub(" ", text)
-    return any(w in NEGATORS or w.endswith("n't") for w in _WORD.findall(text.lower()))
-
-
-_LOOKAROUND = re.compile(r"\(\?<?[!=](?:[^()\\]|\\.)*\)")
-
-
 class Lexicon:
     """The compiled matchers of one scenario. Build once at load; `understand` is pure."""
 
@@ -341,12 +307,7 @@ class Lexicon:
             self._add_patterns(name, patterns)
         self._signals = frozenset(signals)
         self._glossary = [(term, phrase_regex(term)) for term in glossary if term.strip()]
-        self._stance = stance
-        self._mixed = [phrase_regex(p) for p in _MIXED_PHRASES]
-        self._verdicts = {
-            side: [phrase_regex(p) for p in phrases] for side, phrases in _VERDICTS.items()
-        }
-        self._sarcasm = [phrase_regex(p) for p in _SARCASM]
+        self._stance = StanceReader(*stance) if stance is not None else None
         self._asking = asking or Asking()
         self._facts = [
             (fact_id, [phrase_regex(p, plural=True) for p in about])
@@ -362,13 +323,13 @@ class Lexicon:
             # The part before any apostrophe: "thats" is found for "that's".
             needle = phrase.lower().split()[0].split("'")[0] if phrase.split() else None
             self._matchers.append(
-                _Matcher(label, phrase_regex(phrase), _has_negation(phrase), needle)
+                _Matcher(label, phrase_regex(phrase), has_negation(phrase), needle)
             )
 
     def _add_patterns(self, label: str, patterns: Iterable[str]) -> None:
         for pattern in patterns:
             regex = re.compile(pattern, re.IGNORECASE)
-            self._matchers.append(_Matcher(label, regex, _has_negation(pattern)))
+            self._matchers.append(_Matcher(label, regex, has_negation(pattern)))
 
     # -- the whole turn -------------------------------------------------------------------
 
@@ -422,12 +383,12 @@ class Lexicon:
         found, rejected = self._signals_in(text, sentences)
         for _term, regex in self._glossary:
             for m in regex.finditer(text):
-                if not _inside(m.start(), questions):
+                if not inside(m.start(), questions):
                     add = found.setdefault
                     add("glossary", []).append(Match("glossary", m.start(), m.end()))
                     add("specific", []).append(Match("specific", m.start(), m.end()))
         for m in _SPECIFIC.finditer(text):
-            if m.end() > m.start() and not _inside(m.start(), questions):
+            if m.end() > m.start() and not inside(m.start(), questions):
                 found.setdefault("specific", []).append(Match("specific", m.start(), m.end()))
         if questions:
             q = questions[0]
@@ -446,7 +407,7 @@ class Lexicon:
         if _bare_list(text, labels):
             labels.add("bare_list")
         if self._stance is not None:
-            self._add_stance(text, found, rejected, labels)
+            self._stance.read(text, found, rejected, labels)
         matches = tuple(
             sorted((m for ms in found.values() for m in ms), key=lambda m: (m.start, m.label))
         )
@@ -500,13 +461,13 @@ class Lexicon:
                 if (
                     scenario_signal
                     and label not in self._asking.in_questions
-                    and _inside(m.start(), questions)
+                    and inside(m.start(), questions)
                 ):
                     continue
                 if (
                     not matcher.negated_form
                     and label not in _NOT_NEGATED
-                    and _turned_down(text, m.start(), m.end())
+                    and turned_down(text, m.start(), m.end())
                 ):
                     if scenario_signal:
                         rejected.append(Match(label, m.start(), m.end()))
@@ -525,7 +486,7 @@ class Lexicon:
         retracted = [s for s in sentences if _RETRACTS.search(s.text)]
         for label in self._asking.wrong:
             if label in found:
-                found[label] = [m for m in found[label] if not _inside(m.start, retracted)]
+                found[label] = [m for m in found[label] if not inside(m.start, retracted)]
                 if not found[label]:
                     del found[label]
         wrong = [m for label in self._asking.wrong for m in found.get(label, [])]
@@ -535,7 +496,7 @@ class Lexicon:
             ]
             for label in list(found):
                 if label in self._signals and label not in self._asking.wrong:
-                    found[label] = [m for m in found[label] if not _inside(m.start, spans)]
+                    found[label] = [m for m in found[label] if not inside(m.start, spans)]
                     if not found[label]:
                         del found[label]
         return found, rejected
@@ -586,80 +547,6 @@ class Lexicon:
 
     # -- stance -----------------------------------------------------------------------------
 
-    def _add_stance(
-        self, text: str, found: dict[str, list[Match]], rejected: list[Match], labels: set[str]
-    ) -> None:
-        assert self._stance is not None
-        pro, con, mixed = self._stance
-        pro_hits = [m for label in pro for m in found.get(label, [])]
-        con_hits = [m for label in con for m in found.get(label, [])]
-        # A side turned down is the other side taken: "I'm not convinced holding it back
-        # helps anyone" argues for release.
-        pro_hits += [m for m in rejected if m.label in con]
-        con_hits += [m for m in rejected if m.label in pro]
-        for regex in self._verdicts["for"]:
-            pro_hits += [Match("stance.for", m.start(), m.end()) for m in regex.finditer(text)]
-        for regex in self._verdicts["against"]:
-            con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
-        # "Sure, release it, what could possibly go wrong": said to mean the opposite.
-        sarcastic = [x for x in split(text) if any(r.search(x.text) for r in self._sarcasm)]
-        if sarcastic:
-            # Only the sarcastic sentence means the opposite ("..., what could possibly go
-            # wrong. No. Not like this." ends sincerely); what it seemed to say earns nothing.
-            flip_pro = [m for m in pro_hits if _inside(m.start, sarcastic)]
-            flip_con = [m for m in con_hits if _inside(m.start, sarcastic)]
-            pro_hits = [m for m in pro_hits if m not in flip_pro] + flip_con
-            con_hits = [m for m in con_hits if m not in flip_con] + flip_pro
-            for m in flip_pro + flip_con:
-                if m.label in found:
-                    found[m.label] = [x for x in found[m.label] if x != m]
-                    if not found[m.label]:
-                        del found[m.label]
-                        labels.discard(m.label)
-        # "The best case for releasing: ..." argues a side on request; that sentence takes
-        # none ("..., but I'd still hold it back" after it does).
-        reported = [s for s in split(text) if _REPORTED.search(s.text)]
-        if reported:
-            pro_hits = [m for m in pro_hits if not _inside(m.start, reported)]
-            con_hits = [m for m in con_hits if not _inside(m.start, reported)]
-        mixed_hits = [m for label in mixed for m in found.get(label, [])]
-        mixed_hits += [
-            Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
-        ]
-        # "You're right. I change my answer: I'll raise it tonight." The side said after a
-        # change of mind is the side taken.
-        changes = list(_CHANGE_OF_MIND.finditer(text))
-        if changes:
-            after = changes[-1].end()
-            later_pro = [m for m in pro_hits if m.start >= after]
-            later_con = [m for m in con_hits if m.start >= after]
-            if later_pro or later_con:
-                pro_hits, con_hits = later_pro, later_con
-        # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
-        # words touch, unless the last sentence settles it.
-        if _TORN.search(text):
-            last = text[text.rstrip().rfind(".", 0, len(text.rstrip()) - 1) + 1 :]
-            start = len(text) - len(last)
-            pro_last = [m for m in pro_hits if m.start >= start]
-            con_last = [m for m in con_hits if m.start >= start]
-            if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
-                mixed_hits += pro_hits + con_hits
-                pro_hits, con_hits = [], []
-            else:
-                pro_hits, con_hits = pro_last, con_last
-        if pro_hits and not con_hits:
-            found["stance.for"] = pro_hits
-        elif con_hits and not pro_hits:
-            found["stance.against"] = con_hits
-        elif pro_hits and con_hits:
-            found["stance.mixed"] = pro_hits + con_hits
-        elif mixed_hits:
-            found["stance.mixed"] = mixed_hits
-        for label in STANCE_LABELS:
-            if label in found:
-                labels.add(label)
-                found[label] = [Match(label, x.start, x.end) for x in found[label]]
-
 
 _ABOUT_A_WORD = re.compile(
     r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE
@@ -669,31 +556,13 @@ _EXPLAINS_ASKING = re.compile(
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
     re.IGNORECASE,
 )
-_REPORTED = re.compile(
-    r"\b(?:best|strongest|good|fair|honest)\s+(?:case|argument)\s+(?:for|against)\b|"
-    r"\bthe\s+other\s+side\s+(?:would|might|could)\b|\bsteel\s?man|\bdevil'?s\s+advocate\b|"
-    r"\bthey\s+(?:would|might|could)\s+(?:say|argue)\b|\bin\s+their\s+(?:words|shoes)\b|"
-    r"\bplay(?:ing)?\s+the\s+other\s+side\b",
-    re.IGNORECASE,
-)
-_CHANGE_OF_MIND = re.compile(
-    r"\b(?:i\s+(?:change|changed|switch|switched|flip|flipped)\s+(?:my\s+(?:answer|mind|view|position)|sides?)|"
-    r"i'?ll\s+switch|i\s+take\s+(?:it|that)\s+back|i'?ve\s+changed\s+my\s+mind|on\s+reflection|"
-    r"thinking\s+(?:about\s+it\s+)?again|actually,?\s+no\b|you'?ve\s+convinced\s+me)",
-    re.IGNORECASE,
-)
-_TORN = re.compile(
-    r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
-    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\b(?:can'?t|cannot)\s+(?:really\s+)?(?:decide|say)\b|"
-    r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b",
-    re.IGNORECASE,
-)
-_SETTLES = re.compile(
-    r"\b(?:but|so|ultimately|in\s+the\s+end|on\s+balance|overall|if\s+i\s+had\s+to|"
-    r"i'?d\s+go\s+with|i\s+would\s+go\s+with|i'?ll\s+go\s+with)\b",
-    re.IGNORECASE,
-)
 MAX_READ = 8_000
+_NOT_NEGATED = frozenset({"reasons", "question"})
+_RETRACTS = re.compile(
+    r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"
+    r"\bi\s+(?:was\s+wrong|misspoke|got\s+(?:that|it)\s+wrong)\b|\bscratch\s+that\b|\bnot\s+(?:as|like)\s+i\s+said\b",
+    re.IGNORECASE,
+)
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
     r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
@@ -708,136 +577,6 @@ _ASKS_MEANING = re.compile(
 )
 # One-word verdicts and "I'm for it / against it", in any culture round: the side the
 # scenario calls `for` is always the proposal on the table.
-_VERDICTS = {
-    "for": (
-        "i'm for it",
-        "i am for it",
-        "i'm in favour",
-        "i'm in favor",
-        "i am in favour",
-        "i am in favor",
-        "i support it",
-        "i'd support it",
-        "i would support it",
-        "i'd go for it",
-        "i would go for it",
-        "i'm all for it",
-    ),
-    "against": (
-        "i'm against it",
-        "i am against it",
-        "i'm against that",
-        "i oppose it",
-        "i'd oppose it",
-        "i would oppose it",
-        "i'm not in favour",
-        "i'm not in favor",
-        "i can't support it",
-        "i couldn't support it",
-        "i wouldn't support it",
-    ),
-}
-_SARCASM = (
-    "what could possibly go wrong",
-    "what could go wrong",
-    "yeah right",
-    "said no one",
-    "because that always works",
-    "because that worked so well",
-    "great idea, said",
-)
-# Before a signal in the same clause: words that turn it down.
-_REJECT_BEFORE = re.compile(
-    r"\b(?:skip|skipping|skipped|drop|dropping|ditch|ditching|avoid|avoiding|remove|removing|"
-    r"forget|forgo|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
-    r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
-    r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
-    r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
-    r"no\s+point\s+(?:in|to)|don'?t\s+see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value)\s+(?:of|in|for)|"
-    r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
-    r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include))\b(?:\W+\w+){0,4}\W*$",
-    re.IGNORECASE,
-)
-# After a signal in the same clause: "containers are overkill", "it just slows learning".
-_REJECT_AFTER = re.compile(
-    r"[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
-    r"not\s+necessary|isn't\s+necessary|pointless|a\s+waste|useless|not\s+worth|overrated|"
-    r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
-    r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
-    r"more\s+(?:complexity|trouble|hassle|cost)\s+than\s+it'?s\s+worth|not\s+needed|"
-    r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
-    r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait)\b",
-    re.IGNORECASE,
-)
-# "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
-# negate nothing.
-_NOT_REALLY_NEGATION = re.compile(
-    r"\bnot\s+(?:just|only|merely|simply)\b(?:\W+\w+){0,2}\W*$|\bno\s+matter\b|\bno\s+doubt\b|\bhesitate\b|"
-    r"\bno\s+question\b|\bnot\s+(?:afraid|scared|shy)\b"
-)
-# A reason given after a negative clause is still a reason ("they don't have it, so ...").
-_NOT_NEGATED = frozenset({"reasons", "question"})
-_CONDITIONAL = re.compile(
-    r"(?:^|[.,;:!?]\s*)(?:without|if\s+(?:we|you|i|they|it)\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
-    r"had\s+no|have\s+no|skipped|dropped|removed))\s+(?:\w+\W+){0,5}$",
-    re.IGNORECASE,
-)
-
-
-def _turned_down(text: str, start: int, end: int) -> bool:
-    """The words at [start, end) are negated or rejected within their clause.
-
-    A negation of the whole clause ("I don't think we need ...", "I doubt ...") and a
-    local one cancel out: "I don't think we should skip the KL penalty" keeps it."""
-    before = text[max(0, start - 120) : start]
-    clause = _CLAUSE_BREAK.split(before.lower())[-1]
-    if _CONDITIONAL.search(clause) and _CONDITIONAL.search(before.lower()[-100:]):
-        # "Without a KL penalty, the policy drifts" and "if we didn't scale, the scores
-        # would grow" argue for the thing.
-        return False
-    rejected = (
-        bool(_REJECT_BEFORE.search(clause))
-        or bool(_REJECT_AFTER.match(text, end))
-        or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
-    )
-    if _CLAUSE_NEGATION.search(clause):
-        # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
-        return not rejected
-    if _DOUBLE_NEGATION.search(clause):
-        # "can't skip multi-turn", "no world where I don't use batching": kept.
-        return False
-    ws = _WORD.findall(clause)
-    window = ws[-_NEGATION_WINDOW:]
-    if "or" in window or "nor" in window:
-        # "I haven't read the RSP or the Constitutional AI paper": both are not read.
-        window = ws[-2 * _NEGATION_WINDOW :]
-    negated = any(w in NEGATORS or w.endswith("n't") for w in window)
-    return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
-
-
-_RETRACTS = re.compile(
-    r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"
-    r"\bi\s+(?:was\s+wrong|misspoke|got\s+(?:that|it)\s+wrong)\b|\bscratch\s+that\b|\bnot\s+(?:as|like)\s+i\s+said\b",
-    re.IGNORECASE,
-)
-_DOUBLE_NEGATION = re.compile(
-    r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
-    r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"
-    r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
-    r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",
-)
-_CLAUSE_NEGATION = re.compile(
-    r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
-    r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b",
-)
-_LEAVE = re.compile(r"\b(?:leave|leaving|keep|keeping)\b(?:\W+\w+){0,4}\W*$")
-_OUT_AFTER = re.compile(r"\W*out\b", re.IGNORECASE)
-
-
-def _inside(at: int, sentences: Sequence[Sentence]) -> bool:
-    return any(s.start <= at < s.end for s in sentences)
-
-
 _LIST_SPLIT = re.compile(r"[,;/]|\band\b|\bor\b|\bthen\b|\bplus\b", re.IGNORECASE)
 
 

@@ -1,0 +1,112 @@
+"""Polarity: whether a signal's words are said, or said only to be turned down.
+
+"I'd drop the KL term", "no sandbox, containers are overkill", "I don't think we need a
+reference model": the words of a mechanism are there, and the candidate rejects it. Such a
+signal earns no credit (the engine may challenge it). Negation and rejection reach only
+within their clause, a few words back; a negation of the whole clause and a local one
+cancel out ("I don't think we should skip the KL penalty" keeps it).
+"""
+
+from __future__ import annotations
+
+import re
+
+NEGATORS = frozenset(
+    {"not", "never", "no", "nor", "without", "cannot", "wouldn't", "shouldn't"}
+    # typed without the apostrophe
+    | {"dont", "doesnt", "didnt", "wont", "wouldnt", "shouldnt", "cant", "couldnt", "isnt"}
+    | {"arent", "wasnt", "werent", "havent", "hasnt", "aint"}
+)
+# Negation only reaches back this many words, and never across a clause boundary.
+_NEGATION_WINDOW = 5
+_CLAUSE_BREAK = re.compile(r"[.,;:!?]|\b(?:but|however|although|though|whereas|yet)\b")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def has_negation(text: str) -> bool:
+    # A lookaround ("release(?! is not)") only guards the match; it is not the phrase.
+    text = _LOOKAROUND.sub(" ", text)
+    return any(w in NEGATORS or w.endswith("n't") for w in _WORD.findall(text.lower()))
+
+
+_LOOKAROUND = re.compile(r"\(\?<?[!=](?:[^()\\]|\\.)*\)")
+
+_REJECT_BEFORE = re.compile(
+    r"\b(?:skip|skipping|skipped|drop|dropping|ditch|ditching|avoid|avoiding|remove|removing|"
+    r"forget|forgo|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
+    r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
+    r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
+    r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
+    r"no\s+point\s+(?:in|to)|don'?t\s+see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value)\s+(?:of|in|for)|"
+    r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
+    r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include))\b(?:\W+\w+){0,4}\W*$",
+    re.IGNORECASE,
+)
+# After a signal in the same clause: "containers are overkill", "it just slows learning".
+_REJECT_AFTER = re.compile(
+    r"[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
+    r"not\s+necessary|isn't\s+necessary|pointless|a\s+waste|useless|not\s+worth|overrated|"
+    r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
+    r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
+    r"more\s+(?:complexity|trouble|hassle|cost)\s+than\s+it'?s\s+worth|not\s+needed|"
+    r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
+    r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait)\b",
+    re.IGNORECASE,
+)
+# "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
+# negate nothing.
+_NOT_REALLY_NEGATION = re.compile(
+    r"\bnot\s+(?:just|only|merely|simply)\b(?:\W+\w+){0,2}\W*$|\bno\s+matter\b|\bno\s+doubt\b|\bhesitate\b|"
+    r"\bno\s+question\b|\bnot\s+(?:afraid|scared|shy)\b"
+)
+# A reason given after a negative clause is still a reason ("they don't have it, so ...").
+_CONDITIONAL = re.compile(
+    r"(?:^|[.,;:!?]\s*)(?:without|if\s+(?:we|you|i|they|it)\s+(?:didn'?t|don'?t|did\s+not|do\s+not|"
+    r"had\s+no|have\s+no|skipped|dropped|removed))\s+(?:\w+\W+){0,5}$",
+    re.IGNORECASE,
+)
+
+
+def turned_down(text: str, start: int, end: int) -> bool:
+    """The words at [start, end) are negated or rejected within their clause.
+
+    A negation of the whole clause ("I don't think we need ...", "I doubt ...") and a
+    local one cancel out: "I don't think we should skip the KL penalty" keeps it."""
+    before = text[max(0, start - 120) : start]
+    clause = _CLAUSE_BREAK.split(before.lower())[-1]
+    if _CONDITIONAL.search(clause) and _CONDITIONAL.search(before.lower()[-100:]):
+        # "Without a KL penalty, the policy drifts" and "if we didn't scale, the scores
+        # would grow" argue for the thing.
+        return False
+    rejected = (
+        bool(_REJECT_BEFORE.search(clause))
+        or bool(_REJECT_AFTER.match(text, end))
+        or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
+    )
+    if _CLAUSE_NEGATION.search(clause):
+        # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
+        return not rejected
+    if _DOUBLE_NEGATION.search(clause):
+        # "can't skip multi-turn", "no world where I don't use batching": kept.
+        return False
+    ws = _WORD.findall(clause)
+    window = ws[-_NEGATION_WINDOW:]
+    if "or" in window or "nor" in window:
+        # "I haven't read the RSP or the Constitutional AI paper": both are not read.
+        window = ws[-2 * _NEGATION_WINDOW :]
+    negated = any(w in NEGATORS or w.endswith("n't") for w in window)
+    return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
+
+
+_DOUBLE_NEGATION = re.compile(
+    r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
+    r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"
+    r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
+    r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",
+)
+_CLAUSE_NEGATION = re.compile(
+    r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
+    r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b",
+)
+_LEAVE = re.compile(r"\b(?:leave|leaving|keep|keeping)\b(?:\W+\w+){0,4}\W*$")
+_OUT_AFTER = re.compile(r"\W*out\b", re.IGNORECASE)

@@ -1,0 +1,176 @@
+"""Stance: which side of a culture round's dilemma a turn takes.
+
+The scenario names the signals of each side (`stance: for / against / mixed`); this reads
+them as a person would. A side turned down is the other side taken ("I'm not convinced
+holding it back helps anyone"); "I'm for it" and one-word verdicts count; sarcasm means
+the opposite in its own sentence; a side argued on request ("the best case for
+releasing") is none; after a change of mind the later side counts; a torn answer is mixed
+unless its last sentence settles it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .sentences import phrase_regex, split
+from .spans import Match, inside
+
+STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
+_MIXED_PHRASES = (
+    "it depends",
+    "depends on",
+    "depends of",
+    "on the other hand",
+    "both sides",
+    "torn",
+    "not sure",
+)
+_VERDICTS = {
+    "for": (
+        "i'm for it",
+        "i am for it",
+        "i'm in favour",
+        "i'm in favor",
+        "i am in favour",
+        "i am in favor",
+        "i support it",
+        "i'd support it",
+        "i would support it",
+        "i'd go for it",
+        "i would go for it",
+        "i'm all for it",
+    ),
+    "against": (
+        "i'm against it",
+        "i am against it",
+        "i'm against that",
+        "i oppose it",
+        "i'd oppose it",
+        "i would oppose it",
+        "i'm not in favour",
+        "i'm not in favor",
+        "i can't support it",
+        "i couldn't support it",
+        "i wouldn't support it",
+    ),
+}
+_SARCASM = (
+    "what could possibly go wrong",
+    "what could go wrong",
+    "yeah right",
+    "said no one",
+    "because that always works",
+    "because that worked so well",
+    "great idea, said",
+)
+# Before a signal in the same clause: words that turn it down.
+_REPORTED = re.compile(
+    r"\b(?:best|strongest|good|fair|honest)\s+(?:case|argument)\s+(?:for|against)\b|"
+    r"\bthe\s+other\s+side\s+(?:would|might|could)\b|\bsteel\s?man|\bdevil'?s\s+advocate\b|"
+    r"\bthey\s+(?:would|might|could)\s+(?:say|argue)\b|\bin\s+their\s+(?:words|shoes)\b|"
+    r"\bplay(?:ing)?\s+the\s+other\s+side\b",
+    re.IGNORECASE,
+)
+_CHANGE_OF_MIND = re.compile(
+    r"\b(?:i\s+(?:change|changed|switch|switched|flip|flipped)\s+(?:my\s+(?:answer|mind|view|position)|sides?)|"
+    r"i'?ll\s+switch|i\s+take\s+(?:it|that)\s+back|i'?ve\s+changed\s+my\s+mind|on\s+reflection|"
+    r"thinking\s+(?:about\s+it\s+)?again|actually,?\s+no\b|you'?ve\s+convinced\s+me)",
+    re.IGNORECASE,
+)
+_TORN = re.compile(
+    r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
+    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\b(?:can'?t|cannot)\s+(?:really\s+)?(?:decide|say)\b|"
+    r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b",
+    re.IGNORECASE,
+)
+_SETTLES = re.compile(
+    r"\b(?:but|so|ultimately|in\s+the\s+end|on\s+balance|overall|if\s+i\s+had\s+to|"
+    r"i'?d\s+go\s+with|i\s+would\s+go\s+with|i'?ll\s+go\s+with)\b",
+    re.IGNORECASE,
+)
+
+
+class StanceReader:
+    def __init__(self, pro: Sequence[str], con: Sequence[str], mixed: Sequence[str]) -> None:
+        self._pro, self._con, self._mixed_labels = pro, con, mixed
+        self._mixed = [phrase_regex(p) for p in _MIXED_PHRASES]
+        self._verdicts = {
+            side: [phrase_regex(p) for p in phrases] for side, phrases in _VERDICTS.items()
+        }
+        self._sarcasm = [phrase_regex(p) for p in _SARCASM]
+
+    def read(
+        self, text: str, found: dict[str, list[Match]], rejected: list[Match], labels: set[str]
+    ) -> None:
+        """Add stance.for, stance.against or stance.mixed to `labels` (and their matches to
+        `found`), from the scenario's stance signals found in `text`."""
+        pro, con, mixed = self._pro, self._con, self._mixed_labels
+        pro_hits = [m for label in pro for m in found.get(label, [])]
+        con_hits = [m for label in con for m in found.get(label, [])]
+        # A side turned down is the other side taken: "I'm not convinced holding it back
+        # helps anyone" argues for release.
+        pro_hits += [m for m in rejected if m.label in con]
+        con_hits += [m for m in rejected if m.label in pro]
+        for regex in self._verdicts["for"]:
+            pro_hits += [Match("stance.for", m.start(), m.end()) for m in regex.finditer(text)]
+        for regex in self._verdicts["against"]:
+            con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
+        # "Sure, release it, what could possibly go wrong": said to mean the opposite.
+        sarcastic = [x for x in split(text) if any(r.search(x.text) for r in self._sarcasm)]
+        if sarcastic:
+            # Only the sarcastic sentence means the opposite ("..., what could possibly go
+            # wrong. No. Not like this." ends sincerely); what it seemed to say earns nothing.
+            flip_pro = [m for m in pro_hits if inside(m.start, sarcastic)]
+            flip_con = [m for m in con_hits if inside(m.start, sarcastic)]
+            pro_hits = [m for m in pro_hits if m not in flip_pro] + flip_con
+            con_hits = [m for m in con_hits if m not in flip_con] + flip_pro
+            for m in flip_pro + flip_con:
+                if m.label in found:
+                    found[m.label] = [x for x in found[m.label] if x != m]
+                    if not found[m.label]:
+                        del found[m.label]
+                        labels.discard(m.label)
+        # "The best case for releasing: ..." argues a side on request; that sentence takes
+        # none ("..., but I'd still hold it back" after it does).
+        reported = [s for s in split(text) if _REPORTED.search(s.text)]
+        if reported:
+            pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
+            con_hits = [m for m in con_hits if not inside(m.start, reported)]
+        mixed_hits = [m for label in mixed for m in found.get(label, [])]
+        mixed_hits += [
+            Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
+        ]
+        # "You're right. I change my answer: I'll raise it tonight." The side said after a
+        # change of mind is the side taken.
+        changes = list(_CHANGE_OF_MIND.finditer(text))
+        if changes:
+            after = changes[-1].end()
+            later_pro = [m for m in pro_hits if m.start >= after]
+            later_con = [m for m in con_hits if m.start >= after]
+            if later_pro or later_con:
+                pro_hits, con_hits = later_pro, later_con
+        # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
+        # words touch, unless the last sentence settles it.
+        if _TORN.search(text):
+            last = text[text.rstrip().rfind(".", 0, len(text.rstrip()) - 1) + 1 :]
+            start = len(text) - len(last)
+            pro_last = [m for m in pro_hits if m.start >= start]
+            con_last = [m for m in con_hits if m.start >= start]
+            if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
+                mixed_hits += pro_hits + con_hits
+                pro_hits, con_hits = [], []
+            else:
+                pro_hits, con_hits = pro_last, con_last
+        if pro_hits and not con_hits:
+            found["stance.for"] = pro_hits
+        elif con_hits and not pro_hits:
+            found["stance.against"] = con_hits
+        elif pro_hits and con_hits:
+            found["stance.mixed"] = pro_hits + con_hits
+        elif mixed_hits:
+            found["stance.mixed"] = mixed_hits
+        for label in STANCE_LABELS:
+            if label in found:
+                labels.add(label)
+                found[label] = [Match(label, x.start, x.end) for x in found[label]]
