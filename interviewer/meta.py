@@ -178,13 +178,15 @@ def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
     return len(content) >= MIN_ANSWER_WORDS or (bool(content) and has_signal(rest))
 
 
-def unclear(text: str, sentences: list[Sentence]) -> bool:
+def unclear(text: str, sentences: list[Sentence], allow_noise: bool = False) -> bool:
     """Nothing to understand: no words (emoji, symbols), noise, or not English."""
     ws = words(text)
     if not ws:
         return "\U0001f937" not in text  # a shrug says "I don't know"
     if _INAUDIBLE.search(text) and len(_content(_INAUDIBLE.sub(" ", text))) < MIN_ANSWER_WORDS:
-        return True
+        # "i dont know who should own that [inaudible]" was heard well enough.
+        heard = _INAUDIBLE.sub(" ", text)
+        return not (allow_noise and any(find(i, heard) for i in _ORDER))
     if _OTHER_SCRIPT.search(text) and len(_OTHER_SCRIPT.findall(text)) > len(ws):
         return True
     foreign = sum(w in _FOREIGN for w in ws)
@@ -200,7 +202,7 @@ def detect(
     has_signal: Callable[[str], bool] = lambda _: False,
 ) -> Intent | None:
     """The request the whole turn amounts to, if any."""
-    if unclear(text, sentences):
+    if unclear(text, sentences, allow_noise=True):
         return "repeat"
     if not words(text):
         return "dont_know"  # the shrug
@@ -245,7 +247,11 @@ _VOWEL = re.compile(r"[aeiouy]")
 _MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
 _SELF_DESCRIPTION = re.compile(
     r"\W*(?:(?:and|honestly|tbh|maybe|to\s+be\s+honest)\W+)*(?:(?:i|im|i'm|i\s+am)\s+(?:\w+\s+){0,2}?"
-    r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new)\b|"
+    r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new|early)\b|"
+    r"most\s+of\s+(?:my|our)\s+(?:work|time|career|projects?|experience)\b|"
+    r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"
+    r"(?:it'?s|it\s+is)\s+a\s+(?:big|large|small|huge)\s+(?:company|team|org)\b|"
+    r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"
     r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:always|usually|mostly|never|only)\b|"
     r"in\s+my\s+(?:company|team|job|lab)\s+we\s+(?:don'?t|never|only|just)\b|"
     r"(?:it|everything|they)\s+(?:\w+\s+){0,2}?(?:always|mostly|all)\s+(?:went|gone|felt|been|behaved)\b)",
