@@ -50,7 +50,10 @@ _REJECT_AFTER = re.compile(
     r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
     r"more\s+(?:complexity|trouble|hassle|cost)\s+than\s+it'?s\s+worth|not\s+needed|"
     r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
-    r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait)\b",
+    r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait|"
+    r"(?:is|are)\s+(?:just\s+|mostly\s+|pure\s+)?(?:theatre|theater|a\s+joke|security\s+theatre)|"
+    r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:\w+\s+){0,3}?(?:job|problem|concern|responsibility)|"
+    r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:leave\s+out|skip|drop|not\s+(?:do|use|bother|include)))\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
@@ -108,5 +111,16 @@ _CLAUSE_NEGATION = re.compile(
     r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
     r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b",
 )
-_LEAVE = re.compile(r"\b(?:leave|leaving|keep|keeping)\b(?:\W+\w+){0,4}\W*$")
-_OUT_AFTER = re.compile(r"\W*out\b", re.IGNORECASE)
+# "leave the KL penalty out", "take the classifier off the critical path"
+_LEAVE = re.compile(
+    r"\b(?:leave|leaving|keep|keeping|take|taking|rip|strip|cut)\b(?:\W+\w+){0,4}\W*$"
+)
+_OUT_AFTER = re.compile(r"\W*(?:out|off|away)\b", re.IGNORECASE)
+# A sentence that only turns down what the one before named: "KL penalty? Wouldn't bother."
+BARE_REJECTION = re.compile(
+    r"^\W*(?:(?:honestly|nah|no|meh|eh)\W+)*(?:i\s+)?(?:wouldn'?t|won'?t|don'?t|do\s+not|would\s+not)\s+"
+    r"(?:bother|need\s+(?:it|that|one|them)|use\s+(?:it|that|one|them)|go\s+there)\W*$|"
+    r"^\W*(?:not\s+needed|no\s+need|overkill|skip\s+(?:it|that)|nah|pointless|not\s+worth\s+it|"
+    r"(?:it'?s|that'?s)\s+(?:overkill|pointless|not\s+needed|unnecessary))\W*$",
+    re.IGNORECASE,
+)

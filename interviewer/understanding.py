@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from . import meta
-from .polarity import has_negation, turned_down
+from .polarity import BARE_REJECTION, has_negation, turned_down
 from .sentences import Sentence, is_tag_question, phrase_regex, split, words
 from .spans import Match, inside
 from .stance import STANCE_LABELS, StanceReader
@@ -447,6 +448,7 @@ class Lexicon:
     ) -> tuple[dict[str, list[Match]], list[Match]]:
         found: dict[str, list[Match]] = {}
         rejected: list[Match] = []
+        asked_about: list[Match] = []  # named in the candidate's own question
         questions = [s for s in sentences if s.question]
         lowered = text.lower()
         for matcher in self._matchers:
@@ -463,6 +465,7 @@ class Lexicon:
                     and label not in self._asking.in_questions
                     and inside(m.start(), questions)
                 ):
+                    asked_about.append(Match(label, m.start(), m.end()))
                     continue
                 if (
                     not matcher.negated_form
@@ -473,6 +476,18 @@ class Lexicon:
                         rejected.append(Match(label, m.start(), m.end()))
                     continue
                 found.setdefault(label, []).append(Match(label, m.start(), m.end()))
+        # "KL penalty? Wouldn't bother.": a sentence that only turns down what the one
+        # before it named.
+        for before, after in pairwise(sentences):
+            if BARE_REJECTION.match(after.text):
+                named = [*asked_about, *(x for xs in found.values() for x in xs)]
+                for hit in named:
+                    if hit.label in self._signals and before.start <= hit.start < before.end:
+                        rejected.append(hit)
+                        if hit in found.get(hit.label, []):
+                            found[hit.label].remove(hit)
+                            if not found[hit.label]:
+                                del found[hit.label]
         # "Fair point, but ..." acknowledges an argument and then holds: not a concession.
         if "concede" in found:
             kept = [m for m in found["concede"] if not _BUT_AFTER.match(text, m.end)]

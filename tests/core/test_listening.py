@@ -227,3 +227,17 @@ def test_a_request_in_unpunctuated_speech_does_not_swallow_the_answer(mini: Scen
         "team found it and told us i wasn't part of that bit"
     )
     assert understand(mini, text).intent is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KV cache? Wouldn't bother.",
+        "I'd take the prompt cache out.",
+        "A KV cache isn't our problem at this scale.",
+        "The KV cache I would leave out.",
+    ],
+)
+def test_turned_down_across_sentences_and_after_the_name(mini: Scenario, text: str) -> None:
+    u = understand(mini, text)
+    assert "cache" not in u.labels and "cache" in [m.label for m in u.rejected]
