@@ -112,7 +112,7 @@ _UPTALK = re.compile(
 )
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'
 _QUOTED = re.compile(
-    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,\s*[\"“'])\s*\w"
+    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,?\s*[\"“'‘])\s*\w"
     r"|[\"“][^\"”]*\?\s*[\"”]",
     re.IGNORECASE,
 )

@@ -75,12 +75,14 @@ _REPORTED = re.compile(
 _CHANGE_OF_MIND = re.compile(
     r"\b(?:i\s+(?:change|changed|switch|switched|flip|flipped)\s+(?:my\s+(?:answer|mind|view|position)|sides?)|"
     r"i'?ll\s+switch|i\s+take\s+(?:it|that)\s+back|i'?ve\s+changed\s+my\s+mind|on\s+reflection|"
+    r"i\s+change\s+my\s+(?:vote|call|decision)|you\s+(?:have\s+)?convinced\s+me|"
     r"thinking\s+(?:about\s+it\s+)?again|actually,?\s+no\b|you'?ve\s+convinced\s+me)",
     re.IGNORECASE,
 )
 _TORN = re.compile(
     r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
-    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\b(?:can'?t|cannot)\s+(?:really\s+)?(?:decide|say)\b|"
+    r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\b(?:can'?t|cannot)\s+(?:really\s+)?decide\b|"
+    r"\b(?:can'?t|cannot)\s+(?:really\s+)?say\s+(?:yet|for\s+sure|which|either)\b|"
     r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b",
     re.IGNORECASE,
 )

@@ -544,9 +544,12 @@ class Lexicon:
             if not strong and self._fact_for(s.text):
                 # "What's the TTFT target?" asks for a figure, not for a meaning.
                 return None, False
+            i = sentences.index(s)
+            # "Deciding vote. Meaning I alone decide?" names the term just before.
+            where = [s.text] if i == 0 else [s.text, sentences[i - 1].text]
             for term, regexes in self._definitions:
                 for r in regexes:
-                    m = r.search(s.text)
+                    m = next((x for x in (r.search(w) for w in where) if x), None)
                     if m is None:
                         continue
                     # "What is X?" asks for a meaning only when X is nearly all it asks.
@@ -581,12 +584,14 @@ _RETRACTS = re.compile(
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
     r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
+    r"['\"‘“][a-z][^'\"’”]{1,40}['\"’”]|\blook\s+like\b|"
     r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$",
     re.IGNORECASE,
 )
 _ASKS_MEANING = re.compile(
-    r"\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|\bnot familiar with the\b|"
+    r"^\W*define\b|\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|"
+    r"\bnot familiar with the\b|"
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bsame\s+(?:thing\s+)?as\b|\bterm\b",
     re.IGNORECASE,
 )
