@@ -196,6 +196,45 @@ def unclear(text: str, sentences: list[Sentence], allow_noise: bool = False) -> 
     return len(ws) <= 2 and any(_MASH.search(w) for w in ws if w.isalpha())
 
 
+def _by_shape(
+    text: str, sentences: list[Sentence], has_signal: Callable[[str], bool]
+) -> Intent | None:
+    """A short, negative turn about having or knowing, with nothing the scenario recognises
+    in it, is a request for help even in words no list holds: "Nah, that never really came
+    up for me", "Honestly, nothing along those lines."."""
+    ws = words(text)
+    if len(ws) > _SHAPE_MAX_WORDS or any(s.question for s in sentences) or has_signal(text):
+        return None
+    if not any(
+        w in _NEGATIVE or w.endswith("n't") or (w.endswith("nt") and w in _NEGATIVE) for w in ws
+    ):
+        return None
+    if any(w in _STORY_WORDS for w in ws):
+        return "no_example"
+    if any(w in _KNOW_WORDS for w in ws):
+        return "dont_know"
+    return None
+
+
+_SHAPE_MAX_WORDS = 25
+_NEGATIVE_WORDS = """
+no not never nothing none nope nah cannot can't couldn't don't didn't haven't hasn't
+wasn't weren't isn't dont didnt havent hasnt wasnt cant couldnt neither
+"""
+_STORY_WORDS_TEXT = """
+example examples story stories time times situation situations case cases experience
+happened happen happens came occurred incident incidents instance project projects
+failure failures disagreement disagreements conflict conflicts
+"""
+_KNOW_WORDS_TEXT = """
+know knew sure idea clue familiar remember recall understand understood heard learned
+learnt studied read
+"""
+_NEGATIVE = frozenset(_NEGATIVE_WORDS.split())
+_STORY_WORDS = frozenset(_STORY_WORDS_TEXT.split())
+_KNOW_WORDS = frozenset(_KNOW_WORDS_TEXT.split())
+
+
 def detect(
     text: str,
     sentences: list[Sentence],
@@ -212,7 +251,7 @@ def detect(
         if ms:
             found[intent] = ms
     if not found:
-        return None
+        return _by_shape(text, sentences, has_signal)
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
     rest = rest_of_turn(text, sentences, spans)
     first = next(iter(found))
@@ -227,6 +266,14 @@ def detect(
     # subject, then the answer) that the scenario recognises. "I haven't thought about
     # safety" or "I'm not sure how to check the grader" only name the topic.
     if first in ("dont_know", "no_example"):
+        # "The KV cache never failed us": what the clause is about comes before the phrase
+        # and the scenario knows it; "I've never used a KV cache" names it after, as a topic.
+        for m in (m for ms in found.values() for m in ms):
+            for s in sentences:
+                if s.start <= m.start() < s.end:
+                    clause_start, _ = _clause_around(text, s, m.start(), m.end())
+                    if has_signal(text[clause_start : m.start()]):
+                        return None
         for m in (m for ms in found.values() for m in ms):
             after = text[m.end() : m.end() + 200]
             if _OWN_CLAUSE.match(after):

@@ -241,3 +241,18 @@ def test_a_request_in_unpunctuated_speech_does_not_swallow_the_answer(mini: Scen
 def test_turned_down_across_sentences_and_after_the_name(mini: Scenario, text: str) -> None:
     u = understand(mini, text)
     assert "cache" not in u.labels and "cache" in [m.label for m in u.rejected]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Nah, that never really came up for me.", "no_example"),
+        ("Honestly, no clue on that one.", "dont_know"),
+        ("No, the KV cache never failed us; latency stayed flat.", None),
+        ("Sorry, what?", "repeat"),
+    ],
+)
+def test_a_short_negative_turn_asks_for_help_in_any_words(
+    mini: Scenario, text: str, intent: str | None
+) -> None:
+    assert understand(mini, text).intent == intent
