@@ -37,7 +37,8 @@ _REJECT_BEFORE = re.compile(
     r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
     r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
     r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
-    r"no\s+point\s+(?:in|to)|don'?t\s+see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value)\s+(?:of|in|for)|"
+    r"no\s+point\s+(?:in|to)|don'?t\s+(?:really\s+)?see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value)\s+(?:of|in|for)|"
+    r"refrain\s+from|steer\s+clear\s+of|stay\s+away\s+from|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
     r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include))\b(?:\W+\w+){0,4}\W*$",
     re.IGNORECASE,
@@ -52,6 +53,7 @@ _REJECT_AFTER = re.compile(
     r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
     r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait|"
     r"(?:is|are)\s+(?:just\s+|mostly\s+|pure\s+)?(?:theatre|theater|a\s+joke|security\s+theatre)|"
+    r"(?:is|are|would\s+be)\s+(?:a\s+)?(?:maintenance\s+)?(?:nightmare|headache|burden)|"
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:\w+\s+){0,3}?(?:job|problem|concern|responsibility)|"
     r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:leave\s+out|skip|drop|not\s+(?:do|use|bother|include))|"
     r"(?:i|we)\s+(?:would|will|should)\s+not\W*$|(?:i|we)\s+(?:wouldn'?t|won'?t|shouldn'?t)\W*$)\b",
@@ -105,6 +107,7 @@ def turned_down(text: str, start: int, end: int) -> bool:
 _DOUBLE_NEGATION = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
     r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"
+    r"\bnever\s+(?:\w+\s+){0,4}?without\b|\bnot\s+(?:\w+\s+){0,3}?without\b|"
     r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
     r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",
 )

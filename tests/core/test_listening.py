@@ -256,3 +256,16 @@ def test_a_short_negative_turn_asks_for_help_in_any_words(
     mini: Scenario, text: str, intent: str | None
 ) -> None:
     assert understand(mini, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("I would never ship without a KV cache.", True),
+        ("I don't really see the need for a KV cache.", False),
+        ("I'd refrain from a prompt cache.", False),
+        ("A KV cache would be a maintenance nightmare.", False),
+    ],
+)
+def test_more_ways_to_turn_down_and_to_keep(mini: Scenario, text: str, kept: bool) -> None:
+    assert ("cache" in understand(mini, text).labels) is kept
