@@ -203,20 +203,34 @@ def _by_shape(
     in it, is a request for help even in words no list holds: "Nah, that never really came
     up for me", "Honestly, nothing along those lines."."""
     ws = words(text)
-    if len(ws) > _SHAPE_MAX_WORDS or any(s.question for s in sentences) or has_signal(text):
+    if has_signal(text):
         return None
-    if not any(
-        w in _NEGATIVE or w.endswith("n't") or (w.endswith("nt") and w in _NEGATIVE) for w in ws
-    ):
+    # "The what?", "Which part?", "Hm? Sorry?": a question with nothing in it asks again.
+    only_asks = bool(sentences) and all(s.question for s in sentences)
+    if only_asks and len(_content(text)) <= 1 and len(ws) <= 5 and not _ASKS_WHY.match(text):
+        return "repeat"
+    if len(ws) > _SHAPE_MAX_WORDS or any(s.question for s in sentences):
         return None
-    if any(w in _STORY_WORDS for w in ws):
+    # The negative must govern the word: "never really came up", not "a small case,
+    # nothing special".
+    negatives = [i for i, w in enumerate(ws) if w in _NEGATIVE or w.endswith("n't")]
+
+    def governed(vocabulary: frozenset[str]) -> bool:
+        return any(
+            w in vocabulary and any(0 < j - i <= _SHAPE_REACH for i in negatives)
+            for j, w in enumerate(ws)
+        )
+
+    if governed(_STORY_WORDS):
         return "no_example"
-    if any(w in _KNOW_WORDS for w in ws):
+    if governed(_KNOW_WORDS):
         return "dont_know"
     return None
 
 
 _SHAPE_MAX_WORDS = 25
+_SHAPE_REACH = 8
+_ASKS_WHY = re.compile(r"\W*(?:but\s+|and\s+|so\s+)?(?:why|how\s+come|really)\b", re.IGNORECASE)
 _NEGATIVE_WORDS = """
 no not never nothing none nope nah cannot can't couldn't don't didn't haven't hasn't
 wasn't weren't isn't dont didnt havent hasnt wasnt cant couldnt neither
@@ -239,6 +253,7 @@ def detect(
     text: str,
     sentences: list[Sentence],
     has_signal: Callable[[str], bool] = lambda _: False,
+    asks_fact: Callable[[str], bool] = lambda _: False,
 ) -> Intent | None:
     """The request the whole turn amounts to, if any."""
     if unclear(text, sentences, allow_noise=True):
@@ -282,6 +297,8 @@ def detect(
                     return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
         return None  # "No questions about pay. But how big is the team?" asks one
+    if first != "repeat" and any(s.question and asks_fact(s.text) for s in sentences):
+        return None  # "Not sure which level. What would six years map to?" asks
     return first
 
 
@@ -293,7 +310,8 @@ _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)
 _VOWEL = re.compile(r"[aeiouy]")
 _MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
 _SELF_DESCRIPTION = re.compile(
-    r"\W*(?:(?:and|honestly|tbh|maybe|to\s+be\s+honest)\W+)*(?:(?:i|im|i'm|i\s+am)\s+(?:\w+\s+){0,2}?"
+    r"\W*(?:(?:and|honestly|tbh|maybe|to\s+be\s+honest)\W+)*"
+    r"(?:(?:i|im|i'm|i\s+am|ive|i've)\s+(?:\w+\s+){0,2}?"
     r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new|early)\b|"
     r"most\s+of\s+(?:my|our)\s+(?:work|time|career|projects?|experience)\b|"
     r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"

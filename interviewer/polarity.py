@@ -56,7 +56,8 @@ _REJECT_AFTER = re.compile(
     r"(?:is|are|would\s+be)\s+(?:a\s+)?(?:maintenance\s+)?(?:nightmare|headache|burden)|"
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:\w+\s+){0,3}?(?:job|problem|concern|responsibility)|"
     r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:leave\s+out|skip|drop|not\s+(?:do|use|bother|include))|"
-    r"(?:i|we)\s+(?:would|will|should)\s+not\W*$|(?:i|we)\s+(?:wouldn'?t|won'?t|shouldn'?t)\W*$)\b",
+    r"(?:i|we)\s+(?:would|will|should)\s+not\W*$|(?:i|we)\s+(?:wouldn'?t|won'?t|shouldn'?t)\W*$)\b|"
+    r"\s+(?:no\s+one|nobody|noone)\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"

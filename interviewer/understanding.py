@@ -352,9 +352,13 @@ class Lexicon:
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
         # I don't know this word" wants the meaning, not help.
         term, asked_term = self._term_asked(text, sentences)
-        if asked_term and (term is not None or _ABOUT_A_WORD.search(text)):
+        if (
+            asked_term
+            and (term is not None or _ABOUT_A_WORD.search(text))
+            and meta.find("repeat", text) is None  # "was that 'why now'? repeat the q"
+        ):
             return self._request(text, "clarify_term", term)
-        intent = meta.detect(text, sentences, self._recognises)
+        intent = meta.detect(text, sentences, self._recognises, lambda q: bool(self._fact_for(q)))
         if intent is not None:
             return self._request(text, intent)
         if asked_term:
@@ -593,7 +597,7 @@ _RETRACTS = re.compile(
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
     r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
-    r"['\"‘“][a-z][^'\"’”]{1,40}['\"’”]|\blook\s+like\b|"
+    r"(?:^|[\s(])['\"‘“][a-z][^'\"’”]{1,40}['\"’”](?=[\s,.?!:;)]|$)|"
     r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$",
     re.IGNORECASE,
