@@ -192,8 +192,9 @@ def unclear(text: str, sentences: list[Sentence], allow_noise: bool = False) -> 
     foreign = sum(w in _FOREIGN for w in ws)
     if foreign >= 2 and foreign > sum(w in _STOPWORDS for w in ws):
         return True
-    # Keyboard mash; a short acronym ("SFT?") is not one.
-    return len(ws) <= 2 and any(_MASH.search(w) for w in ws if w.isalpha())
+    # Keyboard mash ("asdfjk;; sorry cat on keyboard"); a short acronym ("SFT?") is not one.
+    mashed = any(_MASH.search(w) for w in ws if w.isalpha())
+    return mashed and len(_content(text)) <= 5
 
 
 def _by_shape(
@@ -314,6 +315,7 @@ _SELF_DESCRIPTION = re.compile(
     r"(?:(?:i|im|i'm|i\s+am|ive|i've)\s+(?:\w+\s+){0,2}?"
     r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new|early)\b|"
     r"most\s+of\s+(?:my|our)\s+(?:work|time|career|projects?|experience)\b|"
+    r"(?:like\s+)?most\s+of\s+(?:the\s+)?(?:stuff|things|work|projects?)\s+(?:i|we)\b|"
     r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"
     r"(?:it'?s|it\s+is)\s+a\s+(?:big|large|small|huge)\s+(?:company|team|org)\b|"
     r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"

@@ -92,7 +92,8 @@ _INNER_QUESTION = re.compile(
     r"(?:the|our|your|we|you|they|users|customers|people)\b|how\s+(?:many|much|long|often|big|fast)\s+"
     r"\w+\s+(?:do|does|is|are|will|would|can|should)\b|is\s+there\b|are\s+there\b|"
     r"do\s+(?:we|you|they)\s+(?:have|know|need|get|expect|care|want|use)\b|"
-    r"does\s+(?:the|it|this|that)\b|can\s+(?:i|we)\s+(?:assume|use|ask|get|have|buy)\b|"
+    r"does\s+(?:the|it|this|that)\b|"
+    r"can\s+(?:i|we)\s+(?:just\s+)?(?:assume|use|ask|get|have|buy|do|give|talk|pick|choose|skip)\b|"
     r"should\s+(?:i|we)\s+(?:start|assume|go|use|cover|focus)\b|"
     r"or\s+(?:is|are|was|do|does|will|would|should|can)\s+(?:it|there|we|you|they|i)\b)",
     re.IGNORECASE,
@@ -107,7 +108,8 @@ _EMBEDDED = re.compile(
 # Said with a rising tone, not asked: "I think I would escalate?"
 _UPTALK = re.compile(
     r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay)\W+)*(?:i\s+(?:think|guess|would|feel|believe|suppose)|"
-    r"i'?d\s+(?:say|go|probably|lean|rather)|maybe|probably|probly|perhaps|my\s+guess)\b",
+    r"i'?d\s+(?:say|go|probably|lean|rather)|maybe|probably|probly|perhaps|my\s+guess|"
+    r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:really\s+)?sure\s+(?:i|we|that|if|it))\b",
     re.IGNORECASE,
 )
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'

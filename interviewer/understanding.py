@@ -234,6 +234,9 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r",\s*so\b(?!\s+that\b)",
         r"\b\w+\s+so\s+(?:\w+\s+)?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
         r"\bso\s+(?:i'?d|we'?d|i'?ll|we'?ll|i\s+would|we\s+would|i\s+will|we\s+will)\b",
+        # "If prompts leak into training, every number we report is inflated."
+        r"\bif\b[^.?!,;]{2,80},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|no\s+one)\b",
+        r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b",
     ),
     "star.result": (r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",),
@@ -532,6 +535,8 @@ class Lexicon:
     # -- questions: facts and terms ------------------------------------------------------
 
     def _fact_for(self, question: str) -> str:
+        # "how many um raters do we [inaudible] in house": fillers and noise aside.
+        question = _NOISE.sub(" ", question)
         best, best_score = "", 0
         for fact_id, regexes in self._facts:
             score = sum(len(r.pattern) for r in regexes if r.search(question))
@@ -586,6 +591,9 @@ _EXPLAINS_ASKING = re.compile(
     r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
     re.IGNORECASE,
+)
+_NOISE = re.compile(
+    r"\[[a-z ]+\]|\b(?:um+|uh+|erm+|er|hmm+|ah+)\b[,.]?|\byou\s+know\b|\bi\s+mean\b", re.IGNORECASE
 )
 MAX_READ = 8_000
 _NOT_NEGATED = frozenset({"reasons", "question"})

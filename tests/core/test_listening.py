@@ -269,3 +269,16 @@ def test_a_short_negative_turn_asks_for_help_in_any_words(
 )
 def test_more_ways_to_turn_down_and_to_keep(mini: Scenario, text: str, kept: bool) -> None:
     assert ("cache" in understand(mini, text).labels) is kept
+
+
+def test_fillers_and_noise_do_not_hide_what_was_asked(mini: Scenario) -> None:
+    u = understand(mini, "how many um requests per second do we [inaudible] at peak")
+    assert u.asked == ("traffic",)
+
+
+def test_a_conditional_is_a_reason(mini: Scenario) -> None:
+    assert "reasons" in understand(mini, "If the cache is cold, every turn is slow.").labels
+
+
+def test_keyboard_mash_with_an_apology_is_asked_again(mini: Scenario) -> None:
+    assert understand(mini, "asdfjk;; sorry cat on keyboard").intent == "repeat"
