@@ -272,7 +272,9 @@ def test_more_ways_to_turn_down_and_to_keep(mini: Scenario, text: str, kept: boo
 
 
 def test_fillers_and_noise_do_not_hide_what_was_asked(mini: Scenario) -> None:
-    u = understand(mini, "how many um requests per second do we [inaudible] at peak")
+    u = understand(
+        mini, "how many um requests per second do we [inaudible] expect at the evening peak"
+    )
     assert u.asked == ("traffic",)
 
 
