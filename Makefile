@@ -29,9 +29,10 @@ unit: $(STAMP)
 # Installs and starts what the suite needs (Debian chromium, a PostgreSQL cluster) first.
 test: $(STAMP) lint typecheck
 	$(BIN)/mockloop scenarios check
-	# The listening evaluation: a floor under today's figures (see README, "Measured"),
-	# so that a change that makes the interviewer listen worse fails. The target is 95%.
-	$(BIN)/mockloop eval --min 0.65 --min-category 0.45
+	# The listening evaluation: a floor just under today's figures (see README, "How well
+	# the interviewer listens"), so a change that makes it listen worse fails. The target
+	# is 95% overall and per category; it is not reached yet.
+	$(BIN)/mockloop eval --min 0.90 --min-category 0.80
 	MOCKLOOP_TEST_PG_URL="$${MOCKLOOP_TEST_PG_URL:-$$(scripts/test-services.sh)}" $(BIN)/pytest -q
 
 # Known vulnerabilities in the installed dependencies (needs the vulnerability service).
