@@ -64,7 +64,9 @@ _REJECT_AFTER = re.compile(
 # negate nothing.
 _NOT_REALLY_NEGATION = re.compile(
     r"\bnot\s+(?:just|only|merely|simply)\b(?:\W+\w+){0,2}\W*$|\bno\s+matter\b|\bno\s+doubt\b|\bhesitate\b|"
-    r"\bno\s+question\b|\bnot\s+(?:afraid|scared|shy)\b"
+    r"\bno\s+question\b|\bnot\s+(?:afraid|scared|shy)\b|"
+    # "... so the softmax doesn't saturate" names what is prevented.
+    r"\bso\s+(?:that\s+)?(?:\w+\s+){0,3}(?:doesn'?t|don'?t|won'?t|can'?t|isn'?t|wouldn'?t)\s*$"
 )
 # A reason given after a negative clause is still a reason ("they don't have it, so ...").
 _CONDITIONAL = re.compile(

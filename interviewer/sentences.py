@@ -25,6 +25,7 @@ _QUESTION_SHAPES = re.compile(
     r"(?:"
     rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'?s\b|'re\b|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
+    r"|(?:what|which)\s+\w+\s+(?:should|do|does|would|will|can|is|are)\s+(?:i|we|you|they|it)\b"
     r"|(?:what|which)\s+(?:kind|sort|type|size|level|range|latency|budget|hardware|model|team|"
     r"data|scale|stage|stages|round|rounds|format|percentage|fraction|share|part)\b"
     r"|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"
@@ -87,7 +88,8 @@ def split(text: str) -> list[Sentence]:
 # target for time to first token". Not after words that embed it in a statement
 # ("it depends on how many users we have", "I know what the budget is").
 _INNER_QUESTION = re.compile(
-    r"(?:^|,|\bso\b|\band\b|\blike\b|\bthing\b|\bokay\b|\bok\b|\bquestion\b|\bbut\b)\s*"
+    r"(?:^|,|\bso\b|\band\b|\blike\b|\bthing\b|\bokay\b|\bok\b|\bquestion\b|\bbut\b|"
+    r"\bstart\b|\bfirst\b|\bquickly\b|\bwondering\b)\s*"
     r"(?:what'?s\s+(?:the|our|your|a|an)\b|what\s+(?:is|are|do|does|would|will|should)\s+"
     r"(?:the|our|your|we|you|they|users|customers|people)\b|how\s+(?:many|much|long|often|big|fast)\s+"
     r"\w+\s+(?:do|does|is|are|will|would|can|should)\b|is\s+there\b|are\s+there\b|"
@@ -107,7 +109,7 @@ _EMBEDDED = re.compile(
 
 # Said with a rising tone, not asked: "I think I would escalate?"
 _UPTALK = re.compile(
-    r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay)\W+)*(?:i\s+(?:think|guess|would|feel|believe|suppose)|"
+    r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay|sorry)\W+)*(?:i\s+(?:think|guess|would|feel|believe|suppose)|"
     r"i'?d\s+(?:say|go|probably|lean|rather)|maybe|probably|probly|perhaps|my\s+guess|"
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:really\s+)?sure\s+(?:i|we|that|if|it))\b",
     re.IGNORECASE,
