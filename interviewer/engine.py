@@ -8,6 +8,13 @@ that listens then waits for the candidate's answer. An answer is turned into lab
 condition still fails (a follow-up, at most three per node); when no probe is left to ask it
 takes the first `next` branch whose `if` holds. `end` closes the interview.
 
+Before the script sees an answer, the understanding says what kind of turn it is. A request
+about the conversation (say that again, what does X mean, I don't know, a moment please)
+is answered and the question stays open; it is never an answer. The candidate's own
+questions are answered from the scenario's facts, and the question stays open too. A wrong
+claim gets its correction and a mechanism turned down its challenge, once a round each.
+Only then does the script move on (see docs/LISTENING.md).
+
 Time only moves when an event says so: every event carries `at`, and before handling it the
 engine fires every timer that fell due up to `at`, in order. Timers are anchored to the
 start (adversarial constraints at a fixed minute), to entering a node (nudges), or to
