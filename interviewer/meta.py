@@ -7,7 +7,9 @@ them before the script sees the turn.
 
 A request only counts when it is most of the turn: the clause that holds the phrase is set
 aside, and if what remains has real content the turn is an answer ("I don't know the exact
-figure, but I'd shard it with FSDP").
+figure, but I'd shard it with FSDP"). Two rules need no phrase at all: input that cannot be
+understood (emoji, keyboard mash, noise, another language) is asked again, and a short
+negative turn about having or knowing ("nah, that never came up for me") asks for help.
 """
 
 from __future__ import annotations
@@ -26,38 +28,12 @@ from .sentences import Sentence, phrase_regex, words
 Intent = Literal["repeat", "clarify_term", "dont_know", "no_example", "need_time", "no_questions"]
 INTENTS: tuple[Intent, ...] = Intent.__args__  # type: ignore[attr-defined]
 _CLAUSE = re.compile(r"[,;:]|\s(?:but|and then|so|because|although|though)\s", re.IGNORECASE)
-# Openers that carry nothing ("um, sorry, I ...").
-_FILLER = frozenset(
-    [
-        "um",
-        "uh",
-        "er",
-        "erm",
-        "hmm",
-        "hm",
-        "ah",
-        "oh",
-        "well",
-        "so",
-        "okay",
-        "ok",
-        "right",
-        "sorry",
-        "yeah",
-        "yes",
-        "no",
-        "honestly",
-        "actually",
-        "i",
-        "mean",
-        "like",
-        "just",
-        "really",
-        "to",
-        "be",
-        "honest",
-    ]
-)
+# Words that carry nothing beside a request ("um, sorry, honestly, I ...").
+_FILLER_WORDS = """
+um uh er erm hmm hm ah oh well so okay ok right sorry yeah yes no honestly actually i mean
+like just really to be honest
+"""
+_FILLER = frozenset(_FILLER_WORDS.split())
 
 
 class _Phrases(BaseModel):
@@ -178,7 +154,7 @@ def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
     return len(content) >= MIN_ANSWER_WORDS or (bool(content) and has_signal(rest))
 
 
-def unclear(text: str, sentences: list[Sentence], allow_noise: bool = False) -> bool:
+def unclear(text: str, sentences: list[Sentence]) -> bool:
     """Nothing to understand: no words (emoji, symbols), noise, or not English."""
     ws = words(text)
     if not ws:
@@ -186,7 +162,7 @@ def unclear(text: str, sentences: list[Sentence], allow_noise: bool = False) -> 
     if _INAUDIBLE.search(text) and len(_content(_INAUDIBLE.sub(" ", text))) < MIN_ANSWER_WORDS:
         # "i dont know who should own that [inaudible]" was heard well enough.
         heard = _INAUDIBLE.sub(" ", text)
-        return not (allow_noise and any(find(i, heard) for i in _ORDER))
+        return not any(find(i, heard) for i in _ORDER)
     if _OTHER_SCRIPT.search(text) and len(_OTHER_SCRIPT.findall(text)) > len(ws):
         return True
     foreign = sum(w in _FOREIGN for w in ws)
@@ -257,7 +233,7 @@ def detect(
     asks_fact: Callable[[str], bool] = lambda _: False,
 ) -> Intent | None:
     """The request the whole turn amounts to, if any."""
-    if unclear(text, sentences, allow_noise=True):
+    if unclear(text, sentences):
         return "repeat"
     if not words(text):
         return "dont_know"  # the shrug
