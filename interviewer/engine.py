@@ -157,15 +157,13 @@ class _Run:
         )
         self.actions.append(said)
         if kind in _ASKING:
-            asked = Asked(line_id=said.line_id, text=said.text)
+            short_id = short_text = None
             if short:
                 i = random.Random(f"{self.state.seed}|{base_id}.short").randrange(len(short))
-                asked = Asked(
-                    line_id=said.line_id,
-                    text=said.text,
-                    short_id=line_id(f"{base_id}.short", short, i),
-                    short_text=short[i],
-                )
+                short_id, short_text = line_id(f"{base_id}.short", short, i), short[i]
+            asked = Asked(
+                line_id=said.line_id, text=said.text, short_id=short_id, short_text=short_text
+            )
             self.update(last_asked=asked)
 
     def say_meta(self, name: str) -> None:

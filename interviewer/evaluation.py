@@ -8,7 +8,7 @@ set lives in `scenarios/eval/*.yaml` (see docs/SCENARIOS.md, "Evaluating listeni
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -164,22 +164,24 @@ class Report:
         return _share(self.outcomes)
 
     def by(self, key: str) -> dict[str, tuple[int, int, float]]:
-        groups: dict[str, list[Outcome]] = {}
-        for o in self.outcomes:
-            groups.setdefault(str(getattr(o.case, key)), []).append(o)
-        return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
+        """Figures per value of a case field (`category`, `who`)."""
+        return self._grouped(lambda o: str(getattr(o.case, key)))
 
     def by_file(self) -> dict[str, tuple[int, int, float]]:
-        groups: dict[str, list[Outcome]] = {}
-        for o in self.outcomes:
-            groups.setdefault(o.source.split("#")[0], []).append(o)
-        return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
+        return self._grouped(lambda o: o.source.split("#")[0])
 
     def by_round(self, catalog: dict[str, Scenario]) -> dict[str, tuple[int, int, float]]:
+        def round_of(o: Outcome) -> str:
+            sc = catalog.get(o.case.scenario)
+            return sc.round if sc else "?"
+
+        return self._grouped(round_of)
+
+    def _grouped(self, key: Callable[[Outcome], str]) -> dict[str, tuple[int, int, float]]:
+        """(correct, total, share) per group, groups in sorted order."""
         groups: dict[str, list[Outcome]] = {}
         for o in self.outcomes:
-            sc = catalog.get(o.case.scenario)
-            groups.setdefault(sc.round if sc else "?", []).append(o)
+            groups.setdefault(key(o), []).append(o)
         return {k: (sum(o.ok for o in v), len(v), _share(v)) for k, v in sorted(groups.items())}
 
 
@@ -189,7 +191,3 @@ def _share(outcomes: list[Outcome]) -> float:
 
 def evaluate(catalog: dict[str, Scenario], cases: list[tuple[str, Case]]) -> Report:
     return Report([run_case(catalog, source, case) for source, case in cases])
-
-
-def counts(cases: list[tuple[str, Case]], key: str) -> Counter[str]:
-    return Counter(str(getattr(c, key)) for _, c in cases)

@@ -26,7 +26,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from .sentences import Sentence, phrase_regex, words
 
 Intent = Literal["repeat", "clarify_term", "dont_know", "no_example", "need_time", "no_questions"]
-INTENTS: tuple[Intent, ...] = Intent.__args__  # type: ignore[attr-defined]
 _CLAUSE = re.compile(r"[,;:]|\s(?:but|and then|so|because|although|though)\s", re.IGNORECASE)
 # Words that carry nothing beside a request ("um, sorry, honestly, I ...").
 _FILLER_WORDS = """
@@ -92,10 +91,6 @@ def find_all(intent: Intent, text: str) -> list[re.Match[str]]:
 
 def content(text: str) -> list[str]:
     """The words of `text` that carry content (no fillers, no function words)."""
-    return _content(text)
-
-
-def _content(text: str) -> list[str]:
     return [w for w in words(text) if w not in _FILLER and w not in _STOPWORDS]
 
 
@@ -150,8 +145,8 @@ def _without_self_description(rest: str) -> str:
 def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
     """What is left beside a request is an answer if the scenario recognises something in
     it, or if it is long enough to say something of its own."""
-    content = _content(rest)
-    return len(content) >= MIN_ANSWER_WORDS or (bool(content) and has_signal(rest))
+    said = content(rest)
+    return len(said) >= MIN_ANSWER_WORDS or (bool(said) and has_signal(rest))
 
 
 def unclear(text: str, sentences: list[Sentence]) -> bool:
@@ -159,9 +154,9 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
     ws = words(text)
     if not ws:
         return "\U0001f937" not in text  # a shrug says "I don't know"
-    if _INAUDIBLE.search(text) and len(_content(_INAUDIBLE.sub(" ", text))) < MIN_ANSWER_WORDS:
+    heard = _INAUDIBLE.sub(" ", text)
+    if heard != text and len(content(heard)) < MIN_ANSWER_WORDS:
         # "i dont know who should own that [inaudible]" was heard well enough.
-        heard = _INAUDIBLE.sub(" ", text)
         return not any(find(i, heard) for i in _ORDER)
     if _OTHER_SCRIPT.search(text) and len(_OTHER_SCRIPT.findall(text)) > len(ws):
         return True
@@ -170,7 +165,7 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
         return True
     # Keyboard mash ("asdfjk;; sorry cat on keyboard"); a short acronym ("SFT?") is not one.
     mashed = any(_MASH.search(w) for w in ws if w.isalpha())
-    return mashed and len(_content(text)) <= 5
+    return mashed and len(content(text)) <= 5
 
 
 def _by_shape(
@@ -184,7 +179,7 @@ def _by_shape(
         return None
     # "The what?", "Which part?", "Hm? Sorry?": a question with nothing in it asks again.
     only_asks = bool(sentences) and all(s.question for s in sentences)
-    if only_asks and len(_content(text)) <= 1 and len(ws) <= 5 and not _ASKS_WHY.match(text):
+    if only_asks and len(content(text)) <= 1 and len(ws) <= 5 and not _ASKS_WHY.match(text):
         return "repeat"
     if len(ws) > _SHAPE_MAX_WORDS or any(s.question for s in sentences):
         return None

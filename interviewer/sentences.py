@@ -127,8 +127,13 @@ _REQUEST = re.compile(
 )
 
 
+def normalise(text: str) -> str:
+    """Typographic apostrophes as plain ones, so that phrases match either."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
 def is_question(sentence: str) -> bool:
-    s = sentence.strip().replace("\u2019", "'")
+    s = normalise(sentence.strip())
     if _RHETORICAL.match(s) or _QUOTED.search(s):
         return False
     if _INDIRECT.search(s) or _REQUEST.match(s):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .sentences import phrase_regex, split
+from .sentences import Sentence, phrase_regex
 from .spans import Match, inside
 
 STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
@@ -103,7 +103,12 @@ class StanceReader:
         self._sarcasm = [phrase_regex(p) for p in _SARCASM]
 
     def read(
-        self, text: str, found: dict[str, list[Match]], rejected: list[Match], labels: set[str]
+        self,
+        text: str,
+        sentences: Sequence[Sentence],
+        found: dict[str, list[Match]],
+        rejected: list[Match],
+        labels: set[str],
     ) -> None:
         """Add stance.for, stance.against or stance.mixed to `labels` (and their matches to
         `found`), from the scenario's stance signals found in `text`."""
@@ -119,7 +124,7 @@ class StanceReader:
         for regex in self._verdicts["against"]:
             con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
         # "Sure, release it, what could possibly go wrong": said to mean the opposite.
-        sarcastic = [x for x in split(text) if any(r.search(x.text) for r in self._sarcasm)]
+        sarcastic = [x for x in sentences if any(r.search(x.text) for r in self._sarcasm)]
         if sarcastic:
             # Only the sarcastic sentence means the opposite ("..., what could possibly go
             # wrong. No. Not like this." ends sincerely); what it seemed to say earns nothing.
@@ -135,7 +140,7 @@ class StanceReader:
                         labels.discard(m.label)
         # "The best case for releasing: ..." argues a side on request; that sentence takes
         # none ("..., but I'd still hold it back" after it does).
-        reported = [s for s in split(text) if _REPORTED.search(s.text)]
+        reported = [s for s in sentences if _REPORTED.search(s.text)]
         if reported:
             pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
             con_hits = [m for m in con_hits if not inside(m.start, reported)]

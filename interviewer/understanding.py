@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from . import meta
 from .polarity import BARE_REJECTION, has_negation, turned_down
-from .sentences import Sentence, is_tag_question, phrase_regex, split, words
+from .sentences import Sentence, is_tag_question, normalise, phrase_regex, split, words
 from .spans import Match, inside
 from .stance import STANCE_LABELS, StanceReader
 
@@ -353,18 +353,20 @@ class Lexicon:
         # A turn is read up to MAX_READ characters (about eight minutes of speech): the
         # matching cost grows with the text, and one turn must not hold up the others.
         # Spans stay valid, since they index the start of the stored text.
-        text = text[:MAX_READ].replace("\u2019", "'").replace("\u2018", "'")
+        text = normalise(text[:MAX_READ])
         sentences = split(text)
+        # The fact each sentence would call up: asked for below, more than once.
+        fact_of = {x.text: self._fact_for(x.text) for x in sentences}
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
         # I don't know this word" wants the meaning, not help.
-        term, asked_term = self._term_asked(text, sentences)
+        term, asked_term = self._term_asked(text, sentences, fact_of)
         if (
             asked_term
             and (term is not None or _ABOUT_A_WORD.search(text))
             and meta.find("repeat", text) is None  # "was that 'why now'? repeat the q"
         ):
             return self._request(text, "clarify_term", term)
-        intent = meta.detect(text, sentences, self._recognises, lambda q: bool(self._fact_for(q)))
+        intent = meta.detect(text, sentences, self._recognises, lambda q: bool(fact_of[q]))
         if intent is not None:
             return self._request(text, intent)
         if asked_term:
@@ -374,7 +376,7 @@ class Lexicon:
         # the scenario answers it.
         sentences = [
             Sentence(s.start, s.end, s.text, False)
-            if s.question and is_tag_question(s.text) and not self._fact_for(s.text)
+            if s.question and is_tag_question(s.text) and not fact_of[s.text]
             else s
             for s in sentences
         ]
@@ -382,7 +384,7 @@ class Lexicon:
         # "... a proper uplift study. Has anyone run one yet?": a question that names
         # nothing is read with the sentence before it.
         asked = tuple(
-            self._fact_for(s.text) or (self._fact_for(sentences[i - 1].text) if i else "")
+            fact_of[s.text] or (fact_of[sentences[i - 1].text] if i else "")
             for i, s in enumerate(sentences)
             if s.question
         )
@@ -427,7 +429,7 @@ class Lexicon:
         if _bare_list(text, labels):
             labels.add("bare_list")
         if self._stance is not None:
-            self._stance.read(text, found, rejected, labels)
+            self._stance.read(text, sentences, found, rejected, labels)
         matches = tuple(
             sorted((m for ms in found.values() for m in ms), key=lambda m: (m.start, m.label))
         )
@@ -452,7 +454,7 @@ class Lexicon:
     def scan(self, text: str) -> list[Match]:
         """Every phrase match in `text`, whatever the turn amounts to (for delivery metrics
         such as hedges per 100 words, which count words, not meanings)."""
-        text = text.replace("\u2019", "'").replace("\u2018", "'")
+        text = normalise(text)
         found, _ = self._signals_in(text, split(text))
         return sorted((m for ms in found.values() for m in ms), key=lambda m: m.start)
 
@@ -547,9 +549,11 @@ class Lexicon:
                 best, best_score = fact_id, score
         return best
 
-    def _term_asked(self, text: str, sentences: list[Sentence]) -> tuple[str | None, bool]:
+    def _term_asked(
+        self, text: str, sentences: list[Sentence], fact_of: Mapping[str, str]
+    ) -> tuple[str | None, bool]:
         """(term, asked): the candidate asks what a term means, and which one if known."""
-        for s in sentences:
+        for i, s in enumerate(sentences):
             cue = meta.find("clarify_term", s.text)
             if cue is None:
                 continue
@@ -562,10 +566,9 @@ class Lexicon:
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
             strong = _STRONG_TERM_CUE.search(s.text) is not None
-            if not strong and self._fact_for(s.text):
+            if not strong and fact_of[s.text]:
                 # "What's the TTFT target?" asks for a figure, not for a meaning.
                 return None, False
-            i = sentences.index(s)
             # "Deciding vote. Meaning I alone decide?" names the term just before.
             where = [s.text] if i == 0 else [s.text, sentences[i - 1].text]
             for term, regexes in self._definitions:
@@ -581,7 +584,7 @@ class Lexicon:
             if strong:
                 # No definition, but a fact may be what they are after ("when you say
                 # release, do you mean open weights?").
-                return None, not self._fact_for(s.text)
+                return None, not fact_of[s.text]
         return None, False
 
     # -- stance -----------------------------------------------------------------------------
