@@ -49,6 +49,11 @@ from .understanding import Understanding
 _ASKING: frozenset[LineKind] = frozenset(
     {"question", "follow_up", "pushback", "nudge", "challenge", "correction", "hint"}
 )
+# A question just asked gets this long to be answered before a timer of the round (a
+# constraint, a time box) takes the floor: nothing is asked and dropped in the same breath.
+ANSWER_GRACE = 60.0
+# A deeper question needs this much of its phase's time box left.
+DEPTH_ROOM = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +150,10 @@ class _Run:
         kind: LineKind,
         visit: int = 0,
         short: list[str] | None = None,
+        script: bool = False,
     ) -> None:
+        """Say one of a line's variants (the seed picks). `script` marks the node's own
+        questions (its opening, probes, deeper questions): the one a detour comes back to."""
         index = 0
         if len(variants) > 1:
             index = random.Random(f"{self.state.seed}|{base_id}|{visit}").randrange(len(variants))
@@ -162,23 +170,42 @@ class _Run:
                 i = random.Random(f"{self.state.seed}|{base_id}.short").randrange(len(short))
                 short_id, short_text = line_id(f"{base_id}.short", short, i), short[i]
             asked = Asked(
-                line_id=said.line_id, text=said.text, short_id=short_id, short_text=short_text
+                line_id=said.line_id,
+                text=said.text,
+                kind=kind,
+                short_id=short_id,
+                short_text=short_text,
             )
-            self.update(last_asked=asked)
+            self.update(last_asked=asked, awaiting=True, asked_at=self.state.now)
+            if script:
+                self.update(question=asked)
 
     def say_meta(self, name: str) -> None:
         self.say(f"meta.{name}", meta_data().line(name), META_KINDS[name])
 
     # -- moving through nodes ------------------------------------------------------------
 
-    def enter(self, target: str) -> None:
+    def enter(self, target: str, passed: frozenset[str] = frozenset()) -> None:
         if target == "end":
             self.finish("completed")
             return
-        if target == "resume":
+        back = self.state.resume
+        if target == "resume" or (back is not None and target == back.node):
+            # A node interrupted by a detour is still open: going back to it resumes it
+            # where it was, never from its opening question.
             self._resume()
             return
         node = self.sc.nodes[target]
+        if (
+            node.unless is not None
+            and target not in passed
+            and self.sc.conditions[node.unless](StateFacts(self.sc, self.state))
+        ):
+            # Already answered elsewhere: pass it over (once per move, so a loop of such
+            # nodes asks rather than spins).
+            self.update(node=target)
+            self.enter(self._next_target(), passed | {target})
+            return
         visits = dict(self.state.visits)
         visits[target] = visits.get(target, 0) + 1
         self.update(
@@ -188,10 +215,11 @@ class _Run:
             visits=visits,
             answers=(),
             probes_used=0,
+            deeper_used=0,
             helped=0,
         )
         self._enter_phase(node.phase)
-        self.say(target, node.say, node.kind, visits[target], node.short)
+        self.say(target, node.say, node.kind, visits[target], node.short, script=True)
         if not node.listen:
             self.enter(self._next_target())
 
@@ -200,7 +228,7 @@ class _Run:
         if phase_id is None or phase_id == self.state.phase:
             return
         phase = self.sc.phase_by_id[phase_id]
-        until = min(self.state.now + phase.minutes * 60, self.state.started_at + self.sc.duration)
+        until = self.state.started_at + self.sc.phase_end(phase_id)
         self.update(
             phase=phase_id,
             phase_entered_at=self.state.now,
@@ -220,15 +248,19 @@ class _Run:
             entries=self.state.entries + 1,
             answers=back.answers,
             probes_used=back.probes_used,
+            deeper_used=back.deeper_used,
         )
         self._enter_phase(self.sc.nodes[back.node].phase)
-        if back.pending:
+        if back.pending or back.asked is None:
             self.move_on()
-        else:  # the detour interrupted a question: ask it again, then listen
-            node = self.sc.nodes[back.node]
-            self.say(
-                back.node, node.say, node.kind, self.state.visits.get(back.node, 0), node.short
-            )
+            return
+        # The detour interrupted a question: the one that was pending (a probe, a deeper
+        # question), not the node's opening, is asked again.
+        asked = back.asked
+        self.actions.append(
+            Say(line_id=asked.line_id, text=asked.text, kind=asked.kind, node=back.node)
+        )
+        self.update(last_asked=asked, question=asked, awaiting=True, asked_at=self.state.now)
 
     def _next_target(self) -> str:
         node = self.sc.nodes[self.state.node or self.sc.start]
@@ -248,9 +280,19 @@ class _Run:
             probe = node.probes[i]
             if not self.sc.conditions[probe.unless](facts):
                 self.update(probes_used=i + 1)
-                self.say(f"{node_id}.probe{i + 1}", probe.say, "follow_up")
+                self.say(f"{node_id}.{probe.id}", probe.say, "follow_up", script=True)
                 return
         self.update(probes_used=len(node.probes))
+        if node.phase is not None:
+            room = self.state.started_at + self.sc.phase_end(node.phase) - self.state.now
+            for i in range(self.state.deeper_used, len(node.deeper)):
+                if room < DEPTH_ROOM:
+                    break
+                question = node.deeper[i]
+                self.update(deeper_used=i + 1)
+                if question.unless is None or not self.sc.conditions[question.unless](facts):
+                    self.say(f"{node_id}.{question.id}", question.say, "follow_up", script=True)
+                    return
         self.enter(self._next_target())
 
     # -- answers ------------------------------------------------------------------------
@@ -281,14 +323,17 @@ class _Run:
         answers = self.state.answers
         if understood.intent is None:
             answers = (*answers, turn.index)
-        self.update(speaking=False, turns=(*self.state.turns, turn), answers=answers)
-        if not self.state.deferred:
+        self.update(
+            speaking=False, turns=(*self.state.turns, turn), answers=answers, awaiting=False
+        )
+        self.update(deferred=())
+        if not any(d.at <= self.state.now for d in self._timers()):
             self.react(understood, turn)
             return
-        # Polite timers held back during the answer go first. The answer is not lost: the
-        # node moves on from it when the first detour resumes (or right away if none).
+        # Polite timers held back during the answer (or while it was awaited) go first. The
+        # answer is not lost: the node moves on from it when the first detour resumes (or
+        # right away if none).
         answered, moved = self.state.node, False
-        self.update(deferred=())
         while due := [d for d in self._timers() if d.at <= self.state.now]:
             pending = not moved and self.state.node == answered and understood.intent is None
             moved = self.fire(due[0], pending=pending) or moved
@@ -404,6 +449,7 @@ class _Run:
     def fire(self, due: _Due, pending: bool) -> bool:
         """Say a timer's line and take its detour, if any. True when it moved elsewhere."""
         self.update(fired=(*self.state.fired, due.key))
+        interrupted = self.state.question if self.state.awaiting else None
         self.say(due.base_id, due.say, due.kind)
         if due.goto is None:
             return False
@@ -414,7 +460,9 @@ class _Run:
                         node=self.state.node,
                         answers=self.state.answers,
                         probes_used=self.state.probes_used,
+                        deeper_used=self.state.deeper_used,
                         pending=pending,
+                        asked=interrupted,
                     )
                 )
         else:
@@ -426,12 +474,24 @@ class _Run:
         """Timers that have not fired and are not waiting, earliest first."""
         s, sc = self.state, self.sc
         done = set(s.fired) | set(s.deferred)
+        # The round's own timers wait a moment for the answer to a question just asked.
+        grace = s.asked_at + ANSWER_GRACE if s.awaiting else -math.inf
         out: list[_Due] = []
         for t in sc.timers:
             key = f"timer.{t.id}"
             if key not in done:
+                at = s.started_at + t.at
                 out.append(
-                    _Due(s.started_at + t.at, key, key, t.say, t.kind, t.polite, t.goto, True)
+                    _Due(
+                        max(at, grace) if t.polite else at,
+                        key,
+                        key,
+                        t.say,
+                        t.kind,
+                        t.polite,
+                        t.goto,
+                        True,
+                    )
                 )
         if s.node is not None:
             for i, nt in enumerate(sc.nodes[s.node].timers, 1):
@@ -456,7 +516,7 @@ class _Run:
             if phase.overtime is not None and key not in done:
                 out.append(
                     _Due(
-                        s.phase_entered_at + phase.minutes * 60,
+                        max(s.started_at + sc.phase_end(phase.id), grace),
                         key,
                         f"overtime.{phase.id}",
                         phase.overtime.say,
@@ -480,7 +540,12 @@ class _Run:
         if reason == "left":
             self.say("farewell", self.sc.farewell, "closing")
         else:
-            self.say("closing", self.sc.closing, "closing")
+            facts = StateFacts(self.sc, self.state)
+            fitting = [c for c in self.sc.closings if self.sc.conditions[c.if_](facts)]
+            if fitting:
+                self.say(f"closing.{fitting[0].id}", fitting[0].say, "closing")
+            else:
+                self.say("closing", self.sc.closing, "closing")
         self.actions.extend(score_all(self.sc, self.state))
         self.actions.append(End(reason=reason))
         self.update(ended=True, end_reason=reason, speaking=False, deferred=())

@@ -35,6 +35,7 @@ Reaction = Literal[
 Side = Literal["for", "against", "mixed", "none"]
 Who = Literal["terse", "rambling", "non_native", "typos", "stt", "plain"]
 THINK = 20.0  # seconds between turns in a case
+RUBRIC_DIR = "rubric"  # under the evaluation folder: see `calibration`
 
 
 class Expectation(Strict):
@@ -73,6 +74,8 @@ def load_cases(root: Path) -> list[tuple[str, Case]]:
     out: list[tuple[str, Case]] = []
     for path in sorted(root.rglob("*.yaml")):
         name = path.relative_to(root).as_posix()
+        if name.startswith(f"{RUBRIC_DIR}/"):
+            continue  # complete rounds for the rubric's calibration, not single turns
         for i, case in enumerate(parse_model(EvalFile, path).cases, 1):
             out.append((f"{name}#{i}", case))
     return out

@@ -24,6 +24,30 @@ class StateFacts:
     def heard_in(self, node: str, label: str) -> bool:
         return self._with(label, [t for t in self._state.turns if t.node == node])
 
+    def heard_in_phase(self, label: str) -> bool:
+        """Heard since the current phase began (one story of a behavioral round, say)."""
+        phase = self._state.phase
+        since = self._state.phase_entered_at
+        return self._with(
+            label, [t for t in self._state.turns if t.phase == phase and t.at >= since]
+        )
+
+    def since(self, node_or_kind: str) -> float:
+        """Seconds since the candidate first answered at that node, or a node of that kind
+        (0 before then): how long the pressure of a pushback ladder has lasted."""
+        nodes = self._scenario.nodes
+        for t in self._state.turns:
+            if t.node is not None and (
+                t.node == node_or_kind
+                or (
+                    node_or_kind not in nodes
+                    and t.node in nodes
+                    and nodes[t.node].kind == node_or_kind
+                )
+            ):
+                return self._state.now - t.at
+        return 0.0
+
     def heard_after(self, kind: str, label: str) -> bool:
         nodes = self._scenario.nodes
         return self._with(

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import CheckError, ScenarioError
-from .scenario import Scenario
+from .scenario import Scenario, UseProbes
 
 MAX_FILE_BYTES = 512 * 1024
 MAX_DEPTH = 32
@@ -181,6 +181,13 @@ def _round_order(s: Scenario) -> int:
 
 def json_schema() -> str:
     schema = Scenario.model_json_schema(by_alias=True)
+    # As written, a node's probes may name a probe set (`- use: star`); the loader expands
+    # those before the model sees them, so the file's schema allows both.
+    defs = schema["$defs"]
+    defs["UseProbes"] = UseProbes.model_json_schema(by_alias=True)
+    defs["Node"]["properties"]["probes"]["items"] = {
+        "anyOf": [{"$ref": "#/$defs/Probe"}, {"$ref": "#/$defs/UseProbes"}]
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "mockloop scenario"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"

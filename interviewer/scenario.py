@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .actions import LineKind
 from .errors import CheckError
@@ -27,6 +27,8 @@ Round = Literal[
 ROUNDS: tuple[str, ...] = Round.__args__  # type: ignore[attr-defined]
 LINE_KINDS: frozenset[str] = frozenset(LineKind.__args__)  # type: ignore[attr-defined]
 SPECIAL_TARGETS = frozenset({"end", "resume"})
+# "We're close to time" belongs in the round's last 15%: nowhere earlier.
+WRAP_SHARE = 0.15
 _DURATION = re.compile(
     r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
 )
@@ -47,7 +49,10 @@ def parse_duration(value: Any) -> Any:
     raise ValueError(f"not a duration: {value!r} (write 90s, 5m, 1m30s or seconds)")
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+# The schema says what a file may hold: "90s" as well as 90.
+Duration = Annotated[
+    float, BeforeValidator(parse_duration, json_schema_input_type=float | str), Field(ge=0)
+]
 
 
 def _variants(value: Any) -> Any:
@@ -56,7 +61,8 @@ def _variants(value: Any) -> Any:
 
 Lines = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=2000)]],
-    BeforeValidator(_variants),
+    # One line, or a list of variants the seed picks from.
+    BeforeValidator(_variants, json_schema_input_type=str | list[str]),
     Field(min_length=1, max_length=10),
 ]
 
@@ -124,8 +130,26 @@ class Branch(Strict):
 
 
 class Probe(Strict):
+    # The line's id (`<node>.<id>`): stored sessions name it, so it stays put when a
+    # probe is added before it.
+    id: Annotated[str, Field(pattern=_ID)]
     unless: str
     say: Lines
+
+
+class UseProbes(Strict):
+    """`- use: star` in a node's probes: the probes of `probe_sets.star`, in place."""
+
+    use: str
+
+
+class Deeper(Strict):
+    """A deeper question, asked once the node's probes are done while its phase still has
+    time: what keeps a strong candidate busy for the whole slot."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    say: Lines
+    unless: str | None = None
 
 
 class NodeTimer(Strict):
@@ -146,7 +170,11 @@ class Node(Strict):
     kind: LineKind = "question"
     phase: str | None = None
     listen: bool = True
+    # Passed over, its `next` taken, when this holds: the candidate already said what the
+    # node asks for ("the strongest argument on the other side", given in the story).
+    unless: str | None = None
     probes: list[Probe] = Field(default=[], max_length=3)
+    deeper: list[Deeper] = Field(default=[], max_length=6)
     next: list[Branch] = []
     timers: list[NodeTimer] = []
 
@@ -214,6 +242,16 @@ class Correction(Strict):
     say: Lines
 
 
+class Closing(Strict):
+    """A last line for a round that went a certain way (held, updated, caved); the first
+    whose `if` holds is said, else the scenario's `closing`. It must not give the score
+    away: the candidate assesses themselves first."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    if_: str = Field(alias="if")
+    say: Lines
+
+
 class Voice(Strict):
     end_silence: Duration = 2.5
 
@@ -239,8 +277,11 @@ class Scenario(Strict):
     phases: list[Phase] = []
     start: str
     closing: Lines
+    closings: list[Closing] = []
     # Said instead of `closing` when the candidate ends the round early.
     farewell: Lines = ["Let's stop here. Thank you for your time."]
+    # Probes several nodes share (`- use: <name>` in a node's probes).
+    probe_sets: dict[Annotated[str, Field(pattern=_ID)], list[Probe]] = {}
     nodes: dict[Annotated[str, Field(pattern=_ID)], Node] = Field(min_length=1)
     timers: list[Timer] = []
     facts: list[Fact] = []
@@ -252,11 +293,48 @@ class Scenario(Strict):
     def __repr__(self) -> str:
         return f"Scenario({self.id!r})"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_probe_sets(cls, data: Any) -> Any:
+        """`- use: <set>` in a node's probes becomes the set's probes, in place."""
+        if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):
+            return data
+        sets = data.get("probe_sets") or {}
+        nodes = {}
+        for node_id, node in data["nodes"].items():
+            probes = node.get("probes") if isinstance(node, dict) else None
+            if isinstance(probes, list) and any(isinstance(p, dict) and "use" in p for p in probes):
+                expanded: list[Any] = []
+                for p in probes:
+                    if isinstance(p, dict) and "use" in p:
+                        UseProbes.model_validate(p)
+                        name = p["use"]
+                        if not isinstance(sets, dict) or name not in sets:
+                            raise ValueError(
+                                f"node {node_id!r} uses probe set {name!r}, "
+                                "which `probe_sets` does not declare"
+                            )
+                        expanded += sets[name]
+                    else:
+                        expanded.append(p)
+                node = {**node, "probes": expanded}
+            nodes[node_id] = node
+        return {**data, "nodes": nodes}
+
     # -- derived, computed once (the model is frozen) -----------------------------------
 
     @property
     def duration(self) -> float:
         return self.minutes * 60.0
+
+    def phase_end(self, phase_id: str) -> float:
+        """When a phase's time box ends, in seconds from the round's start. Boxes are laid
+        out back from the round's end, so a phase entered late has less time and one
+        entered early more: whatever happened before, the later phases keep theirs."""
+        minutes = [p.minutes for p in self.phases]
+        index = [p.id for p in self.phases].index(phase_id)
+        slack = max(0.0, self.minutes - sum(minutes))
+        return max(0.0, self.duration - (slack + sum(minutes[index + 1 :])) * 60)
 
     @cached_property
     def lexicon(self) -> Lexicon:
@@ -325,8 +403,10 @@ class Scenario(Strict):
                 out += _line_variants(f"{node_id}.short", node.short, "repeat")
             if node.hint:
                 out += _line_variants(f"{node_id}.hint", node.hint, "hint")
-            for i, probe in enumerate(node.probes, 1):
-                out += _line_variants(f"{node_id}.probe{i}", probe.say, "follow_up")
+            for probe in node.probes:
+                out += _line_variants(f"{node_id}.{probe.id}", probe.say, "follow_up")
+            for question in node.deeper:
+                out += _line_variants(f"{node_id}.{question.id}", question.say, "follow_up")
             for i, timer in enumerate(node.timers, 1):
                 out += _line_variants(f"{node_id}.timer{i}", timer.say, timer.kind)
         for phase in self.phases:
@@ -346,6 +426,8 @@ class Scenario(Strict):
         for name in LINE_NAMES:
             out += _line_variants(f"meta.{name}", data.line(name), META_KINDS[name])
         out += _line_variants("closing", self.closing, "closing")
+        for c in self.closings:
+            out += _line_variants(f"closing.{c.id}", c.say, "closing")
         out += _line_variants("farewell", self.farewell, "closing")
         return out
 
@@ -453,6 +535,13 @@ class Scenario(Strict):
                     yield ("nodes", node_id, "next", i, "if"), b.if_
             for i, p in enumerate(node.probes):
                 yield ("nodes", node_id, "probes", i, "unless"), p.unless
+            for i, d in enumerate(node.deeper):
+                if d.unless is not None:
+                    yield ("nodes", node_id, "deeper", i, "unless"), d.unless
+            if node.unless is not None:
+                yield ("nodes", node_id, "unless"), node.unless
+        for i, closing in enumerate(self.closings):
+            yield ("closings", i, "if"), closing.if_
         for ci, c in enumerate(self.rubric):
             if c.scored_if is not None:
                 yield ("rubric", ci, "scored_if"), c.scored_if
@@ -541,6 +630,19 @@ class Scenario(Strict):
                 raise CheckError(
                     ("timers", i, "at"),
                     f"timer at {t.at:.0f}s is after the end ({self.minutes:g} minutes)",
+                )
+            if t.kind == "time_check" and t.at < (1 - WRAP_SHARE) * self.duration:
+                raise CheckError(
+                    ("timers", i, "at"),
+                    f"a time check at {t.at / 60:g} minutes comes before the last "
+                    f"{WRAP_SHARE:.0%} of the round: it would say time is short when it is not",
+                )
+        for node_id, node in self.nodes.items():
+            if node.deeper and node.phase is None:
+                raise CheckError(
+                    ("nodes", node_id, "deeper"),
+                    "deeper questions need the node to be in a phase (its time box says "
+                    "whether there is time for them)",
                 )
         for i, phase in enumerate(self.phases):
             if not any(n.phase == phase.id for n in self.nodes.values()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from .actions import LineKind
 from .spans import Match
 
 
@@ -43,6 +44,16 @@ class Turn(Frozen):
     asked: tuple[str, ...] = ()  # facts asked for ("" for a question with no fact)
 
 
+class Asked(Frozen):
+    """The last line that asked the candidate something: what "say that again" repeats."""
+
+    line_id: str
+    text: str
+    kind: LineKind = "question"
+    short_id: str | None = None
+    short_text: str | None = None
+
+
 class Resume(Frozen):
     """Where to return after a timer's detour (a constraint and its discussion)."""
 
@@ -50,15 +61,8 @@ class Resume(Frozen):
     answers: tuple[int, ...]  # answers already given to that node
     probes_used: int
     pending: bool  # the node was answered but had not yet moved on
-
-
-class Asked(Frozen):
-    """The last line that asked the candidate something: what "say that again" repeats."""
-
-    line_id: str
-    text: str
-    short_id: str | None = None
-    short_text: str | None = None
+    deeper_used: int = 0
+    asked: Asked | None = None  # the question the detour interrupted: asked again on return
 
 
 class State(Frozen):
@@ -72,12 +76,18 @@ class State(Frozen):
     visits: dict[str, int] = {}
     answers: tuple[int, ...] = ()  # indices into `turns` of the answers to the current node
     probes_used: int = 0
+    deeper_used: int = 0  # deeper questions asked at this node
     turns: tuple[Turn, ...] = ()
     fired: tuple[str, ...] = ()  # keys of timers that have fired (or been skipped)
     deferred: tuple[str, ...] = ()  # polite timers due while the candidate was speaking
     speaking: bool = False
     resume: Resume | None = None
     last_asked: Asked | None = None
+    question: Asked | None = None  # the current node's own pending question (not a nudge)
+    # The last question is still waiting for its answer (said at `asked_at`): a timer
+    # that would take the floor gives the candidate a moment first.
+    awaiting: bool = False
+    asked_at: float = 0.0
     helped: int = 0  # help offered at this node since entering it ("I don't know")
     reacted: tuple[str, ...] = ()  # challenges and corrections said (each once a round)
     phase: str | None = None

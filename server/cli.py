@@ -47,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         "--dir", type=Path, default=None, help="evaluation set (default: scenarios/eval)"
     )
     ev.add_argument("--scenarios-dir", type=Path, default=None)
-    ev.add_argument("--min", type=float, default=0.95, help="fail below this overall accuracy")
+    ev.add_argument(
+        "--min",
+        type=float,
+        default=None,
+        help="fail below this overall accuracy (default 0.95; with --rubric, the within-one "
+        "agreement each criterion needs, default 0.90)",
+    )
     ev.add_argument(
         "--min-category",
         type=float,
@@ -55,6 +61,17 @@ def main(argv: list[str] | None = None) -> int:
         help="fail when a category is below this accuracy (default: --min)",
     )
     ev.add_argument("--failures", action="store_true", help="list every turn that went wrong")
+    ev.add_argument(
+        "--rubric",
+        action="store_true",
+        help="calibrate the rubric on complete labelled rounds (scenarios/eval/rubric)",
+    )
+    ev.add_argument(
+        "--transcript",
+        metavar="TEXT",
+        default=None,
+        help="with --rubric: print the rounds whose name contains TEXT as they were played",
+    )
 
     e = sub.add_parser("export", help="export one stored session")
     e.add_argument("session")
@@ -77,13 +94,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "scenarios":
             return _scenarios(args)
         if args.command == "eval":
-            from .eval_cli import run_eval
+            from .eval_cli import run_calibration, run_eval
 
+            if args.rubric:
+                return run_calibration(
+                    _catalog(args.scenarios_dir),
+                    args.dir,
+                    0.90 if args.min is None else args.min,
+                    args.failures,
+                    args.transcript,
+                )
             return run_eval(
                 _catalog(args.scenarios_dir),
                 args.dir,
-                args.min,
-                args.min if args.min_category is None else args.min_category,
+                0.95 if args.min is None else args.min,
+                args.min_category if args.min_category is not None else args.min or 0.95,
                 args.failures,
             )
         if args.command == "serve":

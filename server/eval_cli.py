@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from interviewer import Scenario
-from interviewer.evaluation import evaluate, load_cases
+from interviewer.calibration import NOT_SHOWN, Played, agreement, load_rounds, overall, play_all
+from interviewer.evaluation import RUBRIC_DIR, evaluate, load_cases
 from interviewer.loader import DEFAULT_ROOT
 
 
@@ -51,3 +52,61 @@ def _table(title: str, rows: dict[str, tuple[int, int, float]]) -> None:
     print(f"\n  {title:<{width}}  correct  accuracy")
     for key, (ok, total, share) in rows.items():
         print(f"  {key:<{width}}  {ok:>3}/{total:<3}  {share:>7.1%}")
+
+
+def run_calibration(
+    catalog: dict[str, Scenario],
+    root: Path | None,
+    minimum: float,
+    failures: bool,
+    transcript: str | None,
+) -> int:
+    """`mockloop eval --rubric`: agreement with a senior interviewer's levels per criterion."""
+    folder = root or DEFAULT_ROOT / "eval" / RUBRIC_DIR
+    played, unknown = play_all(catalog, load_rounds(folder))
+    for problem in unknown:
+        print(f"mockloop: {problem}")
+    if not played:
+        print(f"mockloop: no labelled rounds in {folder}")
+        return 1
+    if transcript is not None:
+        for p in played:
+            if transcript.lower() in p.round.name.lower():
+                _print_round(p)
+        return 0
+    rows = agreement(played)
+    print(f"rubric calibration: {len(played)} labelled rounds from {folder}")
+    width = max(len("criterion"), *(len(k) for k in rows))
+    print(f"\n  {'criterion':<{width}}  rounds   exact  within one")
+    for key, a in rows.items():
+        print(f"  {key:<{width}}  {a.total:>6}  {a.exact_share:>6.0%}  {a.within_share:>10.0%}")
+    total = overall(rows)
+    print(
+        f"overall: {total.total} levels, exact {total.exact_share:.1%}, "
+        f"within one {total.within_share:.1%}"
+    )
+    problems = [f"{p.source}: {x}" for p in played for x in p.problems]
+    for x in problems:
+        print(f"note: {x}")
+    if failures:
+        for p in played:
+            for criterion, label in p.round.levels.items():
+                got = p.scores.get(criterion, "-")
+                want = None if label.level == NOT_SHOWN else label.level
+                if got != want:
+                    shown = NOT_SHOWN if got is None else got
+                    print(f"\n{p.source} {p.scenario} {p.round.name!r} ({p.round.who})")
+                    print(f"  {criterion}: rubric {shown}, labelled {label.level}: {label.why}")
+    low = [k for k, a in rows.items() if a.within_share < minimum]
+    if low:
+        print(f"FAIL: within-one agreement below {minimum:.0%}: {', '.join(low)}")
+    return 1 if low or unknown or any("no criterion" in x for x in problems) else 0
+
+
+def _print_round(p: Played) -> None:
+    print(f"\n== {p.source} {p.scenario}: {p.round.name} ({p.round.who})")
+    for at, who, text in p.transcript:
+        stamp = f"{int(at // 60):02d}:{int(at % 60):02d}"
+        print(f"  {stamp} {'YOU' if who == 'you' else who}: {text}")
+    for x in p.problems:
+        print(f"  note: {x}")

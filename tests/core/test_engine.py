@@ -96,9 +96,10 @@ def test_constraint_fires_at_its_exact_minute_then_resumes(mini: Scenario) -> No
         ("timer.jailbreak", "constraint"),
         ("hostile", "follow_up"),
     ]
-    # the detour's answer returns to the interrupted node, which asks its question again
+    # the detour's answer returns to the interrupted node, which asks again the probe that
+    # was pending (not the node's opening question)
     r = answer(mini, r.state, 640, "Rate limits and a jailbreak classifier.")
-    assert [a.line_id for a in says(r)] == ["architecture.v2"]
+    assert [a.line_id for a in says(r)] == ["architecture.probe1"]
     assert r.state.node == "architecture"
     r = answer(mini, r.state, 660, "Continuous batching.")
     assert [a.line_id for a in says(r)] == ["architecture.probe2"]

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from interviewer import ScenarioError, load_catalog, load_scenario
-from interviewer.loader import json_schema
+from interviewer.loader import DEFAULT_ROOT, PLANS_SUFFIX, json_schema, read_yaml
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -129,3 +131,20 @@ def test_the_project_catalog_loads_and_the_schema_is_json() -> None:
 
     schema = json.loads(json_schema())
     assert "nodes" in schema["properties"] and schema["additionalProperties"] is False
+
+
+def test_the_committed_json_schema_is_the_one_the_loader_checks() -> None:
+    """Editors validate against scenarios/scenario.schema.json: it must say what the loader
+    accepts today (regenerate with `make schema`)."""
+    committed = (DEFAULT_ROOT / "scenario.schema.json").read_text()
+    assert committed == json_schema(), "scenario.schema.json is stale: run `make schema`"
+
+
+def test_every_scenario_validates_against_the_committed_schema() -> None:
+    schema = json.loads((DEFAULT_ROOT / "scenario.schema.json").read_text())
+    for path in sorted(DEFAULT_ROOT.rglob("*.yaml")):
+        if path.name.endswith(PLANS_SUFFIX) or "eval" in path.relative_to(DEFAULT_ROOT).parts:
+            continue
+        data, _ = read_yaml(path)
+        # `use:` entries are expanded at load; the schema describes the file as written
+        jsonschema.validate(data, schema)
