@@ -11,6 +11,7 @@ reached is "not shown", and a label says so too. The sets live in `scenarios/eva
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -53,6 +54,7 @@ class Played:
     """One round run through the engine: what was said, and the levels the rubric gave."""
 
     scenario: str
+    round_type: str
     source: str
     round: Round
     transcript: list[tuple[float, str, str]]  # (time, who, text): who is a line id or "you"
@@ -104,7 +106,9 @@ def play(scenario: Scenario, source: str, rnd: Round) -> Played:
     problems = [f"no criterion {c!r} in {scenario.id}" for c in rnd.levels if c not in scores]
     if answered < len(rnd.answers):
         problems.append(f"the round ended after {answered} of {len(rnd.answers)} answers")
-    return Played(scenario.id, source, rnd, transcript, scores, answered, tuple(problems))
+    return Played(
+        scenario.id, scenario.round, source, rnd, transcript, scores, answered, tuple(problems)
+    )
 
 
 def _tick_until(
@@ -140,8 +144,8 @@ def play_all(
     return played, unknown
 
 
-def agreement(played: list[Played]) -> dict[str, Agreement]:
-    """Exact and within-one agreement per criterion (`scenario/criterion`), sorted.
+def agreement(played: list[Played], key: Callable[[Played, str], str]) -> dict[str, Agreement]:
+    """Exact and within-one agreement per criterion, grouped by `key`, sorted.
 
     "Not shown" agrees only with "not shown": a level given where a senior interviewer
     saw no evidence, or none where they did, is a miss even within one.
@@ -155,11 +159,21 @@ def agreement(played: list[Played]) -> dict[str, Agreement]:
             got = p.scores[criterion]
             exact = want == got
             near = exact or (want is not None and got is not None and abs(want - got) <= 1)
-            rows.setdefault(f"{p.scenario}/{criterion}", []).append((exact, near))
+            rows.setdefault(key(p, criterion), []).append((exact, near))
     return {
         k: Agreement(len(v), sum(e for e, _ in v), sum(n for _, n in v))
         for k, v in sorted(rows.items())
     }
+
+
+def per_scenario(p: Played, criterion: str) -> str:
+    return f"{p.scenario}/{criterion}"
+
+
+def per_round_type(p: Played, criterion: str) -> str:
+    """A criterion as the round type knows it: `culture/independence` gathers the same
+    criterion of every culture scenario, enough rounds for one figure to mean something."""
+    return f"{p.round_type}/{criterion}"
 
 
 def overall(rows: dict[str, Agreement]) -> Agreement:

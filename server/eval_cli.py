@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from interviewer import Scenario
-from interviewer.calibration import NOT_SHOWN, Played, agreement, load_rounds, overall, play_all
+from interviewer.calibration import (
+    NOT_SHOWN,
+    Agreement,
+    Played,
+    agreement,
+    load_rounds,
+    overall,
+    per_round_type,
+    per_scenario,
+    play_all,
+)
 from interviewer.evaluation import RUBRIC_DIR, evaluate, load_cases
 from interviewer.loader import DEFAULT_ROOT
 
@@ -74,12 +84,10 @@ def run_calibration(
             if transcript.lower() in p.round.name.lower():
                 _print_round(p)
         return 0
-    rows = agreement(played)
     print(f"rubric calibration: {len(played)} labelled rounds from {folder}")
-    width = max(len("criterion"), *(len(k) for k in rows))
-    print(f"\n  {'criterion':<{width}}  rounds   exact  within one")
-    for key, a in rows.items():
-        print(f"  {key:<{width}}  {a.total:>6}  {a.exact_share:>6.0%}  {a.within_share:>10.0%}")
+    rows = agreement(played, per_round_type)
+    _agreement_table("criterion (all scenarios of the round type)", rows)
+    _agreement_table("criterion, per scenario", agreement(played, per_scenario))
     total = overall(rows)
     print(
         f"overall: {total.total} levels, exact {total.exact_share:.1%}, "
@@ -101,6 +109,13 @@ def run_calibration(
     if low:
         print(f"FAIL: within-one agreement below {minimum:.0%}: {', '.join(low)}")
     return 1 if low or unknown or any("no criterion" in x for x in problems) else 0
+
+
+def _agreement_table(title: str, rows: dict[str, Agreement]) -> None:
+    width = max(len(title), *(len(k) for k in rows))
+    print(f"\n  {title:<{width}}  rounds   exact  within one")
+    for key, a in rows.items():
+        print(f"  {key:<{width}}  {a.total:>6}  {a.exact_share:>6.0%}  {a.within_share:>10.0%}")
 
 
 def _print_round(p: Played) -> None:
