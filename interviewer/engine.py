@@ -5,8 +5,10 @@ Theory of operation
 An interview is a walk through the scenario's nodes. Entering a node says its line; a node
 that listens then waits for the candidate's answer. An answer is turned into labels
 (`understand`) and recorded as a turn. The node then asks its first probe whose `unless`
-condition still fails (a follow-up, at most three per node); when no probe is left to ask it
-takes the first `next` branch whose `if` holds. `end` closes the interview.
+condition still fails (a follow-up, at most three per node), then its deeper questions
+while its phase has time to spare; when nothing is left to ask it takes the first `next`
+branch whose `if` holds. A node whose own `unless` holds was answered already and is passed
+over. `end` closes the interview, with the first closing line that fits how it went.
 
 Before the script sees an answer, the understanding says what kind of turn it is. A request
 about the conversation (say that again, what does X mean, I don't know, a moment please)
@@ -16,12 +18,14 @@ claim gets its correction and a mechanism turned down its challenge, once a roun
 Only then does the script move on (see docs/LISTENING.md).
 
 Time only moves when an event says so: every event carries `at`, and before handling it the
-engine fires every timer that fell due up to `at`, in order. Timers are anchored to the
-start (adversarial constraints at a fixed minute), to entering a node (nudges), or to
-entering a phase (time boxes). A polite timer that falls due while the candidate is speaking
-waits for the end of that turn. A timer may detour to a node of its own; that node's
-`goto: resume` returns to where the conversation was. At the scenario's duration the
-interview ends whatever is happening: nothing the candidate does can keep it going.
+engine fires every timer that fell due up to `at`, in order. There is one clock for the
+round: timers are anchored to the start (adversarial constraints at a fixed minute), to
+entering a node (nudges), or to the round's end (time boxes, laid out back from it). A
+polite timer that falls due while the candidate is speaking waits for the end of that turn;
+a constraint or time box that falls due within a minute of a question waits for its answer.
+A timer may detour to a node of its own; that node's `goto: resume` returns to where the
+conversation was and asks again the question that was pending. At the scenario's duration
+the interview ends whatever is happening: nothing the candidate does can keep it going.
 
 Nothing here reads a clock, a file or a random source: the seed picks between a line's
 variants, so the same scenario, seed and events give the same actions. An illegal event
@@ -483,30 +487,31 @@ class _Run:
                 at = s.started_at + t.at
                 out.append(
                     _Due(
-                        max(at, grace) if t.polite else at,
-                        key,
-                        key,
-                        t.say,
-                        t.kind,
-                        t.polite,
-                        t.goto,
-                        True,
+                        at=max(at, grace) if t.polite else at,
+                        key=key,
+                        base_id=key,
+                        say=t.say,
+                        kind=t.kind,
+                        polite=t.polite,
+                        goto=t.goto,
+                        detour=True,
                     )
                 )
         if s.node is not None:
+            # A node's own timers (a nudge after a silence) do not wait: silence is their cue.
             for i, nt in enumerate(sc.nodes[s.node].timers, 1):
                 key = f"{s.node}.timer{i}@{s.entries}"
                 if key not in done:
                     out.append(
                         _Due(
-                            s.entered_at + nt.after,
-                            key,
-                            f"{s.node}.timer{i}",
-                            nt.say,
-                            nt.kind,
-                            nt.polite,
-                            nt.goto,
-                            True,
+                            at=s.entered_at + nt.after,
+                            key=key,
+                            base_id=f"{s.node}.timer{i}",
+                            say=nt.say,
+                            kind=nt.kind,
+                            polite=nt.polite,
+                            goto=nt.goto,
+                            detour=True,
                         )
                     )
         # A time box never cuts a constraint's discussion short: it waits for `resume`.
@@ -516,14 +521,14 @@ class _Run:
             if phase.overtime is not None and key not in done:
                 out.append(
                     _Due(
-                        max(s.started_at + sc.phase_end(phase.id), grace),
-                        key,
-                        f"overtime.{phase.id}",
-                        phase.overtime.say,
-                        "time_check",
-                        True,
-                        phase.overtime.goto,
-                        False,
+                        at=max(s.started_at + sc.phase_end(phase.id), grace),
+                        key=key,
+                        base_id=f"overtime.{phase.id}",
+                        say=phase.overtime.say,
+                        kind="time_check",
+                        polite=True,
+                        goto=phase.overtime.goto,
+                        detour=False,
                     )
                 )
         out.sort(key=lambda d: d.at)
