@@ -327,8 +327,11 @@ class _Run:
         answers = self.state.answers
         if understood.intent is None:
             answers = (*answers, turn.index)
+        # Only an answer ends the wait for one: after a request ("a moment, please") or a
+        # question of their own, the candidate still owes the answer to the open question.
+        awaiting = self.state.awaiting and (understood.intent is not None or meta == "question")
         self.update(
-            speaking=False, turns=(*self.state.turns, turn), answers=answers, awaiting=False
+            speaking=False, turns=(*self.state.turns, turn), answers=answers, awaiting=awaiting
         )
         self.update(deferred=())
         if not any(d.at <= self.state.now for d in self._timers()):

@@ -211,3 +211,14 @@ def test_a_time_check_before_the_last_stretch_is_refused(tmp_path: Path) -> None
     text = ROUND.replace("  - id: wrap\n    at: 26m", "  - id: wrap\n    at: 20m")
     with pytest.raises(ScenarioError, match="before the last 15%"):
         load_scenario(write(tmp_path, text))
+
+
+def test_a_request_does_not_close_the_question_a_detour_comes_back_to(sc: Scenario) -> None:
+    r = start(sc, seed=1)
+    r = answer(sc, r.state, 100, "A load balancer and some servers.")  # probe1 pending
+    r = answer(sc, r.state, 299, "Give me a second to think.")
+    assert [a.kind for a in says(r)] == ["ack"]
+    r = step(sc, r.state, Tick(at=300))
+    assert [a.line_id for a in says(r)] == ["timer.outage", "outage"]
+    r = answer(sc, r.state, 400, "Fail over to the other region.")
+    assert [a.line_id for a in says(r)] == ["design.probe1"]
