@@ -203,11 +203,13 @@ class _Run:
         if (
             node.unless is not None
             and target not in passed
-            and self.sc.conditions[node.unless](StateFacts(self.sc, self.state))
+            and self.sc.condition[node.unless](StateFacts(self.sc, self.state))
         ):
             # Already answered elsewhere: pass it over (once per move, so a loop of such
-            # nodes asks rather than spins).
-            self.update(node=target)
+            # nodes asks rather than spins). It still counts as reached: `visits()` says
+            # the conversation went this way, asked or not.
+            visits = {**self.state.visits, target: self.state.visits.get(target, 0) + 1}
+            self.update(node=target, visits=visits)
             self.enter(self._next_target(), passed | {target})
             return
         visits = dict(self.state.visits)
@@ -270,7 +272,7 @@ class _Run:
         node = self.sc.nodes[self.state.node or self.sc.start]
         facts = StateFacts(self.sc, self.state)
         for branch in node.next:
-            if branch.if_ is None or self.sc.conditions[branch.if_](facts):
+            if branch.if_ is None or self.sc.condition[branch.if_](facts):
                 return branch.goto
         return "end"
 
@@ -282,7 +284,7 @@ class _Run:
         facts = StateFacts(self.sc, self.state)
         for i in range(self.state.probes_used, len(node.probes)):
             probe = node.probes[i]
-            if not self.sc.conditions[probe.unless](facts):
+            if not self.sc.condition[probe.unless](facts):
                 self.update(probes_used=i + 1)
                 self.say(f"{node_id}.{probe.id}", probe.say, "follow_up", script=True)
                 return
@@ -294,7 +296,7 @@ class _Run:
                     break
                 question = node.deeper[i]
                 self.update(deeper_used=i + 1)
-                if question.unless is None or not self.sc.conditions[question.unless](facts):
+                if question.unless is None or not self.sc.condition[question.unless](facts):
                     self.say(f"{node_id}.{question.id}", question.say, "follow_up", script=True)
                     return
         self.enter(self._next_target())
@@ -549,7 +551,7 @@ class _Run:
             self.say("farewell", self.sc.farewell, "closing")
         else:
             facts = StateFacts(self.sc, self.state)
-            fitting = [c for c in self.sc.closings if self.sc.conditions[c.if_](facts)]
+            fitting = [c for c in self.sc.closings if self.sc.condition[c.if_](facts)]
             if fitting:
                 self.say(f"closing.{fitting[0].id}", fitting[0].say, "closing")
             else:

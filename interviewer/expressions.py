@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -52,6 +52,8 @@ class Names:
     criteria: frozenset[str]
     phases: frozenset[str] = frozenset()
     facts: frozenset[str] = frozenset()
+    # The scenario's own named conditions (`conditions:`), compiled: usable as bare names.
+    named: Mapping[str, Compiled] = field(default_factory=dict)
 
 
 # function name -> the kind of each argument, in order
@@ -105,6 +107,9 @@ class Expr:
         return bool(self.fn(facts))
 
 
+RESERVED: frozenset[str] = frozenset(_VARIABLES) | frozenset(_FUNCTIONS) | {"and", "or", "not"}
+
+
 def compile_expr(source: str, names: Names) -> Expr:
     if len(source) > 500:
         raise ExprError("condition is longer than 500 characters")
@@ -139,8 +144,10 @@ def _compile(node: ast.expr, names: Names) -> Compiled:
             return lambda f: value
         case ast.Name(id=name) if name in _VARIABLES:
             return _VARIABLES[name]
+        case ast.Name(id=name) if name in names.named:
+            return names.named[name]
         case ast.Name(id=name):
-            known = ", ".join(sorted(_VARIABLES))
+            known = ", ".join(sorted([*_VARIABLES, *names.named]))
             raise ExprError(f"unknown name {name!r} (known: {known}; labels go in quotes)")
         case ast.Call():
             return _compile_call(node, names)

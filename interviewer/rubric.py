@@ -26,11 +26,11 @@ def score_all(scenario: Scenario, state: State) -> list[Score]:
 
 def _score(scenario: Scenario, c: Criterion, state: State, facts: StateFacts) -> Score:
     evidence = tuple(evidence_for(c, state.turns))
-    if c.scored_if is not None and not scenario.conditions[c.scored_if](facts):
+    if c.scored_if is not None and not scenario.condition[c.scored_if](facts):
         return Score(criterion=c.id, level=None, evidence=evidence)
     level = c.levels[-1].level
     for rule in c.levels:
-        if rule.if_ is None or scenario.conditions[rule.if_](facts):
+        if rule.if_ is None or scenario.condition[rule.if_](facts):
             level = rule.level
             break
     return Score(criterion=c.id, level=min(level, _cap(c, state.turns)), evidence=evidence)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from .actions import LineKind
 from .errors import CheckError
-from .expressions import Expr, ExprError, Names, compile_expr
+from .expressions import RESERVED, Expr, ExprError, Names, compile_expr
 from .meta import LINE_NAMES, meta_data
 from .understanding import BUILTIN_LABELS, Asking, Lexicon
 
@@ -280,6 +281,10 @@ class Scenario(Strict):
     closings: list[Closing] = []
     # Said instead of `closing` when the candidate ends the round early.
     farewell: Lines = ["Let's stop here. Thank you for your time."]
+    # Conditions with a name, usable in any other condition as that bare name:
+    # `changed_side: visits('moved_for') > 0 or visits('moved_against') > 0`. A name may
+    # use the names above it.
+    conditions: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], str] = {}
     # Probes several nodes share (`- use: <name>` in a node's probes).
     probe_sets: dict[Annotated[str, Field(pattern=_ID)], list[Probe]] = {}
     nodes: dict[Annotated[str, Field(pattern=_ID)], Node] = Field(min_length=1)
@@ -375,7 +380,7 @@ class Scenario(Strict):
         return {t.id: t for t in self.timers}
 
     @cached_property
-    def conditions(self) -> dict[str, Expr]:
+    def condition(self) -> dict[str, Expr]:
         """Every condition of the file, compiled; keyed by its source text."""
         names = Names(
             labels=self.labels,
@@ -385,6 +390,16 @@ class Scenario(Strict):
             phases=frozenset(p.id for p in self.phases),
             facts=frozenset(f.id for f in self.facts),
         )
+        named: dict[str, Any] = {}
+        for name, source in self.conditions.items():
+            where: tuple[str | int, ...] = ("conditions", name)
+            if name in RESERVED:
+                raise CheckError(where, f"{name!r} is a built-in name; choose another")
+            try:
+                named[name] = compile_expr(source, replace(names, named=dict(named))).fn
+            except ExprError as exc:
+                raise CheckError(where, str(exc)) from None
+        names = replace(names, named=named)
         compiled: dict[str, Expr] = {}
         for path, source in self._condition_sources():
             if source not in compiled:
@@ -437,7 +452,7 @@ class Scenario(Strict):
         """Raise `CheckError` (with the path of the offending value) on the first problem."""
         self._check_targets()
         self._check_labels()
-        _ = self.conditions  # compiles every condition; raises on the first bad one
+        _ = self.condition  # compiles every condition; raises on the first bad one
         self._check_branches()
         self._check_reachable()
         self._check_transitions_terminate()

@@ -46,12 +46,17 @@ probe_sets:
     - id: probe2
       unless: heard('failure')
       say: "What falls over first?"
+conditions:
+  covered_basics: heard('numbers') and heard('failure')
 start: design
 closing: "That's the end."
 closings:
   - id: quiet
     if: turns == 0
     say: "We ran out of time before you said much."
+  - id: thorough
+    if: covered_basics
+    say: "That's where we'll stop. You put numbers and failure modes on everything."
 nodes:
   design:
     phase: design
@@ -222,3 +227,25 @@ def test_a_request_does_not_close_the_question_a_detour_comes_back_to(sc: Scenar
     assert [a.line_id for a in says(r)] == ["timer.outage", "outage"]
     r = answer(sc, r.state, 400, "Fail over to the other region.")
     assert [a.line_id for a in says(r)] == ["design.probe1"]
+
+
+def test_a_named_condition_reads_as_its_name(sc: Scenario) -> None:
+    r = start(sc, seed=1)
+    r = answer(sc, r.state, 100, "500 requests per second, and the cache falls over first.")
+    r = step(sc, r.state, Tick(at=30 * 60))
+    assert [a.line_id for a in says(r)][-1] == "closing.thorough"
+
+
+@pytest.mark.parametrize(
+    ("conditions", "message"),
+    [
+        ("  said: heard('numbers')\n", "built-in name"),
+        ("  later: sooner\n  sooner: turns > 1\n", "unknown name 'sooner'"),
+    ],
+)
+def test_named_conditions_are_checked_at_load(
+    tmp_path: Path, conditions: str, message: str
+) -> None:
+    text = ROUND.replace("conditions:\n", "conditions:\n" + conditions, 1)
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path, text))
