@@ -209,7 +209,7 @@ class _Run:
             # nodes asks rather than spins). It still counts as reached: `visits()` says
             # the conversation went this way, asked or not.
             visits = {**self.state.visits, target: self.state.visits.get(target, 0) + 1}
-            self.update(node=target, visits=visits)
+            self.update(node=target, visits=visits, passed=(*self.state.passed, target))
             self.enter(self._next_target(), passed | {target})
             return
         visits = dict(self.state.visits)
@@ -256,8 +256,9 @@ class _Run:
             probes_used=back.probes_used,
             deeper_used=back.deeper_used,
         )
-        self._enter_phase(self.sc.nodes[back.node].phase)
-        if back.pending or back.asked is None:
+        node = self.sc.nodes[back.node]
+        self._enter_phase(node.phase)
+        if back.pending or back.asked is None or self._deeper_out_of_time(back):
             self.move_on()
             return
         # The detour interrupted a question: the one that was pending (a probe, a deeper
@@ -267,6 +268,31 @@ class _Run:
             Say(line_id=asked.line_id, text=asked.text, kind=asked.kind, node=back.node)
         )
         self.update(last_asked=asked, question=asked, awaiting=True, asked_at=self.state.now)
+
+    def _deeper_out_of_time(self, back: Resume) -> bool:
+        """A deeper question the detour interrupted is dropped, not asked again, when its
+        phase no longer has the room it needs."""
+        node = self.sc.nodes[back.node]
+        asked = back.asked
+        if asked is None or node.phase is None:
+            return False
+        deeper = {f"{back.node}.{d.id}" for d in node.deeper}
+        if asked.line_id.split(".v")[0] not in deeper:
+            return False
+        return self._room(node.phase) < DEPTH_ROOM
+
+    def _room(self, phase: str) -> float:
+        """Seconds left in a phase's time box."""
+        return self.state.started_at + self.sc.phase_end(phase) - self.state.now
+
+    def _at_deeper(self) -> bool:
+        """The open question is one of the node's deeper questions, which its hint (written
+        for the opening and its probes) does not fit."""
+        node, question = self.state.node, self.state.question
+        if node is None or question is None:
+            return False
+        deeper = {f"{node}.{d.id}" for d in self.sc.nodes[node].deeper}
+        return question.line_id.split(".v")[0] in deeper
 
     def _next_target(self) -> str:
         node = self.sc.nodes[self.state.node or self.sc.start]
@@ -290,7 +316,7 @@ class _Run:
                 return
         self.update(probes_used=len(node.probes))
         if node.phase is not None:
-            room = self.state.started_at + self.sc.phase_end(node.phase) - self.state.now
+            room = self._room(node.phase)
             for i in range(self.state.deeper_used, len(node.deeper)):
                 if room < DEPTH_ROOM:
                     break
@@ -392,7 +418,9 @@ class _Run:
                 node = self.sc.nodes[self.state.node] if self.state.node else None
                 if self.state.helped == 0:
                     self.update(helped=1)
-                    if node is not None and node.hint:
+                    # The node's hint is written for its question and probes; a deeper
+                    # question gets the general help.
+                    if node is not None and node.hint and not self._at_deeper():
                         self.say(f"{self.state.node}.hint", node.hint, "hint")
                     else:
                         self.say_meta(intent)
@@ -503,13 +531,21 @@ class _Run:
                     )
                 )
         if s.node is not None:
-            # A node's own timers (a nudge after a silence) do not wait: silence is their cue.
+            # A node's own timers (a nudge after a silence) count from the node's question
+            # or the candidate's last turn there, whichever came later: silence is their cue,
+            # and they do not wait for anything else.
+            quiet_since = max(
+                [
+                    s.entered_at,
+                    *(t.at for t in s.turns if t.node == s.node and t.at >= s.entered_at),
+                ]
+            )
             for i, nt in enumerate(sc.nodes[s.node].timers, 1):
                 key = f"{s.node}.timer{i}@{s.entries}"
                 if key not in done:
                     out.append(
                         _Due(
-                            at=s.entered_at + nt.after,
+                            at=quiet_since + nt.after,
                             key=key,
                             base_id=f"{s.node}.timer{i}",
                             say=nt.say,
@@ -523,7 +559,9 @@ class _Run:
         if s.phase is not None and s.resume is None:
             phase = sc.phase_by_id[s.phase]
             key = f"overtime.{phase.id}@{s.phase_entries}"
-            if phase.overtime is not None and key not in done:
+            # A box whose way out leads to where the conversation already is has nothing to
+            # do (a wrap-up question asked before the box ran out is not asked twice).
+            if phase.overtime is not None and key not in done and phase.overtime.goto != s.node:
                 out.append(
                     _Due(
                         at=max(s.started_at + sc.phase_end(phase.id), grace),

@@ -94,6 +94,10 @@ class StateFacts:
     def visits(self, node: str) -> int:
         return self._state.visits.get(node, 0)
 
+    def passed(self, node: str) -> bool:
+        """The node was passed over: its question had been answered before it came up."""
+        return node in self._state.passed
+
     @property
     def elapsed(self) -> float:
         return self._state.now - self._state.started_at

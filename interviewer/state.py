@@ -73,7 +73,8 @@ class State(Frozen):
     node: str | None = None
     entered_at: float = 0.0
     entries: int = 0  # how many times any node was entered: makes timer keys unique
-    visits: dict[str, int] = {}
+    visits: dict[str, int] = {}  # times each node was reached, asked or passed over
+    passed: tuple[str, ...] = ()  # nodes passed over, their question answered already
     answers: tuple[int, ...] = ()  # indices into `turns` of the answers to the current node
     probes_used: int = 0
     deeper_used: int = 0  # deeper questions asked at this node

@@ -85,8 +85,9 @@ def test_stance_picks_the_pushback_that_argues_the_other_side(mini: Scenario) ->
 def test_constraint_fires_at_its_exact_minute_then_resumes(mini: Scenario) -> None:
     s = to_architecture(mini)
     s = answer(mini, s, 30, "A router.").state  # probe1 is now waiting for an answer
-    assert next_deadline(s) == 10 + 300  # the nudge, anchored to entering the node at 10 s
-    r = step(mini, s, Tick(at=310))
+    # the nudge, five minutes after the candidate's last turn at the node (at 30 s)
+    assert next_deadline(s) == 30 + 300
+    r = step(mini, s, Tick(at=330))
     assert [a.line_id for a in says(r)] == ["architecture.timer1"]
     r = step(mini, r.state, Tick(at=599.9))
     assert says(r) == []
@@ -123,7 +124,7 @@ def test_a_polite_timer_waits_for_the_end_of_a_spoken_turn(mini: Scenario) -> No
 def test_a_false_start_releases_the_held_back_timer(mini: Scenario) -> None:
     s = to_architecture(mini)
     s = answer(mini, s, 30, "A router.").state
-    s = step(mini, s, Tick(at=310)).state  # node nudge
+    s = step(mini, s, Tick(at=330)).state  # node nudge
     s = step(mini, s, CandidateSpeaking(at=595)).state
     held = step(mini, s, Tick(at=600))
     assert says(held) == [] and held.state.deferred

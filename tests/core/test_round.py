@@ -249,3 +249,48 @@ def test_named_conditions_are_checked_at_load(
     text = ROUND.replace("conditions:\n", "conditions:\n" + conditions, 1)
     with pytest.raises(ScenarioError, match=message):
         load_scenario(write(tmp_path, text))
+
+
+def test_a_box_whose_way_out_is_here_stays_quiet(tmp_path: Path) -> None:
+    text = ROUND.replace("goto: ops}", "goto: design}").replace("    at: 5m\n", "    at: 20m\n")
+    sc = load_scenario(write(tmp_path, text))
+    r = step(sc, start(sc, seed=1).state, Tick(at=16 * 60 + 1))
+    assert says(r) == []  # not "let's move on" to the question still waiting for its answer
+
+
+def test_the_nodes_hint_is_not_for_its_deeper_questions(tmp_path: Path) -> None:
+    text = ROUND.replace(
+        '    say: "Design it."\n', '    say: "Design it."\n    hint: "Start with the users."\n'
+    )
+    sc = load_scenario(write(tmp_path, text))
+    r = answer(sc, start(sc, seed=1).state, 100, "A load balancer.")  # probe1 is open
+    r = answer(sc, r.state, 200, "I don't know.")
+    assert [a.line_id for a in says(r)] == ["design.hint"]
+    r = answer(sc, start(sc, seed=1).state, 100, "500 requests per second; a hot key falls over.")
+    assert [a.line_id for a in says(r)] == ["design.tenx"]
+    r = answer(sc, r.state, 200, "I don't know.")
+    assert [a.line_id for a in says(r)] == ["meta.dont_know"]
+
+
+def test_a_deeper_question_cut_by_a_detour_is_dropped_when_its_box_is_nearly_out(
+    tmp_path: Path,
+) -> None:
+    sc = load_scenario(write(tmp_path, ROUND.replace("    at: 5m\n", "    at: 14m\n")))
+    r = answer(sc, start(sc, seed=1).state, 600, "500 requests per second; the cache falls over.")
+    assert [a.line_id for a in says(r)] == ["design.tenx"]
+    r = step(sc, r.state, Tick(at=14 * 60))
+    assert [a.line_id for a in says(r)] == ["timer.outage", "outage"]
+    r = answer(sc, r.state, 900, "Fail over.")  # a minute left in the box: no room for it
+    assert [a.line_id for a in says(r)] == ["steelman"]
+
+
+def test_a_silence_nudge_counts_from_the_candidates_last_turn(tmp_path: Path) -> None:
+    text = ROUND.replace(
+        '    say: "Design it."\n',
+        '    say: "Design it."\n    timers:\n      - after: 2m\n        say: "Take your time."\n',
+    )
+    sc = load_scenario(write(tmp_path, text))
+    r = answer(sc, start(sc, seed=1).state, 100, "What traffic should I plan for?")
+    assert r.state.deadline == 100 + 120  # not two minutes after the question, at 120 s
+    r = step(sc, r.state, Tick(at=220))
+    assert [a.line_id for a in says(r)] == ["design.timer1"]
