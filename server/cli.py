@@ -51,14 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         "--min",
         type=float,
         default=None,
-        help="fail below this overall accuracy (default 0.95; with --rubric, the within-one "
-        "agreement each criterion needs, default 0.90)",
+        help="fail below this overall accuracy (default 0.95; with --rubric, this overall "
+        "within-one agreement, default 0.90)",
     )
     ev.add_argument(
         "--min-category",
         type=float,
         default=None,
-        help="fail when a category is below this accuracy (default: --min)",
+        help="fail when a category (with --rubric: a criterion's within-one agreement) is "
+        "below this (default: --min)",
     )
     ev.add_argument("--failures", action="store_true", help="list every turn that went wrong")
     ev.add_argument(
@@ -97,10 +98,12 @@ def main(argv: list[str] | None = None) -> int:
             from .eval_cli import run_calibration, run_eval
 
             if args.rubric:
+                overall_min = 0.90 if args.min is None else args.min
                 return run_calibration(
                     _catalog(args.scenarios_dir),
                     args.dir,
-                    0.90 if args.min is None else args.min,
+                    overall_min,
+                    overall_min if args.min_category is None else args.min_category,
                     args.failures,
                     args.transcript,
                 )

@@ -68,6 +68,7 @@ def run_calibration(
     catalog: dict[str, Scenario],
     root: Path | None,
     minimum: float,
+    per_criterion: float,
     failures: bool,
     transcript: str | None,
 ) -> int:
@@ -105,10 +106,13 @@ def run_calibration(
                     shown = NOT_SHOWN if got is None else got
                     print(f"\n{p.source} {p.scenario} {p.round.name!r} ({p.round.who})")
                     print(f"  {criterion}: rubric {shown}, labelled {label.level}: {label.why}")
-    low = [k for k, a in rows.items() if a.within_share < minimum]
+    low = [k for k, a in rows.items() if a.within_share < per_criterion]
     if low:
-        print(f"FAIL: within-one agreement below {minimum:.0%}: {', '.join(low)}")
-    return 1 if low or unknown or any("no criterion" in x for x in problems) else 0
+        print(f"FAIL: within-one agreement below {per_criterion:.0%}: {', '.join(low)}")
+    if total.within_share < minimum:
+        print(f"FAIL: overall within-one agreement below {minimum:.0%}")
+    broken = unknown or any("no criterion" in x for x in problems)
+    return 1 if low or total.within_share < minimum or broken else 0
 
 
 def _agreement_table(title: str, rows: dict[str, Agreement]) -> None:
