@@ -12,15 +12,19 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
+import stat
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from interviewer import Scenario, load_catalog
 from server.api import router as api_router
 from server.errors import install_error_handlers
-from server.security import SecurityMiddleware, SlidingWindow
+from server.security import SecurityMiddleware, SlidingWindow, install_log_filter
 from server.session import AudioUrl, SessionRegistry
 from server.settings import Settings
 from server.speech.models import SpeechModels
@@ -34,6 +38,18 @@ log = logging.getLogger("mockloop.server")
 VERSION = "0.1.0"
 
 
+def private_dir(path: Path) -> None:
+    """The data directory, created or narrowed to its owner alone (0700): it holds
+    transcripts and recordings."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        try:
+            os.chmod(path, mode & 0o700)
+        except OSError as exc:
+            log.warning("could not make %s private to its owner (%s)", path, exc)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -44,7 +60,7 @@ def create_app(
     """`speech`: models already loaded (tests share one set); by default the models named
     by the settings are loaded at start-up, unless `settings.voice` is off."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     scenarios = dict(catalog) if catalog is not None else load_catalog(settings.scenarios_dir)
     store = Store(settings.effective_database_url, settings.data_dir)
     voice = (
@@ -102,7 +118,12 @@ def create_app(
     app.include_router(ws_router)
     if voice is not None:
         install_voice(app, voice)
-    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(SecurityMiddleware, settings=settings, store=store)
+    if settings.forwarded_allow_ips:
+        # Outermost: the address and scheme every check sees are the client's, as the
+        # trusted proxy reports them (uvicorn's own proxy-headers handling).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    install_log_filter()
 
     if importlib.util.find_spec("server.pages") is not None:
         pages = importlib.import_module("server.pages")

@@ -142,7 +142,8 @@ async def json_body(request: Request, record: SessionRecord, model: type[M]) -> 
     try:
         data = json.loads(raw or b"null")
         return model.model_validate(data)
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes (about 1000 levels).
         details = exc.errors(include_url=False) if isinstance(exc, ValidationError) else []
         messages = [f"{'.'.join(str(p) for p in d['loc'])}: {d['msg']}" for d in details]
         raise ApiError(

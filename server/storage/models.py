@@ -167,3 +167,18 @@ class ReviewNoteRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class LoginRow(Base):
+    """A sign-in with the instance password: the SHA-256 of the random cookie value, a
+    tag binding it to the password of the day (an HMAC keyed with a slow hash of the
+    password: a new password signs everybody out), and when it expires."""
+
+    __tablename__ = "logins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_logins_expires_at", "expires_at"),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import time
@@ -27,6 +28,7 @@ from server.files import write_atomically
 from server.storage.models import (
     AudioRow,
     EventRow,
+    LoginRow,
     MessageRow,
     NoteRow,
     ReviewNoteRow,
@@ -135,6 +137,22 @@ _AUDIO_SUFFIX = {
     "audio/webm": ".webm",
 }
 NOTE_KINDS = ("criterion", "turn")
+
+
+def _text(value: str) -> str:
+    """Free text as stored: without NUL characters, which PostgreSQL's text cannot hold
+    (SQLite could; both keep the same text)."""
+    return value.replace("\x00", "")
+
+
+def private_file(path: Path) -> None:
+    """Create `path` readable and writable by its owner only, or make it so."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:  # another user's file we may write to: leave it as it is
+        log.warning("could not make %s private to its owner (%s)", path, exc)
 
 
 def _dumps(data: Any) -> str:
@@ -264,7 +282,16 @@ class Store:
         self.url = url
         self.data_dir = data_dir
         if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.name.startswith(":"):
+                # Owner only, from the first byte: SQLite gives the -wal and -shm files
+                # it creates the database file's permissions.
+                private_file(path)
+                for suffix in ("-wal", "-shm"):
+                    other = path.with_name(path.name + suffix)
+                    if other.exists():
+                        private_file(other)
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -350,6 +377,15 @@ class Store:
                 )
                 for row, n in db.execute(query).all()
             ]
+
+    def get_sessions(self, ids: Iterable[str]) -> dict[str, SessionRecord]:
+        """The sessions among `ids` that exist, by id: one query however many."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        with self._sessions() as db:
+            rows = db.scalars(select(SessionRow).where(SessionRow.id.in_(wanted)))
+            return {row.id: _record(row) for row in rows}
 
     def live_session_ids(self) -> list[str]:
         with self._sessions() as db:
@@ -534,7 +570,7 @@ class Store:
 
     def set_note(self, session_id: str, text: str) -> None:
         with self._sessions.begin() as db:
-            db.merge(NoteRow(session_id=session_id, text=text, updated_at=time.time()))
+            db.merge(NoteRow(session_id=session_id, text=_text(text), updated_at=time.time()))
 
     def load_note(self, session_id: str) -> str | None:
         with self._sessions() as db:
@@ -597,12 +633,13 @@ class Store:
         which the recording's first sample lies. The file goes with the session on delete.
         """
         target = self.audio_path(session_id, track, media_type)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if isinstance(data, Path):
             if data.resolve() != target.resolve():
                 shutil.copyfile(data, target)
         else:
             write_atomically(target, data)
+        os.chmod(target, 0o600)
         with self._sessions.begin() as db:
             db.merge(
                 AudioRow(
@@ -703,6 +740,7 @@ class Store:
     def _put_note(db: Session, session_id: str, kind: str, key: str, text: str, now: float) -> None:
         if kind not in NOTE_KINDS:
             raise ValueError(f"unknown note kind {kind!r}")
+        text = _text(text)
         if text.strip():
             db.merge(
                 ReviewNoteRow(session_id=session_id, kind=kind, key=key, text=text, updated_at=now)
@@ -715,6 +753,25 @@ class Store:
                     ReviewNoteRow.key == key,
                 )
             )
+
+    # ------------------------------------------------------------ sign-ins
+
+    def add_login(self, token_hash: str, tag: str, expires_at: float) -> None:
+        """Keep a sign-in; expired ones go at the same time."""
+        now = time.time()
+        with self._sessions.begin() as db:
+            db.execute(delete(LoginRow).where(LoginRow.expires_at <= now))
+            db.add(LoginRow(token_hash=token_hash, tag=tag, created_at=now, expires_at=expires_at))
+
+    def get_login(self, token_hash: str) -> tuple[str, float] | None:
+        """(tag, expires_at) of a sign-in, or None."""
+        with self._sessions() as db:
+            row = db.get(LoginRow, token_hash)
+            return None if row is None else (row.tag, row.expires_at)
+
+    def delete_login(self, token_hash: str) -> None:
+        with self._sessions.begin() as db:
+            db.execute(delete(LoginRow).where(LoginRow.token_hash == token_hash))
 
     # ------------------------------------------------------------ deletion
 

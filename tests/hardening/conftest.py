@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -7,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hardening_support import SERVER_SCENARIOS
+from hardening_support import SERVER_SCENARIOS, ForkedServer, Zygote, zygote
 
 from interviewer import Scenario, load_catalog
-from server.settings import Settings
+from server.settings import DEFAULT_ALLOWED_HOSTS, Settings
+
+TEST_HOSTS = [*DEFAULT_ALLOWED_HOSTS, "testserver"]
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +28,8 @@ NO_VOICE: dict[str, Any] = {"voice": False} if "voice" in Settings.model_fields 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     plain = Settings(data_dir=tmp_path / "data", scenarios_dir=SERVER_SCENARIOS)
-    return plain.model_copy(update=NO_VOICE)
+    # The in-process test client's Host ("testserver") is not allowed by default.
+    return plain.model_copy(update={**NO_VOICE, "allowed_hosts": TEST_HOSTS})
 
 
 @pytest.fixture
@@ -46,3 +50,29 @@ def pg_schema_url() -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="module")
+def forks() -> Iterator[Zygote]:
+    with zygote() as z:
+        yield z
+
+
+@pytest.fixture
+def serve(forks: Zygote, tmp_path: Path) -> Iterator[Any]:
+    """`serve(**env)`: a started real server process with these MOCKLOOP_* settings (the
+    test scenarios, chat only); stopped after the test."""
+    started: list[ForkedServer] = []
+
+    def start(name: str = "data", **env: str) -> ForkedServer:
+        server = ForkedServer(
+            forks, tmp_path / name, {"MOCKLOOP_SCENARIOS_DIR": str(SERVER_SCENARIOS), **env}
+        )
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        with contextlib.suppress(Exception):
+            server.stop()

@@ -22,7 +22,7 @@ from websockets.sync.connection import Connection as ClientConnection
 
 from interviewer import ScenarioError, load_catalog, load_scenario
 from server.app import create_app
-from server.settings import Settings
+from server.settings import DEFAULT_ALLOWED_HOSTS, Settings
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = HERE.parent / "server" / "scenarios"
@@ -328,7 +328,11 @@ def test_session_creation_is_limited_per_address_with_429(settings: Settings) ->
 def _schema_app() -> Any:
     root = Path(tempfile.mkdtemp(prefix="mockloop-schema-"))
     app_settings = Settings(
-        data_dir=root / "data", scenarios_dir=SCENARIOS, rate_sessions_per_minute=100_000
+        data_dir=root / "data",
+        scenarios_dir=SCENARIOS,
+        rate_sessions_per_minute=100_000,
+        # schemathesis and the test client call the app as "testserver"
+        allowed_hosts=[*DEFAULT_ALLOWED_HOSTS, "testserver"],
     )
     if "voice" in Settings.model_fields:
         app_settings = app_settings.model_copy(update={"voice": False})

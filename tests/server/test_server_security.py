@@ -172,6 +172,6 @@ def test_default_settings_bind_loopback(monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.delenv(f"MOCKLOOP_{name}", raising=False)
     s = Settings()
     assert s.host == "127.0.0.1" and s.port == 8000
-    assert s.allowed_hosts == ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    assert s.allowed_hosts == ["localhost", "127.0.0.1", "[::1]"]  # not the test client's
     assert "0.0.0.0" not in Settings(host="0.0.0.0").effective_allowed_hosts
     assert "box.lan" in Settings(host="box.lan").effective_allowed_hosts
