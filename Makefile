@@ -33,6 +33,11 @@ test: $(STAMP) lint typecheck
 	# the interviewer listens"), so a change that makes it listen worse fails. The target
 	# is 95% overall and per category; it is not reached yet.
 	$(BIN)/mockloop eval --min 0.90 --min-category 0.80
+	# The rubric against labelled complete rounds: within-one agreement at least 90%
+	# overall; per criterion the target is 90% too, not yet reached by every criterion (see
+	# README, "How the rubric agrees with a senior interviewer"), so the floor is just
+	# under today's lowest.
+	$(BIN)/mockloop eval --rubric --min 0.90 --min-category 0.65
 	MOCKLOOP_TEST_PG_URL="$${MOCKLOOP_TEST_PG_URL:-$$(scripts/test-services.sh)}" $(BIN)/pytest -q
 
 # Known vulnerabilities in the installed dependencies (needs the vulnerability service).
