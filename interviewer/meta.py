@@ -66,18 +66,23 @@ def meta_data() -> MetaData:
 
 
 @cache
-def _compiled() -> dict[Intent, list[re.Pattern[str]]]:
+def _compiled() -> dict[Intent, list[tuple[re.Pattern[str], str]]]:
+    """Each intent's regexes, a phrase's with the start of its first word: a substring test
+    is far cheaper than the regex, and most phrases are absent from most turns."""
     data = meta_data()
-    out: dict[Intent, list[re.Pattern[str]]] = {}
+    out: dict[Intent, list[tuple[re.Pattern[str], str]]] = {}
     for intent, spec in data.intents.items():
-        out[intent] = [phrase_regex(p) for p in spec.phrases] + [
-            re.compile(p, re.IGNORECASE) for p in spec.patterns
-        ]
+        out[intent] = [
+            (phrase_regex(p), p.lower().split()[0].split("'")[0]) for p in spec.phrases
+        ] + [(re.compile(p, re.IGNORECASE), "") for p in spec.patterns]
     return out
 
 
 def find(intent: Intent, text: str) -> re.Match[str] | None:
-    for regex in _compiled()[intent]:
+    lowered = text.lower()
+    for regex, needle in _compiled()[intent]:
+        if needle not in lowered:
+            continue
         m = regex.search(text)
         if m and m.end() > m.start():
             return m
@@ -86,7 +91,14 @@ def find(intent: Intent, text: str) -> re.Match[str] | None:
 
 def find_all(intent: Intent, text: str) -> list[re.Match[str]]:
     """Every place the intent's phrases occur: a turn may say "I don't know" twice over."""
-    return [m for r in _compiled()[intent] for m in r.finditer(text) if m.end() > m.start()]
+    lowered = text.lower()
+    return [
+        m
+        for r, needle in _compiled()[intent]
+        if needle in lowered
+        for m in r.finditer(text)
+        if m.end() > m.start()
+    ]
 
 
 def content(text: str) -> list[str]:
@@ -105,6 +117,16 @@ def _clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, i
         clause_start = before[-_CLAUSE_REACH_BEFORE].start()
     right = _CLAUSE.search(text, end, s.end)
     clause_end = right.start() if right else s.end
+    if _COMPLEMENT.match(text, end):
+        # "I don't know how you'd lay four models out on that cluster": what follows names
+        # what is not known, to the end of its clause, or until an answer or a new thought
+        # starts ("... how it was noticed honestly somebody on support found it").
+        after = list(_WORD_SPAN.finditer(text, end, clause_end))
+        if len(after) > _COMPLEMENT_REACH:
+            clause_end = after[_COMPLEMENT_REACH - 1].end()
+        inner = after[2].end() if len(after) > 2 else clause_end
+        stop = _ANSWER_START.search(text, inner, clause_end)
+        return clause_start, stop.start() if stop else clause_end
     after = list(_WORD_SPAN.finditer(text, end, clause_end))
     if len(after) > _CLAUSE_REACH_AFTER:
         clause_end = after[_CLAUSE_REACH_AFTER - 1].end()
@@ -112,6 +134,17 @@ def _clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, i
 
 
 _WORD_SPAN = re.compile(r"[A-Za-z0-9']+")
+_COMPLEMENT = re.compile(
+    r"\s*(?:how|what|which|where|who|whom|whose|whether|if|why|when|abt|about)\b", re.IGNORECASE
+)
+# Where an answer or a new thought begins inside a run-on sentence: "no idea what the
+# split is id use fsdp", "not sure how it was noticed honestly somebody found it".
+_ANSWER_START = re.compile(
+    r"\b(?:i'?d|i\s+would|we'?d|we\s+would|i'?ll|we'?ll|i\s+will|we\s+will|we\s+should|"
+    r"i\s+think|my\s+guess|probably|maybe|honestly|basically|anyway|tbh|to\s+be\s+honest)\b",
+    re.IGNORECASE,
+)
+_COMPLEMENT_REACH = 20
 _CLAUSE_REACH_BEFORE = 4
 _CLAUSE_REACH_AFTER = 8
 
@@ -123,7 +156,12 @@ def rest_of_turn(text: str, sentences: list[Sentence], spans: list[tuple[int, in
     for start, end in spans:
         for s in sentences:
             if s.start <= start < s.end:
-                cut.append(_clause_around(text, s, start, end))
+                a, b = _clause_around(text, s, start, end)
+                if _BY_OTHERS.match(text, start, end):
+                    # "The dashboards were made by somebody else": the whole clause.
+                    left = list(_CLAUSE.finditer(text, s.start, start))
+                    a = left[-1].end() if left else s.start
+                cut.append((a, b))
                 break
     cut += [(s.start, s.end) for s in sentences if s.question]
     kept, at = [], 0
@@ -132,14 +170,32 @@ def rest_of_turn(text: str, sentences: list[Sentence], spans: list[tuple[int, in
             kept.append(text[at:a])
         at = max(at, b)
     kept.append(text[at:])
+    # What was set aside was a clause: what stood either side of it does not run on.
+    return "; ".join(kept)
+
+
+def _without_self_description(rest: str, intent: Intent | None = None) -> str:
+    """Beside "I can't think of one", "I usually just do what the lead says" explains the
+    missing story; it is not the story. Beside a missing story, so does a statement that
+    nothing happened ("nothing like that ever came up", "I didn't notice"): a story that
+    follows is told in clauses of its own."""
+    parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
+    kept = [p for p in parts if not _SELF_DESCRIPTION.match(p) and not _REACTION.match(p)]
+    if intent == "no_example":
+        kept = [
+            c
+            for p in kept
+            for c in re.split(r"\s+(?:and|or|which)\s+", p)
+            if not _NOTHING_HAPPENED.search(c) and not _CAREER.match(c)
+        ]
     return " ".join(kept)
 
 
-def _without_self_description(rest: str) -> str:
-    """Beside "I can't think of one", "I usually just do what the lead says" explains the
-    missing story; it is not the story."""
+def _without_deliberation(rest: str) -> str:
+    """Beside "give me a moment", "I have a couple in mind and want to pick the right one"
+    says why the time is needed; it is not an answer."""
     parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
-    return " ".join(p for p in parts if not _SELF_DESCRIPTION.match(p))
+    return " ".join(p for p in parts if not _DELIBERATION.search(p) and not _REACTION.match(p))
 
 
 def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
@@ -169,7 +225,10 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
 
 
 def _by_shape(
-    text: str, sentences: list[Sentence], has_signal: Callable[[str], bool]
+    text: str,
+    sentences: list[Sentence],
+    has_signal: Callable[[str], bool],
+    asks_fact: Callable[[str], bool] = lambda _: False,
 ) -> Intent | None:
     """A short, negative turn about having or knowing, with nothing the scenario recognises
     in it, is a request for help even in words no list holds: "Nah, that never really came
@@ -179,7 +238,13 @@ def _by_shape(
         return None
     # "The what?", "Which part?", "Hm? Sorry?": a question with nothing in it asks again.
     only_asks = bool(sentences) and all(s.question for s in sentences)
-    if only_asks and len(content(text)) <= 1 and len(ws) <= 5 and not _ASKS_WHY.match(text):
+    if (
+        only_asks
+        and len(content(text)) <= 1
+        and len(ws) <= 5
+        and not _ASKS_WHY.match(text)
+        and not any(asks_fact(s.text) for s in sentences)  # "Hypothetical okay?" asks
+    ):
         return "repeat"
     if len(ws) > _SHAPE_MAX_WORDS or any(s.question for s in sentences):
         return None
@@ -238,16 +303,18 @@ def detect(
         if ms:
             found[intent] = ms
     if not found:
-        return _by_shape(text, sentences, has_signal)
+        return _by_shape(text, sentences, has_signal, asks_fact)
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
     rest = rest_of_turn(text, sentences, spans)
     first = next(iter(found))
+    if first == "no_example" and _concludes_without_story(text, sentences, found[first]):
+        return first
     if first in ("repeat", "need_time"):
         # What comes with these is about the request ("I missed what you asked, I was
         # still writing"): an answer only if the scenario recognises something in it.
-        if has_signal(rest):
+        if has_signal(_without_deliberation(rest)):
             return None
-    elif is_answer(_without_self_description(rest), has_signal):
+    elif is_answer(_without_self_description(rest, first), has_signal):
         return None
     # "I'm not sure we should release it": after the request comes a clause of its own (a
     # subject, then the answer) that the scenario recognises. "I haven't thought about
@@ -259,7 +326,15 @@ def detect(
             for s in sentences:
                 if s.start <= m.start() < s.end:
                     clause_start, _ = _clause_around(text, s, m.start(), m.end())
-                    if has_signal(text[clause_start : m.start()]):
+                    subject = text[clause_start : m.start()]
+                    # "I finished my degree in May and haven't had a job": after "and" the
+                    # phrase has its own clause, whose subject is the speaker. "The GPUs
+                    # were managed by another team" says who knew them, not what they did.
+                    if (
+                        not _AFTER_CONJUNCTION.search(subject)
+                        and not _BY_OTHERS.match(m.group(0))
+                        and has_signal(subject)
+                    ):
                         return None
         for m in (m for ms in found.values() for m in ms):
             after = text[m.end() : m.end() + 200]
@@ -269,9 +344,44 @@ def detect(
                     return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
         return None  # "No questions about pay. But how big is the team?" asks one
-    if first != "repeat" and any(s.question and asks_fact(s.text) for s in sentences):
-        return None  # "Not sure which level. What would six years map to?" asks
+    # "Not sure which level. What would six years map to?" asks. "Can I take half a minute
+    # to pick a project?" only asks for the time.
+    asking = [s for s in sentences if s.question and asks_fact(s.text)]
+    if first == "need_time":
+        asking = [s for s in asking if not any(s.start <= a < s.end for a, _ in spans)]
+    if first != "repeat" and asking:
+        return None
     return first
+
+
+def _concludes_without_story(
+    text: str, sentences: list[Sentence], matches: list[re.Match[str]]
+) -> bool:
+    """ "..., so I don't really have a second one to walk you through.": a turn whose last
+    sentence concludes that there is no story gave its reasons before, not a story. Not
+    "..., so I don't have a dramatic one", which offered a small one."""
+    if not sentences:
+        return False
+    last = sentences[-1]
+    for m in matches:
+        if last.start <= m.start() < last.end and not _QUALIFIED.search(m.group(0)):
+            lead = text[last.start : m.start()]
+            if _SO.search(lead) and not _BUT.search(text, m.end(), last.end):
+                return True
+    return False
+
+
+_SO = re.compile(r"(?:^|\W)(?:so|which\s+is\s+why|that'?s\s+why|hence)\W+(?:\w+\W+){0,4}$", re.I)
+# "... so I don't have one beyond that" refers to the story just told.
+_BUT = re.compile(
+    r"\b(?:but|though|although|except|beyond|besides|apart\s+from|than|else)\b",
+    re.IGNORECASE,
+)
+_QUALIFIED = re.compile(
+    r"\b(?:dramatic|big|bigger|huge|major|great|perfect|better|worse|good|clean|classic|"
+    r"textbook|real|proper|serious)\b",
+    re.IGNORECASE,
+)
 
 
 # Which request a turn is when it holds several: "sorry, I didn't catch that, I'm not sure
@@ -292,9 +402,53 @@ _SELF_DESCRIPTION = re.compile(
     r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"
     r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:always|usually|mostly|never|only)\b|"
     r"in\s+my\s+(?:company|team|job|lab)\s+we\s+(?:don'?t|never|only|just)\b|"
-    r"(?:it|everything|they)\s+(?:\w+\s+){0,2}?(?:always|mostly|all)\s+(?:went|gone|felt|been|behaved)\b)",
+    r"(?:it|everything|they)\s+(?:\w+\s+){0,2}?(?:always|mostly|all)\s+(?:went|gone|felt|been|behaved)\b|"
+    # "Usually my manager decides", "Mostly I was fixing bugs", "I'm embarrassed to say it",
+    # "My work has been on forecasting", "I worked in ad tech for four years",
+    # "Everything I've trained was a toy model".
+    r"(?:usually|mostly|always|normally|typically|generally|sincerely)\b|"
+    r"(?:i'?m|i\s+am)\s+(?:\w+\s+){0,2}?(?:embarrassed|ashamed|afraid|sorry|nervous)\b|"
+    r"my\s+(?:\w+\s+)?(?:work|job|career|experience|background|role)\s+(?:has\s+been|was|is|'s)\b|"
+    r"(?:i|i'?ve|i\s+have)\s+(?:been\s+)?(?:worked|working|was|been)\s+(?:in|at|on|with)\b[^.,;]{0,40}\b(?:for|since)\s+(?:\w+\s+)?(?:years?|months?|\d{4})\b|"
+    r"(?:everything|all|anything)\s+(?:i'?ve|i\s+have|i|we'?ve|we)\s+(?:\w+\s+)?(?:built|trained|done|worked\s+on|shipped|made)\b|"
+    r"(?:all|most|everything)\s+(?:of\s+)?(?:the\s+)?(?:stuff|things|work|projects?)\s+(?:i|we)\b|"
+    r"everything\s+else\s+(?:was|is|has\s+been|went)\b|(?:i\s+)?(?:already|just)\s+told\s+you\b|"
+    r"there'?s\s+always\b|there\s+is\s+always\b|(?:i'?m|i\s+am)\s+(?:still\s+)?(?:trying|struggling)\s+to\b|"
+    r"(?:i|i'?ve|i\s+have)\s+(?:\w+\s+)?(?:worked|work)\s+(?:in|at|on)\s+[\w\s-]{1,30}?\W*$|"
+    r"(?:it|everything)\s+was\s+(?:all\s+)?(?:pretty\s+|quite\s+|fairly\s+|very\s+)?"
+    r"(?:straightforward|smooth|simple|easy|fine|routine)\b)",
     re.IGNORECASE,
 )
+_NOTHING_HAPPENED = re.compile(
+    r"\b(?:nothing|never|none|nobody|no\s+one)\b|\bnot\s+really\b|n'?t\s+really\b|"
+    r"\b(?:didn'?t|did\s+not|didnt)\s+(?:\w+\s+)?(?:notice|happen|come\s+up|see)\b|"
+    r"\b(?:wouldn'?t|would\s+not)\s+call\s+(?:it|that|this)\b|\blet\s+alone\b|"
+    r"\bunless\s+you\s+count\b",
+    re.IGNORECASE,
+)
+# "I joined my first team in March": where the speaker's career stands, said on its own.
+_CAREER = re.compile(
+    r"\W*(?:i|i'?ve|i\s+have)\s+(?:only\s+|just\s+|recently\s+)?(?:joined|started|graduated|finished|"
+    r"switched|moved|been\s+(?:here|there|in\s+the\s+field|working))\b[^.;!?]{0,40}?\W*$",
+    re.IGNORECASE,
+)
+# Said of the question, not an answer to it: "Ooh, that's a tough one", "good question".
+_REACTION = re.compile(
+    r"\W*(?:(?:ooh|oh|hmm+|wow|okay|ok|right|well|so|gosh)\W+)*(?:(?:that'?s|it'?s|this\s+is|what)\s+a\s+"
+    r"(?:\w+\s+)?(?:tough|hard|difficult|good|big|great|tricky|interesting)\s+(?:one|call|question)|"
+    r"(?:good|great|interesting|tough|hard|fair)\s+question)\b",
+    re.IGNORECASE,
+)
+_DELIBERATION = re.compile(
+    r"\b(?:pick|choose|decide|select|find)\s+(?:\w+\s+){0,3}?(?:which|the\s+(?:best|right|better)|"
+    r"between|one\s+of)\b|"
+    r"\b(?:a\s+couple|a\s+few|several|two|three|some)\s+(?:\w+\s+){0,2}?(?:in\s+mind|candidates|options)\b|"
+    r"\b(?:don'?t|do\s+not)\s+want\s+to\s+(?:blurt|rush|ramble|get\s+it\s+wrong|answer\s+too)\b|"
+    r"\b(?:say|put)\s+it\s+(?:properly|right|well|clearly)\b",
+    re.IGNORECASE,
+)
+_BY_OTHERS = re.compile(r"\w+(?:\s+care\s+of|\s+up)?\s+by\b", re.IGNORECASE)
+_AFTER_CONJUNCTION = re.compile(r"\b(?:and|but|or|so)\s*$", re.IGNORECASE)
 _OWN_CLAUSE = re.compile(
     r"\W*(?:that\s+|if\s+|whether\s+)?(?:we|i|it|they|you|he|she|this|that|the\s+\w+)\s+"
     r"(?:should|would|could|can|must|need|will|is|are|'d|'ll|do|does)\b",

@@ -32,15 +32,18 @@ def has_negation(text: str) -> bool:
 _LOOKAROUND = re.compile(r"\(\?<?[!=](?:[^()\\]|\\.)*\)")
 
 _REJECT_BEFORE = re.compile(
-    r"\b(?:skip|skipping|skipped|drop|dropping|ditch|ditching|avoid|avoiding|remove|removing|"
+    r"\b(?P<verb>skip|skipping|skipped|drop|dropping|ditch|ditching|avoid|avoiding|remove|removing|"
     r"forget|forgo|instead\s+of|rather\s+than|no\s+need\s+for|no\s+need\s+to|"
     r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
     r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
     r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
-    r"no\s+point\s+(?:in|to)|don'?t\s+(?:really\s+)?see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value)\s+(?:of|in|for)|"
+    r"no\s+point\s+(?:in|to)|don'?t\s+(?:really\s+)?see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value|reason|use)\s+(?:of|in|for|to)|"
+    r"see\s+no\s+(?:point|need|reason|value)\s+(?:of|in|for|to)|"
     r"refrain\s+from|steer\s+clear\s+of|stay\s+away\s+from|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
-    r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include))\b(?:\W+\w+){0,4}\W*$",
+    r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include)|"
+    r"hold\s+off\s+on|put\s+off|postpone|postponing|defer|deferring|punt\s+on|punting\s+on|"
+    r"leave\s+aside)\b(?:\W+\w+){0,4}\W*$",
     re.IGNORECASE,
 )
 # After a signal in the same clause: "containers are overkill", "it just slows learning".
@@ -54,7 +57,16 @@ _REJECT_AFTER = re.compile(
     r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait|"
     r"(?:is|are)\s+(?:just\s+|mostly\s+|pure\s+)?(?:theatre|theater|a\s+joke|security\s+theatre)|"
     r"(?:is|are|would\s+be)\s+(?:a\s+)?(?:maintenance\s+)?(?:nightmare|headache|burden)|"
-    r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:\w+\s+){0,3}?(?:job|problem|concern|responsibility)|"
+    r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:[\w']+\s+){0,3}?(?:job|problem|concern|responsibility)|"
+    r"(?:would\s+be|is|was|'s)\s+(?:a\s+)?(?:big\s+|huge\s+|real\s+|serious\s+)?(?:mistake|error|bad\s+idea)|"
+    r"(?:only|just)\s+makes?\s+(?:it|things|us|everything|the\s+\w+)\s+(?:weaker|worse|slower|harder)|"
+    # "feels like premature optimisation", "is too expensive", "is nice in theory"
+    r"(?:is|are|was|feels?(?:\s+like)?|seems?(?:\s+like)?|sounds?(?:\s+like)?|looks?(?:\s+like)?|would\s+be)\s+"
+    r"(?:an?\s+)?(?:bit\s+|little\s+)?(?:premature(?:\s+optimi[sz]ation)?|over-?engineer\w*|too\s+(?:expensive|"
+    r"costly|slow|complex|complicated|heavy|much)|academic|a\s+distraction|a\s+gimmick|theoretical|"
+    r"(?:nice|good|great|fine)\s+(?:in\s+theory|on\s+paper))|"
+    r"(?:punish(?:es)?|annoys?|alienates?)\s+(?:the\s+)?(?:\w+\s+)?(?:users|customers|people)|"
+    r"hurts?\s+(?:legit|legitimate|honest|real|normal|good)\s+(?:users|customers)|"
     r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:leave\s+out|skip|drop|not\s+(?:do|use|bother|include))|"
     r"(?:i|we)\s+(?:would|will|should)\s+not\W*$|(?:i|we)\s+(?:wouldn'?t|won'?t|shouldn'?t)\W*$)\b|"
     r"\s+(?:no\s+one|nobody|noone)\b",
@@ -87,16 +99,24 @@ def turned_down(text: str, start: int, end: int) -> bool:
         # "Without a KL penalty, the policy drifts" and "if we didn't scale, the scores
         # would grow" argue for the thing.
         return False
+    if _NOT_HAVING.search(clause) and _NOT_AN_OPTION.match(text, end):
+        # "Not having a held-out split isn't an option": kept.
+        return False
+    verb = _REJECT_BEFORE.search(clause)
+    # "Skipping the slice eval was my call": what follows the copula is said of the
+    # skipping, not skipped.
     rejected = (
-        bool(_REJECT_BEFORE.search(clause))
+        bool(verb and not _COPULA.search(clause, verb.end("verb")))
         or bool(_REJECT_AFTER.match(text, end))
         or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
     )
     if _CLAUSE_NEGATION.search(clause):
         # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
         return not rejected
-    if _DOUBLE_NEGATION.search(clause):
-        # "can't skip multi-turn", "no world where I don't use batching": kept.
+    if _DOUBLE_NEGATION.search(clause) or _NEGATED_AFTER.match(text, end):
+        # "can't skip multi-turn", "no world where I don't use batching": kept. So is
+        # "never serve a response the classifier hasn't seen": the first "never" belongs
+        # to another verb.
         return False
     ws = _WORD.findall(clause)
     window = ws[-_NEGATION_WINDOW:]
@@ -111,13 +131,32 @@ _DOUBLE_NEGATION = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
     r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"
     r"\bnever\s+(?:\w+\s+){0,4}?without\b|\bnot\s+(?:\w+\s+){0,3}?without\b|"
+    r"\bno\s+(?:way|world|chance|scenario)\s+(?:[\w']+\s+){0,6}?without\b|"
     r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
     r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",
 )
+_NEGATED_AFTER = re.compile(
+    r"\s+(?:has|had|did|does|is|was|have)(?:n'?t|\s+not)\s+(?:already\s+|yet\s+)?(?:seen|checked|approved|"
+    r"passed|cleared|scored|flagged|reviewed|read)\b",
+    re.IGNORECASE,
+)
 _CLAUSE_NEGATION = re.compile(
     r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
-    r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b",
+    r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b|"
+    r"\bnot\s+(?:comfortable|happy|ok|okay|fine)\s+with\b|\buncomfortable\s+with\b|"
+    r"\b(?:i'?m|i\s+am|i'?d\s+be|i\s+would\s+be)\s+against\b",
 )
+_COPULA = re.compile(r"\b(?:is|was|are|were)\b")
+_NOT_HAVING = re.compile(
+    r"(?:^|\W)(?:not\s+(?:having|using|doing|running)|without|skipping|dropping)\s+(?:\w+\W+){0,3}$"
+)
+_NOT_AN_OPTION = re.compile(
+    r"[^.;!?]{0,40}?\b(?:(?:isn'?t|isnt|is\s+not|wasn'?t|was\s+not)\s+(?:an?\s+)?"
+    r"(?:option|acceptable|ok|okay|possible|negotiable)|(?:is|would\s+be)\s+(?:out\s+of\s+the\s+question|"
+    r"a\s+non-?starter|unacceptable))\b",
+    re.IGNORECASE,
+)
+
 # "leave the KL penalty out", "take the classifier off the critical path"
 _LEAVE = re.compile(
     r"\b(?:leave|leaving|keep|keeping|take|taking|rip|strip|cut)\b(?:\W+\w+){0,4}\W*$"

@@ -80,8 +80,27 @@ def split(text: str) -> list[Sentence]:
         lead = len(raw) - len(raw.lstrip())
         start = m.start() + lead
         end = start + len(stripped)
+        # "I'd start with the data, which is why I wanted to ask: is the cluster ours?"
+        # The question after the cue is a sentence of its own.
+        cue = ASK_CUE.search(text, start + 1, end)
+        if cue is not None and words(text[start : cue.start()]):
+            head = text[start : cue.start()].rstrip(" ,;:-")
+            out.append(Sentence(start, start + len(head), head, is_question(head)))
+            start = cue.start()
+            stripped = text[start:end]
         out.append(Sentence(start, end, stripped, is_question(stripped)))
     return out
+
+
+# Asking the interviewer, said before the question: "can I ask: is there ...?", "which is
+# why I wanted to ask, do we ...". Not "I'd want to ask the user why".
+ASK_CUE = re.compile(
+    r"\b(?:(?:which\s+is\s+(?:actually\s+|exactly\s+)?why\s+)?i\s+(?:want(?:ed)?|need(?:ed)?|would\s+like|'d\s+like)\s+to\s+ask"
+    r"|(?:which\s+)?makes\s+me\s+want\s+to\s+ask|(?:can|could|may)\s+i\s+ask|let\s+me\s+ask"
+    r"|(?:one\s+|a\s+)?quick\s+question|my\s+question\s+is)"
+    r"(?=\s*(?:you\b|[:,\-]|(?:is|are|do|does|did|can|could|will|would|how|what|which|who|when|where|whether|if)\b))",
+    re.IGNORECASE,
+)
 
 
 # A question that starts mid-sentence, as speech runs on: "okay so first thing whats the
@@ -117,7 +136,9 @@ _UPTALK = re.compile(
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'
 _QUOTED = re.compile(
     r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,?\s*[\"“'‘])\s*\w"
-    r"|[\"“][^\"”]*\?\s*[\"”]",
+    r"|[\"“][^\"”]*\?\s*[\"”]"
+    # "the model should ask the user: what are these details for?"
+    r"|\b(?:ask|asks|asking|tell|tells|say|says)\s+(?:the\s+\w+|them|him|her|users?)\s*:\s*\w",
     re.IGNORECASE,
 )
 _REQUEST = re.compile(
@@ -134,6 +155,9 @@ def normalise(text: str) -> str:
 
 def is_question(sentence: str) -> bool:
     s = normalise(sentence.strip())
+    cue = ASK_CUE.match(s)
+    if cue is not None and len(words(s[cue.end() :])) >= 2:
+        return True  # "can I ask: is the cluster ours?"
     if _RHETORICAL.match(s) or _QUOTED.search(s):
         return False
     if _INDIRECT.search(s) or _REQUEST.match(s):
@@ -157,6 +181,28 @@ _TAG = re.compile(
 
 def is_tag_question(sentence: str) -> bool:
     return bool(_TAG.search(sentence)) and len(words(sentence)) > 3
+
+
+def is_topic(sentence: str) -> bool:
+    """A few words with a question mark and no question shape: "Classifier timeout?" said
+    before the speaker's own answer ("Fail open.") names the topic; it asks nothing."""
+    s = normalise(sentence.strip())
+    ws = words(s)
+    return (
+        s.endswith("?")
+        and 0 < len(ws) <= 3
+        and ws[0] not in _WH
+        and not _QUESTION_SHAPES.match(s)
+        and not _INDIRECT.search(s)
+        and not _ASKS_LEAVE.search(s)
+    )
+
+
+_WH = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+# "Hypothetical okay?", "notes fine?" ask for leave; they are questions.
+_ASKS_LEAVE = re.compile(
+    r"\b(?:ok|okay|fine|allowed|alright|possible|right|good|enough|too)\b", re.IGNORECASE
+)
 
 
 def words(text: str) -> list[str]:

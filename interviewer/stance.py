@@ -88,7 +88,14 @@ _TORN = re.compile(
 )
 _SETTLES = re.compile(
     r"\b(?:but|so|ultimately|in\s+the\s+end|on\s+balance|overall|if\s+i\s+had\s+to|"
-    r"i'?d\s+go\s+with|i\s+would\s+go\s+with|i'?ll\s+go\s+with)\b",
+    r"i'?d\s+go\s+with|i\s+would\s+go\s+with|i'?ll\s+go\s+with|where\s+i\s+(?:land|come\s+down)|"
+    r"i\s+(?:land|come\s+down)\s+on)\b",
+    re.IGNORECASE,
+)
+# Settles a torn answer from where it stands on: "back and forth, but where I land is ...".
+_LANDS = re.compile(
+    r"\b(?:where\s+i\s+(?:land|come\s+down|end\s+up)|i\s+(?:land|come\s+down)\s+on|ultimately|"
+    r"on\s+balance|in\s+the\s+end|if\s+i\s+had\s+to\s+(?:choose|pick|decide))\b",
     re.IGNORECASE,
 )
 
@@ -159,9 +166,13 @@ class StanceReader:
                 pro_hits, con_hits = later_pro, later_con
         # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
         # words touch, unless the last sentence settles it.
-        if _TORN.search(text):
+        torn = _TORN.search(text)
+        if torn:
             last = text[text.rstrip().rfind(".", 0, len(text.rstrip()) - 1) + 1 :]
             start = len(text) - len(last)
+            lands = [m for m in _LANDS.finditer(text) if m.start() >= torn.end()]
+            if lands:
+                last, start = text[lands[-1].start() :], lands[-1].start()
             pro_last = [m for m in pro_hits if m.start >= start]
             con_last = [m for m in con_hits if m.start >= start]
             if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):

@@ -15,7 +15,16 @@ from itertools import pairwise
 
 from . import meta
 from .polarity import BARE_REJECTION, has_negation, turned_down
-from .sentences import Sentence, is_tag_question, normalise, phrase_regex, split, words
+from .sentences import (
+    ASK_CUE,
+    Sentence,
+    is_tag_question,
+    is_topic,
+    normalise,
+    phrase_regex,
+    split,
+    words,
+)
 from .spans import Match, inside
 from .stance import STANCE_LABELS, StanceReader
 
@@ -301,6 +310,7 @@ class _Matcher:
     # A word the text must contain for the phrase to match: a substring test is far cheaper
     # than the regex, and most phrases are absent from most answers.
     needle: str | None = None
+    rejects: bool = False  # the pattern has a `rejected` group (see `_signals_in`)
 
 
 class Lexicon:
@@ -329,6 +339,10 @@ class Lexicon:
             (fact_id, [phrase_regex(p, plural=True) for p in about])
             for fact_id, about in self._asking.facts
         ]
+        # Every word the facts are asked about in, to tell a thing they have no word for.
+        self._fact_words = frozenset(
+            _singular(w) for _, about in self._asking.facts for p in about for w in words(p)
+        )
         self._definitions = [
             (term, [phrase_regex(t, plural=True) for t in (term, *also)])
             for term, also in self._asking.definitions
@@ -345,7 +359,8 @@ class Lexicon:
     def _add_patterns(self, label: str, patterns: Iterable[str]) -> None:
         for pattern in patterns:
             regex = re.compile(pattern, re.IGNORECASE)
-            self._matchers.append(_Matcher(label, regex, has_negation(pattern)))
+            rejects = _REJECTED_GROUP in regex.groupindex
+            self._matchers.append(_Matcher(label, regex, has_negation(pattern), rejects=rejects))
 
     # -- the whole turn -------------------------------------------------------------------
 
@@ -379,6 +394,13 @@ class Lexicon:
             if s.question and is_tag_question(s.text) and not fact_of[s.text]
             else s
             for s in sentences
+        ]
+        # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer.
+        sentences = [
+            Sentence(s.start, s.end, s.text, False)
+            if s.question and nxt is not None and not nxt.question and is_topic(s.text)
+            else s
+            for s, nxt in zip(sentences, [*sentences[1:], None], strict=True)
         ]
         questions = [s for s in sentences if s.question]
         # "... a proper uplift study. Has anyone run one yet?": a question that names
@@ -470,6 +492,7 @@ class Lexicon:
         found: dict[str, list[Match]] = {}
         rejected: list[Match] = []
         asked_about: list[Match] = []  # named in the candidate's own question
+        self_negated: set[Match] = set()  # "no secrets in the sandbox": negation is the phrase
         questions = [s for s in sentences if s.question]
         lowered = text.lower()
         for matcher in self._matchers:
@@ -488,15 +511,44 @@ class Lexicon:
                 ):
                     asked_about.append(Match(label, m.start(), m.end()))
                     continue
-                if (
+                # A pattern may name the turned-down form of its signal in a group called
+                # `rejected`: "fail open" says no to failing closed.
+                # "I'd never fail open" turns the rejection down in turn: credit.
+                down = (
                     not matcher.negated_form
                     and label not in _NOT_NEGATED
                     and turned_down(text, m.start(), m.end())
-                ):
+                )
+                if matcher.rejects and m.group(_REJECTED_GROUP) is not None:
+                    down = not down
+                if down:
                     if scenario_signal:
                         rejected.append(Match(label, m.start(), m.end()))
                     continue
-                found.setdefault(label, []).append(Match(label, m.start(), m.end()))
+                hit = Match(label, m.start(), m.end())
+                if matcher.negated_form:
+                    self_negated.add(hit)
+                found.setdefault(label, []).append(hit)
+
+        # "I would not include a KL term against the reference model": the rejection
+        # covers the rest of what it names, and the rest of its sentence unless that turns
+        # ("I'd skip human eval entirely, way too slow" gives the reason for skipping it).
+        def spreads(r: Match, m: Match) -> bool:
+            if m in self_negated or m.start < r.start:
+                return False
+            if m.start < r.end or _SAME_THING.fullmatch(text, r.end, m.start):
+                return not _BREAK.search(text, r.start, m.start)
+            same = any(s.start <= r.start and m.start < s.end for s in sentences)
+            return same and not _TURN.search(text, r.end, m.start)
+
+        for r in list(rejected):
+            kept = found.get(r.label, [])
+            spread = [m for m in kept if spreads(r, m)]
+            if spread:
+                rejected += spread
+                found[r.label] = [m for m in kept if m not in spread]
+                if not found[r.label]:
+                    del found[r.label]
         # "KL penalty? Wouldn't bother.": a sentence that only turns down what the one
         # before it named.
         for before, after in pairwise(sentences):
@@ -540,13 +592,33 @@ class Lexicon:
     # -- questions: facts and terms ------------------------------------------------------
 
     def _fact_for(self, question: str) -> str:
-        # "how many um raters do we [inaudible] in house": fillers and noise aside.
+        # "how many um raters do we [inaudible] in house": fillers and noise aside, and "can
+        # I ask," before the question, which is not what it asks about.
         question = _NOISE.sub(" ", question)
-        best, best_score = "", 0
+        cue = ASK_CUE.match(question.strip())
+        if cue is not None and len(words(question.strip()[cue.end() :])) >= 2:
+            question = question.strip()[cue.end() :]
+        best, best_score, best_regexes = "", 0, []
         for fact_id, regexes in self._facts:
             score = sum(len(r.pattern) for r in regexes if r.search(question))
             if score > best_score:
-                best, best_score = fact_id, score
+                best, best_score, best_regexes = fact_id, score, regexes
+        # "What's the dress code at the onsite?" asks about the dress code: a fact about the
+        # onsite does not answer it. The thing asked for comes first; when the facts have
+        # no word for it and the fact matched only what it is said of, no fact answers.
+        head = _ASKED_THING.match(question)
+        if best and head:
+            a, b = head.span("head")
+            unknown = [
+                w
+                for w in meta.content(head.group("head"))
+                if w not in _ANY_THING and _singular(w) not in self._fact_words
+            ]
+            within = any(
+                m.start() < b and a < m.end() for r in best_regexes for m in r.finditer(question)
+            )
+            if unknown and not within:
+                return ""
         return best
 
     def _term_asked(
@@ -571,10 +643,13 @@ class Lexicon:
                 return None, False
             # "Deciding vote. Meaning I alone decide?" names the term just before.
             where = [s.text] if i == 0 else [s.text, sentences[i - 1].text]
+            # "What's the tokenizer vocabulary of the base model?" asks for the vocabulary:
+            # a term after the thing asked for is not the term asked about.
+            head = None if strong else _ASKED_THING.match(s.text)
             for term, regexes in self._definitions:
                 for r in regexes:
                     m = next((x for x in (r.search(w) for w in where) if x), None)
-                    if m is None:
+                    if m is None or (head is not None and _names_another(s.text, head, m)):
                         continue
                     # "What is X?" asks for a meaning only when X is nearly all it asks.
                     other = set(meta.content(s.text)) - set(meta.content(cue.group(0)))
@@ -590,6 +665,40 @@ class Lexicon:
     # -- stance -----------------------------------------------------------------------------
 
 
+def _names_another(text: str, head: re.Match[str], term: re.Match[str]) -> bool:
+    """The term is not what the question asks about: it comes after the thing asked for
+    ("the tokenizer vocabulary of the base model"), or words of their own come before it
+    in that thing ("the parental leave policy" is not "policy")."""
+    if term.start() >= head.end("head"):
+        return True
+    before = text[head.start("head") : term.start()] if term.start() > head.start("head") else ""
+    return any(w not in _ANY_THING for w in meta.content(before))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+# What a question asks for, before what it is said of: "what's the dress code at the
+# onsite", "which vocabulary size has the tokenizer of the base model".
+_ASKED_THING = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+question)\W+)*"
+    r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be)|which|how(?:'?s|\s+is|\s+are))\s+"
+    r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?)"
+    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|is|are|like)\b|\W*$)",
+    re.IGNORECASE,
+)
+# Words that name an aspect of whatever follows, not a thing of their own.
+_ANY_THING_WORDS = """
+size number count kind type sort amount shape length scale format setup situation status
+breakdown split mix share ratio percentage fraction makeup composition details detail deal
+story plan state structure nature range level rate volume quality source sources timeline
+schedule capacity limit limits spec specs current exact rough overall typical usual main
+latest full total average idea point thing things part parts process best whole actual called
+"""
+_ANY_THING = frozenset(_ANY_THING_WORDS.split())
+
+
 _ABOUT_A_WORD = re.compile(
     r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE
 )
@@ -602,6 +711,18 @@ _NOISE = re.compile(
     r"\[[a-z ]+\]|\b(?:um+|uh+|erm+|er|hmm+|ah+)\b[,.]?|\byou\s+know\b|\bi\s+mean\b", re.IGNORECASE
 )
 MAX_READ = 8_000
+_REJECTED_GROUP = "rejected"
+_BREAK = re.compile(r"[.,;:!?]|\b(?:but|only|just|however|instead)\b", re.IGNORECASE)
+_TURN = re.compile(
+    r"[.;!?]|\b(?:but|however|instead|rather|only|except|although|though|whereas|yet|still|also|"
+    r"unless|if|then|later|once|so|because|since|which|therefore|hence|thus|that's\s+why)\b",
+    re.IGNORECASE,
+)
+# Between two phrases of one thing: "KL term against the reference model".
+_SAME_THING = re.compile(
+    r"\W*(?:(?:against|to|with|for|on|of|and|or|the|a|an|its|their|our|any|as|in)\W+){1,4}",
+    re.IGNORECASE,
+)
 _NOT_NEGATED = frozenset({"reasons", "question"})
 _RETRACTS = re.compile(
     r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"

@@ -1,0 +1,245 @@
+"""General listening rules, one by one, on a lexicon built in the test: requests and what
+stands around them, how far a rejection reaches, questions after "can I ask", things no
+fact has a word for, and a torn answer that settles."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer.sentences import split
+from interviewer.understanding import Asking, Lexicon, Understanding
+
+SIGNALS: dict[str, tuple[list[str], list[str]]] = {
+    "cache": (["kv cache", "key value cache", "paged attention"], []),
+    "kl": (["kl penalty", "reference model"], []),
+    "sandbox": (["sandbox", "container"], []),
+    "classifier": (["output classifier"], []),
+    "fail_closed": (["fail closed"], [r"(?P<rejected>\bfail(?:s|ing)?[- ]open\b)"]),
+    "ownership": (["my call", "my decision"], []),
+    "human_eval": (["human eval", "slow"], []),
+    "ship": (["ship it", "release it", "releasing"], []),
+    "hold": (["hold it back"], []),
+    "eval": (["eval", "evals", "benchmark"], []),
+}
+FACTS = [
+    ("gpus", ["GPUs", "GPU memory", "memory"]),
+    ("model", ["base model", "model size", "parameters"]),
+    ("traffic", ["traffic", "peak", "requests per second"]),
+    ("overview", ["can I ask", "requirements"]),
+    ("onsite", ["the onsite", "onsite"]),
+]
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicon:
+    return Lexicon(SIGNALS, (["ship"], ["hold"], []), [], Asking(facts=FACTS))
+
+
+def read(lex: Lexicon, text: str) -> Understanding:
+    return lex.understand(text)
+
+
+# -- requests, and what stands around them ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # what is not known is named after the request, to the end of its clause
+        ("no idea how you'd lay out a paged attention cache across 512 GPUs tbh", "dont_know"),
+        ("I don't know which of the models has to stay in memory.", "dont_know"),
+        # an answer that starts inside the run-on sentence is still an answer
+        ("not sure what the split is id use a kv cache with paged attention", None),
+        # never having done it names the topic
+        ("dunno. havent worked w a kv cache", "dont_know"),
+        ("I've never built anything like a sandbox, so I couldn't tell you.", "dont_know"),
+        ("I've never run this at scale, but I'd put a kv cache in front of every replica.", None),
+        # more ways of not knowing
+        ("idk tbh", "dont_know"),
+        ("Haven't a clue, sorry.", "dont_know"),
+        ("I used to know this. It's gone.", "dont_know"),
+    ],
+)
+def test_not_knowing_and_its_topic(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Coming up empty, sorry.", "no_example"),
+        ("Honestly there's nothing I'm really proud of.", "no_example"),
+        ("I've only had the one real project, so I don't have a second one.", "no_example"),
+        ("I don't think that has ever happened to me.", "no_example"),
+        # explanations of the missing story are not a story
+        (
+            "Nothing comes to mind. My work has been on batch reports, and nothing I built "
+            "ever touched a customer, let alone raised a hard question.",
+            "no_example",
+        ),
+        (
+            "Can't think of one, I worked in BI for five years and nothing like that came up.",
+            "no_example",
+        ),
+        ("I joined my first team in March and haven't had a failure yet.", "no_example"),
+        # a story that follows is told in clauses of its own
+        (
+            "Nothing dramatic, but there was one: our eval missed Spanish slurs, and I caught "
+            "it in a sample review and rebuilt the benchmark.",
+            None,
+        ),
+    ],
+)
+def test_no_story_and_what_explains_it(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Moment.", "need_time"),
+        ("Wait a little, I want to put my ideas in order.", "need_time"),
+        ("May I take a short pause?", "need_time"),
+        ("Can I sit with it for a second?", "need_time"),
+        ("Please give me a short moment.", "need_time"),
+        # why the time is needed is not an answer
+        (
+            "I have a couple in mind and want to pick the right one, so give me a moment.",
+            "need_time",
+        ),
+        # "a second" that counts is not time
+        ("Hmm, a second one that went less smoothly.", None),
+        ("Give me a second. I'd put a kv cache in front of every replica.", None),
+    ],
+)
+def test_asking_for_time(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+def test_asking_for_time_in_a_question_that_names_a_fact_is_still_time(lex: Lexicon) -> None:
+    u = read(lex, "Can I take half a minute to decide which GPUs story to tell?")
+    assert u.intent == "need_time"
+
+
+def test_a_short_question_a_fact_answers_is_asked_not_a_request_to_repeat(lex: Lexicon) -> None:
+    u = read(lex, "Peak traffic?")
+    assert u.intent is None and u.asked == ("traffic",)
+
+
+# -- how far a rejection reaches -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        # the rejection covers the rest of what it names
+        ("I would not include a KL penalty against the reference model.", "kl", False),
+        ("I wouldn't add paged attention or a key value cache.", "cache", False),
+        # and the rest of its sentence, unless the sentence turns
+        ("I'd skip human eval entirely, way too slow.", "human_eval", False),
+        ("No kv cache per request, but a shared kv cache across requests.", "cache", True),
+        # after "was", the words are said of the skipping, not skipped
+        ("Skipping the load test was my call.", "ownership", True),
+        # discomfort and "against" turn down what follows
+        ("I'm not comfortable with releasing it tomorrow.", "ship", False),
+        # going without it is no option: kept
+        ("Running without a sandbox is not an option.", "sandbox", True),
+        ("A sandbox would be a mistake here.", "sandbox", False),
+        # words that name the turned-down form of a signal
+        ("If the classifier is down, fail open.", "fail_closed", False),
+        ("I would never fail open.", "fail_closed", True),
+    ],
+)
+def test_how_far_a_rejection_reaches(lex: Lexicon, text: str, label: str, credited: bool) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+def test_a_named_rejection_is_recorded_as_rejected(lex: Lexicon) -> None:
+    u = read(lex, "Classifier timeout? Fail open.")
+    assert "fail_closed" in [m.label for m in u.rejected]
+    assert u.asked == (), "a topic named before the speaker's own answer asks nothing"
+
+
+# -- questions ------------------------------------------------------------------------
+
+
+def test_a_question_after_can_i_ask_is_a_sentence_of_its_own(lex: Lexicon) -> None:
+    text = "I'd start with a kv cache, which is why I wanted to ask: what's the peak traffic?"
+    sentences = split(text)
+    assert [s.question for s in sentences] == [False, True]
+    u = read(lex, text)
+    assert u.asked == ("traffic",), "the cue itself is not what is asked about"
+    assert "cache" in u.labels
+
+
+def test_what_someone_else_is_asked_is_quoted(lex: Lexicon) -> None:
+    assert not split("The model should ask the user: what are these details for?")[0].question
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("What's the dress code at the onsite?", ""),
+        ("What's the tokenizer vocabulary of the base model?", ""),
+        ("What's the size of the base model?", "model"),
+        ("What's the memory on each GPU?", "gpus"),
+    ],
+)
+def test_a_thing_no_fact_has_a_word_for(lex: Lexicon, text: str, fact: str) -> None:
+    assert read(lex, text).asked == (fact,)
+
+
+# -- stance ---------------------------------------------------------------------------
+
+
+def test_a_torn_answer_settles_where_the_speaker_lands(lex: Lexicon) -> None:
+    u = read(lex, "I keep going back and forth, but where I land is to hold it back for now.")
+    assert "stance.against" in u.labels
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # someone else knew it: the whole clause explains
+        ("I'm not really sure. The kv cache was managed by another team.", "dont_know"),
+        ("Honestly, a separate team owned all of that.", "dont_know"),
+        # a reaction to the question is not an answer to it
+        ("That's a tough one. Let me mull it over.", "need_time"),
+        # reasons that conclude there is no story
+        (
+            "Every release I owned shipped on time and held up, so I'd struggle to name a failure.",
+            "no_example",
+        ),
+        (
+            "Closest was a batch job I wrote that dropped rows; I found it from a complaint and "
+            "added checks, so I don't have a bigger one than that.",
+            None,
+        ),
+    ],
+)
+def test_explanations_and_reactions_around_a_request(
+    lex: Lexicon, text: str, intent: str | None
+) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        ("I'd hold off on the sandbox until the beta.", "sandbox", False),
+        ("A kv cache feels like premature optimisation here.", "cache", False),
+        ("The sandbox sounds nice in theory.", "sandbox", False),
+        ("There's no way I'd ship without an output classifier.", "classifier", True),
+        ("Never return a response the output classifier hasn't cleared.", "classifier", True),
+    ],
+)
+def test_more_shapes_of_turning_down_and_keeping(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+def test_a_defined_word_inside_a_longer_name_is_not_the_word_asked_about() -> None:
+    lex = Lexicon({}, None, [], Asking(definitions=[("within policy", ["policy"])]))
+    assert lex.understand("What's the parental leave policy?").intent is None
+    assert lex.understand("What's the policy?").intent == "clarify_term"
