@@ -334,6 +334,8 @@ class _Run:
         meta: str | None = understood.intent
         if meta is None and understood.asked and not understood.substantive:
             meta = "question"
+        if meta is None and understood.leaving and not understood.substantive:
+            meta = "leave"  # "Sorry, I have to stop here": nothing said before it
         labels = set(understood.labels)
         for fact_id in understood.asked:
             if fact_id:
@@ -353,7 +355,7 @@ class _Run:
         # A request about the conversation is not an answer to the node; a question is
         # kept with the answers (what it asked for counts), but answers nothing itself.
         answers = self.state.answers
-        if understood.intent is None:
+        if understood.intent is None and meta != "leave":
             answers = (*answers, turn.index)
         # Only an answer ends the wait for one: after a request ("a moment, please") or a
         # question of their own, the candidate still owes the answer to the open question.
@@ -362,6 +364,11 @@ class _Run:
             speaking=False, turns=(*self.state.turns, turn), answers=answers, awaiting=awaiting
         )
         self.update(deferred=())
+        if understood.leaving:
+            # The candidate has to go: what they said counts, and the round ends now, as
+            # if they had pressed End.
+            self.finish("left")
+            return
         if not any(d.at <= self.state.now for d in self._timers()):
             self.react(understood, turn)
             return

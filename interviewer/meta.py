@@ -44,6 +44,7 @@ class _Phrases(BaseModel):
 class MetaData(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     intents: dict[Intent, _Phrases]
+    leaving: _Phrases = _Phrases()
     lines: dict[str, list[str] | str] = Field(default_factory=dict)
 
     def line(self, name: str) -> list[str]:
@@ -76,6 +77,29 @@ def _compiled() -> dict[Intent, list[tuple[re.Pattern[str], str]]]:
             (phrase_regex(p), p.lower().split()[0].split("'")[0]) for p in spec.phrases
         ] + [(re.compile(p, re.IGNORECASE), "") for p in spec.patterns]
     return out
+
+
+@cache
+def _leaving() -> list[re.Pattern[str]]:
+    spec = meta_data().leaving
+    return [phrase_regex(p) for p in spec.phrases] + [
+        re.compile(p, re.IGNORECASE) for p in spec.patterns
+    ]
+
+
+def leaving_at(sentences: list[Sentence]) -> int | None:
+    """Where the candidate says they have to go, in the turn's last two sentences: the
+    start of that sentence, or None. Words before it are still an answer."""
+    for s in sentences[-2:]:
+        for r in _leaving():
+            m = r.search(s.text)
+            # "If the rate passes one percent I have to stop": a rule, not a goodbye.
+            if m and not _CONDITION.search(s.text, 0, m.start()):
+                return s.start
+    return None
+
+
+_CONDITION = re.compile(r"\b(?:if|when|whenever|unless|once|until|as\s+soon\s+as)\b", re.I)
 
 
 def find(intent: Intent, text: str) -> re.Match[str] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from . import meta
@@ -290,6 +290,8 @@ class Understanding:
     asked: tuple[str, ...] = ()
     # Besides its questions, the turn says something of substance (it is an answer too).
     substantive: bool = True
+    # The candidate says they have to go: the round ends after what came before it.
+    leaving: bool = False
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,14 @@ class Lexicon:
         # Spans stay valid, since they index the start of the stored text.
         text = normalise(text[:MAX_READ])
         sentences = split(text)
+        leave = meta.leaving_at(sentences)
+        if leave is not None:
+            # "..., and the cache goes first. Sorry, I have to stop here.": the answer
+            # before it is read as any answer is; then the round ends.
+            before = text[:leave]
+            if not words(before):
+                return Understanding(frozenset(), (), substantive=False, leaving=True)
+            return replace(self.understand(before), leaving=True)
         # The fact each sentence would call up: asked for below, more than once.
         fact_of = {x.text: self._fact_for(x.text) for x in sentences}
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?

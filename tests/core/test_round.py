@@ -294,3 +294,26 @@ def test_a_silence_nudge_counts_from_the_candidates_last_turn(tmp_path: Path) ->
     assert r.state.deadline == 100 + 120  # not two minutes after the question, at 120 s
     r = step(sc, r.state, Tick(at=220))
     assert [a.line_id for a in says(r)] == ["design.timer1"]
+
+
+def test_saying_you_have_to_go_ends_the_round_and_keeps_what_came_before(sc: Scenario) -> None:
+    r = answer(
+        sc,
+        start(sc, seed=1).state,
+        100,
+        "About 500 requests per second. Sorry, I have to stop here, something came up.",
+    )
+    assert [a.line_id for a in says(r)] == ["farewell"]
+    assert r.state.ended and r.state.end_reason == "left"
+    turn = r.state.turns[-1]
+    assert "numbers" in turn.labels and turn.meta is None
+
+
+def test_having_to_go_as_part_of_an_answer_is_not_leaving(sc: Scenario) -> None:
+    for text in (
+        "If the queue passes 500 requests per second I have to stop new work.",
+        "I'd have to go through the runbook first.",
+        "We have to stop the rollout.",
+    ):
+        r = answer(sc, start(sc, seed=1).state, 100, text)
+        assert not r.state.ended, text
