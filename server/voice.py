@@ -23,10 +23,16 @@ once). Clips are static, content-addressed files served with immutable cache hea
 become driver inputs (`Speaking` -> `CandidateSpeaking`, `Turn` -> `CandidateSaid` with
 session-time start and end), `partial` messages and `state` messages (`listening`,
 `thinking` with the moment and reason of the end-of-turn decision, `speaking` while the
-client plays a line). Transcription runs on the process's one STT worker, never on the
-event loop. After a turn is committed, its word timestamps are stored; the microphone is
-kept as Ogg/Opus on the session clock (silence fills gaps in the frames) and registered
-with the store when the connection closes, so the replay page can play and seek it.
+client plays a line). Transcription runs on the process's one STT worker, and the voice
+activity detector and the recording's encoder on its one audio worker: never on the event
+loop, so that no amount of audio sent can hold up `/healthz` or another session (the
+websocket also caps each session's audio at 1.5 times real time, `server.ws`). After a
+turn is committed, its word timestamps are stored; the microphone is kept as Ogg/Opus on
+the session clock (silence fills gaps in the frames), registered with the store as soon
+as it begins and given its duration when the connection closes, so the replay page can
+play and seek it. Its Ogg pages reach the file every second or so: a server killed
+mid-round loses about a second of the candidate's audio, and the next start-up gives
+every recording left without a duration its duration from the file (`adopt_recordings`).
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ from interviewer import Say, Scenario, start
 from server.review.audio import session_replay
 from server.session import Connection, Quiet, Said, SessionDriver, Speaking, error_message
 from server.settings import Settings
-from server.speech.audio import SAMPLE_RATE, CompressedWriter, pcm16_to_float32
+from server.speech.audio import SAMPLE_RATE, CompressedWriter, decode_audio, pcm16_to_float32
 from server.speech.endpoint import EndpointConfig
 from server.speech.listener import Discarded, Listener, ListenerEvent, Partial, Turn
 from server.speech.listener import Speaking as HeardSpeech
@@ -79,7 +85,7 @@ _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 URGENT, BACKGROUND = 0, 1
 # Longest gap in the microphone frames filled with silence in the recording; after a
 # longer one the recording goes on in a new track placed at its own offset, since
-# encoding the silence would hold the event loop (minutes of it for a long gap).
+# encoding the silence would hold the audio worker (minutes of it for a long gap).
 _MAX_PAD = 30.0
 # Silence after which an answer is transcribed speculatively. The Listener's default,
 # 0.3 s, starts a job at nearly every pause between sentences, and most are dropped when
@@ -160,6 +166,18 @@ def clip_duration(path: Path) -> float | None:
     except Exception:
         return None
     return None
+
+
+def recording_seconds(path: Path) -> float | None:
+    """Seconds of audio in a recording, one whose writer never finished it included (the
+    position of its last whole Ogg page); None when the file holds no readable audio."""
+    seconds = clip_duration(path)
+    if seconds is not None and seconds > 0:
+        return seconds
+    try:
+        return decode_audio(path).size / SAMPLE_RATE
+    except Exception:
+        return None
 
 
 class ClipQueue:
@@ -300,9 +318,16 @@ class VoiceService:
         self._started = time.perf_counter()
         self._ready_seconds: float | None = None
         self.stt = stt_executor()
+        # Voice activity detection and the recordings' encoding, for every session: a few
+        # per cent of a core per session speaking in real time.
+        self.audio = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="voice-audio"
+        )
         self.clips: ClipQueue | None = None
         self.cache: SpeechCache | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # (session id, track) of the recordings this process is making now.
+        self.recording: set[tuple[str, str]] = set()
         self.on_ready: Callable[[SpeechCache], None] | None = None
         # Replay mixes of finished rounds, one at a time and at a lower CPU priority, so
         # that a candidate still speaking elsewhere keeps the cores.
@@ -322,6 +347,45 @@ class VoiceService:
         else:
             self._loading = shared_models(self.settings.stt_model, self.settings.tts_voice)
         self._loading.add_done_callback(self._loaded)
+        with contextlib.suppress(RuntimeError):  # shut down already
+            self.mixer.submit(self.adopt_recordings)
+
+    def adopt_recordings(self) -> int:
+        """Give every recording left without a duration (its server stopped while it was
+        being made: killed, or out of power) its duration from the file, so that it counts
+        as a finished recording; then mix the replay of rounds that are over. Returns how
+        many were adopted. Run once at start-up, before any connection records."""
+        adopted = 0
+        try:
+            unfinished = self.store.unfinished_audio()
+        except Exception as exc:
+            log.error("looking for unfinished recordings failed (%s)", type(exc).__name__)
+            return 0
+        for session_id, track in unfinished:
+            if (session_id, track.track) in self.recording:
+                continue  # begun since start-up: it is not unfinished but going on
+            seconds = recording_seconds(track.path)
+            if seconds is None:
+                log.warning("an unfinished recording cannot be read; it is left as it is")
+                continue
+            try:
+                self.store.save_audio(
+                    session_id,
+                    track.track,
+                    track.path,
+                    media_type=track.media_type,
+                    offset=track.offset,
+                    duration=round(seconds, 3),
+                )
+            except Exception as exc:
+                log.error("adopting a recording failed (%s)", type(exc).__name__)
+                continue
+            adopted += 1
+            with contextlib.suppress(RuntimeError):
+                self.prepare_replay(session_id)
+        if adopted:
+            log.info("adopted %d recording(s) a stopped server left unfinished", adopted)
+        return adopted
 
     def _loaded(self, future: concurrent.futures.Future[_Loaded]) -> None:
         if future.cancelled() or future.exception() is not None:
@@ -489,6 +553,8 @@ class VoiceService:
         if self.clips is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.clips.close)
         self.stt.shutdown(wait=False, cancel_futures=True)
+        # Queued work still runs: closing a recording is among it.
+        self.audio.shutdown(wait=False)
         self.mixer.shutdown(wait=False, cancel_futures=True)
 
 
@@ -503,15 +569,22 @@ def _lower_priority() -> None:
 
 class _Recording:
     """The microphone of one connection as Ogg/Opus on the session clock: sample `i` is
-    `first + i / 16000` epoch seconds, gaps in the frames filled with silence."""
+    `first + i / 16000` epoch seconds, gaps in the frames filled with silence. Each Ogg
+    page reaches the file when it is full (about a second of audio). Writes after
+    `close` are dropped."""
 
     def __init__(self, path: Path, first: float, track: str = "candidate") -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The owner's alone from its first byte (the encoder opens it with O_TRUNC).
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
         self.path = path
         self.first = first
         self.track = track
         self.samples = 0
-        self._writer = CompressedWriter(path)
+        self.offset = 0.0
+        self._lock = threading.Lock()
+        self.closed = False
+        self._writer = CompressedWriter(path, flush=True)
 
     def gap_before(self, samples: np.ndarray[Any, np.dtype[np.float32]], arrived: float) -> float:
         """Seconds between the end of what is written and the start of `samples`."""
@@ -519,19 +592,30 @@ class _Recording:
         return began - (self.first + self.samples / SAMPLE_RATE)
 
     def write(self, samples: np.ndarray[Any, np.dtype[np.float32]], arrived: float) -> None:
-        lag = self.gap_before(samples, arrived)
-        if lag > 0.25:
-            pad = np.zeros(round(min(lag, _MAX_PAD) * SAMPLE_RATE), dtype=np.float32)
-            self._writer.write(pad)
-            self.samples += pad.size
-        self._writer.write(samples)
-        self.samples += samples.size
+        with self._lock:
+            if self.closed:
+                return
+            lag = self.gap_before(samples, arrived)
+            if lag > 0.25:
+                pad = np.zeros(round(min(lag, _MAX_PAD) * SAMPLE_RATE), dtype=np.float32)
+                self._writer.write(pad)
+                self.samples += pad.size
+            self._writer.write(samples)
+            self.samples += samples.size
 
     def close(self) -> None:
-        self._writer.close()
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            self._writer.close()
 
 
 # ------------------------------------------------------------------------------ the channel
+
+
+class _SessionGone(Exception):
+    """The session was deleted: nothing more of it may be written."""
 
 
 class VoiceChannel:
@@ -550,6 +634,10 @@ class VoiceChannel:
         self.barge_ins = 0
         self._record_started: float | None = None
         self._recording: _Recording | None = None
+        # Held by the audio worker while it records a frame, and by whoever ends the
+        # recording: a frame still being encoded when the connection closes is kept.
+        self._recording_lock = threading.Lock()
+        self._recording_stopped = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._decided: float | None = None
@@ -598,6 +686,7 @@ class VoiceChannel:
             config=endpoint_config(float(self.scenario.voice.end_silence)),
             hotwords=hotwords_from_glossary(self.scenario.glossary),
             clock=time.time,
+            vad_executor=self.service.audio,
         )
 
     # -- the wire ------------------------------------------------------------------------
@@ -607,7 +696,9 @@ class VoiceChannel:
         if listener is None or self._closed:
             return
         arrived = time.time()
-        self._record(pcm, arrived)
+        await self._off_loop(self._record, pcm, arrived)
+        if self._closed:
+            return
         was = listener.listening
         await listener.feed(pcm)
         if was and not listener.listening:
@@ -641,8 +732,7 @@ class VoiceChannel:
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, timeout=10)
-        if self._recording is not None:
-            await self._keep_recording(self._recording)
+        await self._off_loop(self._stop_recording)
 
     # -- listener events -----------------------------------------------------------------
 
@@ -741,49 +831,98 @@ class VoiceChannel:
             return float(record.started_at)
         return self._record_started or time.time()
 
+    async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` on the audio worker. Inline when the worker is shut down (the
+        server is stopping): a short blocking write beats losing the recording."""
+        try:
+            job = self.service.audio.submit(fn, *args)
+        except RuntimeError:
+            return fn(*args)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if job.cancelled() and (task is None or not task.cancelling()):
+                return fn(*args)  # dropped from the worker's queue at shutdown
+            raise
+
     def _record(self, pcm: bytes, arrived: float) -> None:
+        """On the audio worker: one frame into the recording, which begins (and is
+        registered) with the first frame, and again after a gap too long to pad."""
         samples = pcm16_to_float32(pcm[: len(pcm) - len(pcm) % 2])
         if samples.size == 0:
             return
-        try:
-            if (
-                self._recording is not None
-                and self._recording.gap_before(samples, arrived) > _MAX_PAD
-            ):
-                self._spawn(self._keep_recording(self._recording))
+        with self._recording_lock:
+            if self._recording_stopped:
+                return
+            try:
+                recording = self._recording
+                if recording is not None and recording.gap_before(samples, arrived) > _MAX_PAD:
+                    self._recording = None
+                    self._finish(recording)
+                if self._recording is None:
+                    self._recording = self._new_recording(arrived - samples.size / SAMPLE_RATE)
+                self._recording.write(samples, arrived)
+            except _SessionGone:
+                self._recording_stopped = True
+            except Exception as exc:
+                # Losing the recording must not lose the interview.
+                log.error("recording the microphone failed (%s)", type(exc).__name__)
                 self._recording = None
-            if self._recording is None:
-                self._recording = self._new_recording(arrived - samples.size / SAMPLE_RATE)
-            self._recording.write(samples, arrived)
-        except Exception as exc:
-            # Losing the recording must not lose the interview.
-            log.error("recording the microphone failed (%s)", type(exc).__name__)
-            self._recording = None
+
+    def _stop_recording(self) -> None:
+        """On the audio worker: no more frames; the recording is finished and kept."""
+        with self._recording_lock:
+            self._recording_stopped = True
+            recording, self._recording = self._recording, None
+            if recording is not None:
+                self._finish(recording)
 
     def _new_recording(self, first: float) -> _Recording:
+        """A new track file, registered at once (without a duration) so that it is the
+        session's even if this process dies before the track ends."""
         self._record_started = first
-        session_id = self.driver.session_id
+        store, session_id = self.store, self.driver.session_id
         for i in itertools.count(1):
             track = "candidate" if i == 1 else f"candidate-{i}"
-            path = self.store.audio_path(session_id, track, "audio/ogg")
+            path = store.audio_path(session_id, track, "audio/ogg")
             if not path.exists():
-                return _Recording(path, first, track)
-        raise AssertionError("unreachable")
+                break
+        recording = _Recording(path, first, track)
+        try:
+            record = store.get_session(session_id)
+            if record is None:
+                raise _SessionGone
+            started = record.started_at if record.started_at is not None else first
+            recording.offset = round(max(0.0, first - started), 3)
+            store.save_audio(
+                session_id, track, path, media_type="audio/ogg", offset=recording.offset
+            )
+        except BaseException:
+            recording.close()
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a deleted session's folder, made again
+                path.parent.rmdir()
+            raise
+        self.service.recording.add((session_id, track))
+        return recording
 
-    async def _keep_recording(self, recording: _Recording) -> None:
+    def _finish(self, recording: _Recording) -> None:
+        """On the audio worker: close the track and give it its duration (or remove it,
+        when the session was deleted meanwhile)."""
+        store, session_id, track = self.store, self.driver.session_id, recording.track
         try:
             recording.close()
         except Exception as exc:
             log.error("closing the recording failed (%s)", type(exc).__name__)
-            return
-        store, session_id, track = self.store, self.driver.session_id, recording.track
-        service = self.service
-
-        def keep() -> None:
+        try:
             record = store.get_session(session_id)
             if record is None:  # deleted meanwhile: nothing may stay behind
                 recording.path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    recording.path.parent.rmdir()
                 return
+            # The first frame may come before the session's start is stored.
             started = record.started_at if record.started_at is not None else recording.first
             store.save_audio(
                 session_id,
@@ -793,19 +932,12 @@ class VoiceChannel:
                 offset=round(max(0.0, recording.first - started), 3),
                 duration=round(recording.samples / SAMPLE_RATE, 3),
             )
-            # Here rather than after the await: a closing connection may cancel that.
             with contextlib.suppress(RuntimeError):  # the mixer is already shut down
-                service.prepare_replay(session_id)
-
-        try:
-            try:
-                await self.driver.registry.db(keep)
-            except RuntimeError:
-                # The server is shutting down and its database pool with it: a short
-                # blocking write here beats losing the recording.
-                keep()
+                self.service.prepare_replay(session_id)
         except Exception as exc:
             log.error("keeping the recording failed (%s)", type(exc).__name__)
+        finally:
+            self.service.recording.discard((session_id, track))
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)

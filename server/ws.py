@@ -9,6 +9,12 @@ Close codes: 1000 the round is over (after `ended`) or the session was deleted, 
 frames where none are expected, 1007 a `hello` that is not valid, 1008 policy (no or wrong
 token, unknown session, no `hello` in time, rate limit), 1009 frame too big, 1011 server
 error. Nothing a client sends can raise out of this handler.
+
+Voice connections are counted per session and per client address (`VoiceGate`): one over
+either cap gets `rate_limited` and 1008 after its `hello`. A session's microphone audio is
+budgeted in bytes (a token bucket kept across its connections, so that reconnecting does
+not refill it): 1.5 times real time after a head start of 10 s of audio by default; a
+frame beyond the budget is dropped with `rate_limited` and 1008.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from typing import Any, Protocol
 
 from fastapi import APIRouter, WebSocket
@@ -28,6 +35,7 @@ from server.errors import error_response
 from server.security import (
     TokenBucket,
     WarnThenClose,
+    address_key,
     offered_tokens,
     origin_allowed,
     token_matches,
@@ -72,6 +80,89 @@ class VoiceFactory(Protocol):
     def __call__(
         self, driver: SessionDriver, conn: Connection, scenario: Scenario
     ) -> VoiceChannel: ...
+
+
+AUDIO_BYTES_PER_SECOND = 32_000  # PCM16, mono, 16 kHz: what the browser sends
+
+
+class AudioBudget:
+    """A token bucket in bytes: `rate` a second, at most `burst` held."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def take(self, size: int, now: float | None = None) -> bool:
+        self._refill(time.monotonic() if now is None else now)
+        if self.tokens < size:
+            return False
+        self.tokens -= size
+        return True
+
+    def full(self, now: float) -> bool:
+        return self.tokens + (now - self.stamp) * self.rate >= self.burst
+
+
+class VoiceGate:
+    """Voice connections open per session and per client address, and each session's
+    audio budget. One per app (`gate_for`); used on the event loop only."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.per_session = settings.voice_per_session
+        self.per_address = settings.voice_per_address
+        self.rate = settings.voice_audio_rate * AUDIO_BYTES_PER_SECOND
+        self.burst = settings.voice_audio_burst * AUDIO_BYTES_PER_SECOND
+        self.sessions: dict[str, int] = {}
+        self.addresses: dict[str, int] = {}
+        self._budgets: dict[str, AudioBudget] = {}
+
+    def admit(self, session_id: str, address: str) -> bool:
+        """Count one more voice connection, unless a cap is reached (then False)."""
+        if self.sessions.get(session_id, 0) >= self.per_session:
+            return False
+        if self.addresses.get(address, 0) >= self.per_address:
+            return False
+        self.sessions[session_id] = self.sessions.get(session_id, 0) + 1
+        self.addresses[address] = self.addresses.get(address, 0) + 1
+        self._forget_idle()
+        return True
+
+    def release(self, session_id: str, address: str) -> None:
+        for counts, key in ((self.sessions, session_id), (self.addresses, address)):
+            left = counts.get(key, 0) - 1
+            if left > 0:
+                counts[key] = left
+            else:
+                counts.pop(key, None)
+
+    def budget(self, session_id: str) -> AudioBudget:
+        budget = self._budgets.get(session_id)
+        if budget is None:
+            budget = self._budgets[session_id] = AudioBudget(self.rate, self.burst)
+        return budget
+
+    def _forget_idle(self) -> None:
+        # A budget outlives its connections until it has filled up again: only then is
+        # a fresh one the same thing.
+        now = time.monotonic()
+        for session_id in [
+            sid for sid, b in self._budgets.items() if sid not in self.sessions and b.full(now)
+        ]:
+            del self._budgets[session_id]
+
+
+def gate_for(ws: WebSocket, settings: Settings) -> VoiceGate:
+    gate: VoiceGate | None = getattr(ws.app.state, "voice_gate", None)
+    if gate is None:
+        gate = VoiceGate(settings)
+        ws.app.state.voice_gate = gate
+    return gate
 
 
 class _Frame:
@@ -234,11 +325,45 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
         conn.close(1000)
         return
 
-    driver = registry.driver(session_id)
     scenario = registry.catalog.get(record.scenario_id)
-    voice: VoiceChannel | None = None
     factory: VoiceFactory | None = getattr(ws.app.state, "voice_factory", None)
     if record.mode == "voice" and factory is not None and scenario is not None:
+        gate = gate_for(ws, settings)
+        address = address_key(ws.client.host if ws.client is not None else "")
+        if not gate.admit(session_id, address):
+            fail("rate_limited", "too many voice connections at once", 1008)
+            return
+        try:
+            await _attached(ws, conn, session_id, last_seq, settings, scenario, factory, gate)
+        finally:
+            gate.release(session_id, address)
+    else:
+        await _attached(ws, conn, session_id, last_seq, settings, scenario, None, None)
+
+
+async def _attached(
+    ws: WebSocket,
+    conn: Connection,
+    session_id: str,
+    last_seq: int,
+    settings: Settings,
+    scenario: Scenario | None,
+    factory: VoiceFactory | None,
+    gate: VoiceGate | None,
+) -> None:
+    """The connection once its `hello` is accepted: attached to the session's driver,
+    with a voice channel when `factory` is given."""
+    registry: SessionRegistry = ws.app.state.registry
+    store: Store = ws.app.state.store
+
+    def fail(code: str, message: str, close: int | None = None) -> None:
+        conn.send(error_message(code, message))
+        if close is not None:
+            conn.close(close)
+
+    driver = registry.driver(session_id)
+    voice: VoiceChannel | None = None
+    if factory is not None and scenario is not None:
         voice = factory(driver, conn, scenario)
         ready = getattr(voice, "ready", None)
         if ready is not None:
@@ -262,6 +387,7 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
         TokenBucket(settings.rate_messages_per_second, settings.rate_messages_burst)
     )
     frames = WarnThenClose(TokenBucket(settings.rate_frames_per_second, settings.rate_frames_burst))
+    budget = gate.budget(session_id) if gate is not None and voice is not None else None
     try:
         while not conn.closed:
             frame = await _receive(ws)
@@ -277,6 +403,9 @@ async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Set
             if isinstance(frame.data, bytes):
                 if voice is None:
                     fail("unsupported", "binary frames are for voice mode", 1003)
+                    return
+                if budget is not None and not budget.take(len(frame.data)):
+                    fail("rate_limited", "audio is arriving faster than it is spoken", 1008)
                     return
                 await voice.feed(frame.data)
                 continue

@@ -139,6 +139,11 @@ class CompressedWriter:
     Meant for recordings that grow while the candidate talks (the session's audio),
     so nothing has to be held in memory uncompressed. The output timeline is the
     sample count written, which is the Listener's time base.
+
+    `flush=True` hands every finished Ogg page (a second of audio) to the file at once
+    instead of when FFmpeg's buffer fills: a process killed mid-recording leaves a file
+    that plays up to its last second or so (otherwise up to the last buffer's worth, or
+    nothing at all for a short one).
     """
 
     def __init__(
@@ -148,17 +153,21 @@ class CompressedWriter:
         *,
         codec: Codec = "opus",
         bitrate: int = 24_000,
+        flush: bool = False,
     ) -> None:
         container_format, encoder, _ = _CODECS[codec]
         self._input_rate = sample_rate
         self._rate = _encoder_rate(codec, sample_rate)
+        # Without bitexact the Ogg muxer picks a random stream serial number, and the
+        # same audio would not give the same bytes (the speech cache relies on that).
+        options = {"fflags": "+bitexact"}
+        if flush:
+            options["flush_packets"] = "1"
         self._container = av.open(
             str(target) if isinstance(target, Path) else target,
             mode="w",
             format=container_format,
-            # Without bitexact the Ogg muxer picks a random stream serial number, and the
-            # same audio would not give the same bytes (the speech cache relies on that).
-            options={"fflags": "+bitexact"},
+            options=options,
         )
         self._stream: AudioStream = cast(
             AudioStream, self._container.add_stream(encoder, rate=self._rate, layout="mono")

@@ -6,8 +6,9 @@
     await listener.done()                 # the "I'm done" button: end the turn now
     await listener.aclose()
 
-Frames are cut into 512-sample windows, scored by the VAD on the event loop (about
-0.2 ms per 32 ms window) and fed to the pure `Endpointer`. Its decisions start
+Frames are cut into 512-sample windows, scored by the VAD (about 0.2 ms per 32 ms
+window; on `vad_executor` when one is given, so that a flood of audio cannot hold the
+event loop, else inline) and fed to the pure `Endpointer`. Its decisions start
 transcriptions on the executor, never on the event loop: speculatively a few hundred ms
 into a silence (dropped if speech resumes), for each piece of a long answer at a pause,
 and for the tail when the turn ends. The final text is the pieces' transcripts joined.
@@ -185,6 +186,7 @@ class Listener:
         config: EndpointConfig | None = None,
         recorder: AudioSink | None = None,
         clock: Callable[[], float] = time.monotonic,
+        vad_executor: Executor | None = None,
     ) -> None:
         config = config or EndpointConfig()
         if end_silence is not None:
@@ -208,6 +210,10 @@ class Listener:
         self._emitter: asyncio.Task[None] | None = None
         self._closed = False
         self._clock = clock
+        self._vad_executor = vad_executor
+        # Feeds and "done" one at a time: with the VAD on another thread, a feed waits
+        # for its windows' scores, and nothing else may move the endpointer meanwhile.
+        self._turnstile = asyncio.Lock()
         # (audio seconds at the end of a fed chunk, clock reading when it arrived)
         self._arrivals: collections.deque[tuple[float, float]] = collections.deque()
 
@@ -259,28 +265,48 @@ class Listener:
         arr = np.asarray(samples, dtype=np.float32).reshape(-1)
         if arr.size == 0:
             return
-        if self._recorder is not None:
-            self._recorder.write(arr)
-        self._buffer.append(arr)
-        self._arrivals.append((self.now, self._clock()))
-        while self._arrivals and self._arrivals[0][0] < self.now - _ARRIVAL_HISTORY:
-            self._arrivals.popleft()
-        while self._processed + WINDOW <= self._buffer.end:
-            window = self._buffer.slice(self._processed, self._processed + WINDOW)
-            self._processed += WINDOW
-            prob = self._vad.process(window)
-            events = self._endpointer.frame(prob, rms(window), self._processed / SAMPLE_RATE)
-            for event in events:
-                self._handle(event)
-        self._trim()
+        async with self._turnstile:
+            self._check_open()
+            if self._recorder is not None:
+                self._recorder.write(arr)
+            self._buffer.append(arr)
+            self._arrivals.append((self.now, self._clock()))
+            while self._arrivals and self._arrivals[0][0] < self.now - _ARRIVAL_HISTORY:
+                self._arrivals.popleft()
+            first = self._processed
+            windows: list[Samples] = []
+            while self._processed + WINDOW <= self._buffer.end:
+                windows.append(self._buffer.slice(self._processed, self._processed + WINDOW))
+                self._processed += WINDOW
+            if not windows:
+                return
+            if self._vad_executor is None:
+                scores = self._score(windows)
+            else:
+                loop = asyncio.get_running_loop()
+                scores = await loop.run_in_executor(self._vad_executor, self._score, windows)
+                if self._closed:
+                    return
+            for i, (prob, level) in enumerate(scores, start=1):
+                end = (first + i * WINDOW) / SAMPLE_RATE
+                for event in self._endpointer.frame(prob, level, end):
+                    self._handle(event)
+            self._trim()
+
+    def _score(self, windows: list[Samples]) -> list[tuple[float, float]]:
+        """Speech probability and level of each window, in order (the VAD stream keeps
+        state from one window to the next)."""
+        return [(self._vad.process(window), rms(window)) for window in windows]
 
     async def done(self) -> None:
         """End the turn now. Returns at once; the `Turn` follows through `on_event`."""
         self._check_open()
-        at = max(self.now, self._processed / SAMPLE_RATE)
-        for event in self._endpointer.done(at):
-            self._handle(event)
-        self._trim()
+        async with self._turnstile:
+            self._check_open()
+            at = max(self.now, self._processed / SAMPLE_RATE)
+            for event in self._endpointer.done(at):
+                self._handle(event)
+            self._trim()
 
     async def drain(self) -> None:
         """Wait until every event decided so far has been passed to `on_event`."""

@@ -671,6 +671,25 @@ class Store:
                 out.append(AudioTrack(r.track, path, r.media_type, r.offset, r.duration))
         return out
 
+    def unfinished_audio(self) -> list[tuple[str, AudioTrack]]:
+        """(session id, track) of every recording registered without a duration whose
+        file exists: a recording is registered as it begins and gets its duration when
+        it ends, so these were being made when their server stopped (or still are)."""
+        with self._sessions() as db:
+            rows = list(
+                db.scalars(
+                    select(AudioRow)
+                    .where(AudioRow.duration.is_(None))
+                    .order_by(AudioRow.session_id, AudioRow.track)
+                )
+            )
+        out = []
+        for r in rows:
+            path = self.audio_dir(r.session_id) / r.filename
+            if path.is_file():
+                out.append((r.session_id, AudioTrack(r.track, path, r.media_type, r.offset, None)))
+        return out
+
     # ------------------------------------------------------------ review
 
     def save_self_assessment(

@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_SCENARIOS = ROOT / "tests" / "server" / "scenarios"
 CHAT = "server-test-chat"
 LONG = "hardening-long"
+# What a voice server started with `HARDENING_FAKE_SPEECH=1` hears in any audio that is
+# not silence (no speech models are loaded: an energy detector and scripted words).
+FAKE_ANSWER = "I would shard the cache by tenant"
 
 
 def free_port() -> int:
@@ -141,10 +144,29 @@ class InProcessServer:
         logging.getLogger().removeHandler(self.errors)
 
 
-_ZYGOTE = """
+_ZYGOTE = (
+    f"FAKE_ANSWER = {FAKE_ANSWER!r}\n"
+    + """
 import os, signal, sys
 from pathlib import Path
 import server.main  # everything the server imports, once
+
+def fake_speech():
+    # The tests' speech (tests/server/test_voice_ws.py): a window with energy is speech,
+    # any audio with energy is heard as FAKE_ANSWER, and the voice is a tone.
+    import server.voice
+    from server.speech.audio import rms
+    from server.speech.stt import FakeTranscriber
+    from server.speech.tts import FakeSynthesizer
+    from server.speech.vad import EnergyVad
+
+    class Models:
+        vad = EnergyVad()
+        transcriber = FakeTranscriber(lambda audio: FAKE_ANSWER if rms(audio) > 0.01 else "")
+        synthesizer = FakeSynthesizer()
+
+    server.voice._load = lambda stt, tts: server.voice._Loaded(Models(), 0.0, 0.0)
+
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
 for line in sys.stdin:
     port, data_dir, log, env = line.rstrip("\\n").split("\\t", 3)
@@ -161,12 +183,15 @@ for line in sys.stdin:
         for pair in filter(None, env.split("\\x1f")):
             k, v = pair.split("=", 1)
             os.environ[k] = v
+        if os.environ.pop("HARDENING_FAKE_SPEECH", ""):
+            fake_speech()
         try:
             server.main.serve("127.0.0.1", int(port), Path(data_dir))
         finally:
             os._exit(0)
     print(pid, flush=True)
 """
+)
 
 
 class Zygote:

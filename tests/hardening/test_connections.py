@@ -5,13 +5,15 @@ used to hold its connection for as long as the client liked."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Callable
 
 import pytest
-from hardening_support import ForkedServer
+from hardening_support import CHAT, ForkedServer, http
 from outside import call
+from websockets.sync.client import connect
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +146,19 @@ def test_connections_are_capped_and_idle_ones_make_room(serve: Serve) -> None:
     finally:
         for sock in held:
             sock.close()
+
+
+def test_a_websocket_outlives_the_request_deadlines(serve: Serve) -> None:
+    """The deadlines time requests, never a websocket after its upgrade (a deadline that
+    fired on one would write an HTTP answer into its stream of frames)."""
+    server = serve(MOCKLOOP_HEADER_TIMEOUT="1", MOCKLOOP_BODY_TIMEOUT="1")
+    s = http("POST", server.url + "/api/sessions", {"scenario": CHAT})
+    with connect(server.ws_url + s["ws"], open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 0}))
+        got = [json.loads(ws.recv(timeout=10)) for _ in range(2)]
+        assert got[-1]["type"] == "interviewer"
+        time.sleep(3.0)
+        ws.send(json.dumps({"type": "say", "text": "Still here."}))
+        kinds = [json.loads(ws.recv(timeout=10))["type"] for _ in range(2)]
+        assert kinds == ["candidate", "interviewer"]
+    assert not errors_in(server.log())

@@ -132,6 +132,18 @@ class Server:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def threads(self) -> dict[str, float]:
+        """CPU seconds so far of the event loop (the main thread) and of all the other
+        threads together (speech, database, audio workers)."""
+        out = {"event_loop": 0.0, "other_threads": 0.0}
+        tick = os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                name = "event_loop" if task.name == str(self.proc.pid) else "other_threads"
+                out[name] += (int(fields[11]) + int(fields[12])) / tick
+        return out
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -188,45 +200,101 @@ class Probe(threading.Thread):
                 return message  # type: ignore[no-any-return]
 
 
-def flood(
-    server: Server, seconds: float, pcm: bytes, marks: list[tuple[float, float]]
-) -> dict[str, Any]:
-    """One voice session, 64 KiB frames as fast as the socket takes them, for `seconds`
-    or until the server closes the connection. `marks` gets (moment, server CPU) when
-    the first frame goes out."""
+def voice_session(server: Server) -> tuple[dict[str, Any], Any]:
+    """The flood's session, its round begun: the first connection, after the opening
+    line (made once, with the rest of the script's lines in the background)."""
     s = get_json(server.url + "/api/sessions", {"scenario": "server-test-chat", "mode": "voice"})
+    ws = connect(server.url.replace("http", "ws", 1) + s["ws"], open_timeout=60, max_size=None)
+    ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 0}))
+    while json.loads(ws.recv(timeout=120)).get("type") != "interviewer":
+        pass
+    return s, ws
+
+
+def wait_idle(server: Server, timeout: float = 180.0) -> None:
+    """Until the server spends under 2% of a core (the script's lines are made)."""
+    deadline = time.monotonic() + timeout
+    before = server.cpu()
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = server.cpu()
+        if now - before < 0.02:
+            return
+        before = now
+
+
+def flood(
+    server: Server,
+    seconds: float,
+    pcm: bytes,
+    marks: list[tuple[float, float]],
+    s: dict[str, Any],
+    first: Any,
+    once: bool = False,
+) -> dict[str, Any]:
+    """One voice session, 64 KiB frames as fast as the socket takes them, for `seconds`;
+    when the server closes the connection, the client reconnects at once and goes on
+    (unless `once`).
+    `marks` gets (moment, server CPU) when the first frame goes out and when the last
+    connection is closed. The audio the server took in is read from the session's
+    recordings afterwards."""
     ws_url = server.url.replace("http", "ws", 1) + s["ws"]
     sent = 0
     errors: list[str] = []
-    closed: int | None = None
-    with connect(ws_url, open_timeout=60, max_size=None) as ws:
-        ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 0}))
-        while json.loads(ws.recv(timeout=120)).get("type") != "interviewer":
-            pass
-        began = time.monotonic()
-        marks.append((began, server.cpu()))
-        try:
-            offset = 0
-            while time.monotonic() - began < seconds:
-                frame = pcm[offset : offset + FRAME]
-                if len(frame) < FRAME:
-                    offset, frame = 0, pcm[:FRAME]
-                offset += FRAME
-                ws.send(frame)
-                sent += len(frame)
-                with contextlib.suppress(TimeoutError):
-                    while True:
-                        message = json.loads(ws.recv(timeout=0))
-                        if message.get("type") == "error":
-                            errors.append(str(message.get("code")))
-        except ConnectionClosed as exc:
-            closed = exc.rcvd.code if exc.rcvd is not None else None
-        took = time.monotonic() - began
+    closes: list[int | None] = []
+    connections = 0
+    began: float | None = None
+    offset = 0
+    while began is None or time.monotonic() - began < seconds:
+        if began is None:
+            ws = first
+            began = time.monotonic()
+            marks.append((began, server.cpu()))
+        elif once:
+            break
+        else:
+            ws = connect(ws_url, open_timeout=60, max_size=None)
+            ws.send(json.dumps({"type": "hello", "token": s["token"], "last_seq": 10**6}))
+        with ws:
+            connections += 1
+            try:
+                while time.monotonic() - began < seconds:
+                    frame = pcm[offset : offset + FRAME]
+                    if len(frame) < FRAME:
+                        offset, frame = 0, pcm[:FRAME]
+                    offset += FRAME
+                    ws.send(frame)
+                    sent += len(frame)
+                    with contextlib.suppress(TimeoutError):
+                        while True:
+                            message = json.loads(ws.recv(timeout=0))
+                            if message.get("type") == "error":
+                                errors.append(str(message.get("code")))
+            except ConnectionClosed as exc:
+                closes.append(exc.rcvd.code if exc.rcvd is not None else None)
+    assert began is not None
+    took = time.monotonic() - began
+    marks.append((time.monotonic(), server.cpu()))
+    taken = 0.0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(
+            f"{server.url}/api/sessions/{s['id']}/export?format=json",
+            headers={"Authorization": f"Bearer {s['token']}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            tracks = json.loads(response.read())["audio"]
+        if tracks and all(t["duration"] is not None for t in tracks):
+            taken = sum(t["duration"] for t in tracks)
+            break
+        time.sleep(0.5)
     return {
         "sent_audio_seconds": round(sent / BYTES_PER_SECOND, 1),
+        "taken_audio_seconds": round(taken, 1),
         "flood_seconds": round(took, 2),
-        "errors": errors,
-        "close_code": closed,
+        "connections": connections,
+        "errors": sorted(set(errors)),
+        "close_codes": sorted({c for c in closes if c is not None}),
     }
 
 
@@ -240,7 +308,11 @@ def main() -> None:
     parser.add_argument("--quiet", type=float, default=5.0, help="measured before the flood")
     parser.add_argument("--tail", type=float, default=20.0, help="measured after the flood")
     parser.add_argument("--source", type=Path, default=ROOT, help="the tree to serve from")
+    parser.add_argument("--once", action="store_true", help="no reconnecting after a close")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile", type=Path, help="sample the server with py-spy during the flood (collapsed)"
+    )
     args = parser.parse_args()
 
     pcm = speech_pcm()
@@ -253,6 +325,8 @@ def main() -> None:
         load_before = os.getloadavg()
         try:
             server.wait_ready()
+            s, first = voice_session(server)
+            wait_idle(server)
             probe = Probe(server)
             probe.start()
             time.sleep(1.0)  # the chat session is under way
@@ -260,9 +334,32 @@ def main() -> None:
             time.sleep(args.quiet)
             tq, cpuq = time.monotonic(), server.cpu()
             marks: list[tuple[float, float]] = []
-            result = flood(server, args.seconds, pcm, marks)
-            ((t1, cpu1),) = marks
-            t2, cpu2 = time.monotonic(), server.cpu()
+            threads_before = server.threads()
+            spy = None
+            if args.profile is not None:
+                spy = subprocess.Popen(
+                    [
+                        str(Path(sys.executable).with_name("py-spy")),
+                        "record",
+                        "--pid",
+                        str(server.proc.pid),
+                        "--format",
+                        "raw",
+                        "--threads",
+                        "--nonblocking",
+                        "--output",
+                        str(args.profile),
+                        "--duration",
+                        str(round(args.seconds + 2)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            result = flood(server, args.seconds, pcm, marks, s, first, args.once)
+            threads_after = server.threads()
+            if spy is not None:
+                spy.wait(60)
+            (t1, cpu1), (t2, cpu2) = marks
             time.sleep(args.tail)
             t3, cpu3 = time.monotonic(), server.cpu()
             probe.stop.set()
@@ -286,6 +383,11 @@ def main() -> None:
             "healthz": summary(between(probe.health, start, end)),
             "chat_reply": summary(between(probe.replies, start, end)),
         }
+    # Threads that ended during the flood are missing from the second count.
+    out["flood_cpu_by_thread"] = {
+        name: round(seconds - threads_before.get(name, 0.0), 2)
+        for name, seconds in threads_after.items()
+    }
     out["load_average"] = [round(load_before[0], 2), round(load_after[0], 2)]
     out["server_log_errors"] = problems[:10]
     if args.json:
@@ -293,6 +395,7 @@ def main() -> None:
         return
     print(f"source {out['source']}; load average {out['load_average']}")
     print(f"flood: {result}")
+    print(f"server CPU seconds by thread during the flood: {out['flood_cpu_by_thread']}")
     for name, phase in out["phases"].items():
         h, c = phase["healthz"], phase["chat_reply"]
         cpu = phase["server_cpu_seconds"]

@@ -135,6 +135,18 @@ def auth(s: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {s['token']}"}
 
 
+def kept(store: Any, session_id: str, tracks: int = 1, timeout: float = 10.0) -> bool:
+    """Wait until the session has `tracks` finished recordings: a recording is registered
+    when it begins and gets its duration when its connection closes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = store.audio_tracks(session_id)
+        if len(found) >= tracks and all(t.duration is not None for t in found):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 # ------------------------------------------------------------------ fake speech (fast)
 
 
@@ -177,9 +189,7 @@ def test_a_spoken_turn_with_fake_speech(
             assert ws.receive_json() == {"type": "state", "value": "listening"}
         # The words, on the session clock, and the microphone's recording.
         store = app.state.store
-        deadline = time.monotonic() + 5
-        while not store.audio_tracks(s["id"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert kept(store, s["id"]), store.audio_tracks(s["id"])
         words = store.load_words(s["id"])[candidate["seq"]]
         assert [w["text"] for w in words] == ANSWER.split()
         assert candidate["start"] <= words[0]["start"] <= words[-1]["end"] <= candidate["end"]
@@ -378,10 +388,7 @@ def test_a_long_gap_in_the_frames_starts_a_new_track_at_its_offset(
             answer_aloud(ws)
             ahead = 60.0
             answer_aloud(ws)
-        deadline = time.monotonic() + 10
-        while len(store.audio_tracks(s["id"])) < 2:
-            assert time.monotonic() < deadline, store.audio_tracks(s["id"])
-            time.sleep(0.05)
+        assert kept(store, s["id"], tracks=2), store.audio_tracks(s["id"])
         first, second = sorted(store.audio_tracks(s["id"]), key=lambda t: t.offset)
         assert (first.track, second.track) == ("candidate", "candidate-2")
         assert first.duration == pytest.approx(4.0, abs=0.1)
@@ -400,6 +407,81 @@ def test_voice_off_and_health(settings: Settings, catalog: dict[str, Scenario]) 
     with TestClient(create_app(settings, catalog=catalog)) as c:
         assert c.get("/healthz").json()["voice"] == {"status": "off"}
         assert 'value="voice" disabled' in c.get("/").text
+
+
+def test_the_recording_is_registered_as_it_begins_and_finished_at_close(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        store = app.state.store
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            answer_aloud(ws)  # 4 s of audio, all of it heard
+            (going,) = store.audio_tracks(s["id"])
+            assert going.duration is None  # still being made
+            assert going.path.stat().st_mode & 0o777 == 0o600
+            # Whole pages (about a second each) reach the file while the candidate speaks.
+            assert decode_audio(going.path).size / SAMPLE_RATE >= 2.9
+        assert kept(store, s["id"])
+        (done,) = store.audio_tracks(s["id"])
+        assert done.duration == pytest.approx(4.0, abs=0.1)
+        assert store.unfinished_audio() == []
+
+
+def test_a_voice_session_deleted_mid_recording_leaves_nothing(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        store = app.state.store
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            answer_aloud(ws)
+            assert store.audio_tracks(s["id"])  # registered, still being made
+            assert c.delete(f"/api/sessions/{s['id']}", headers=auth(s)).status_code == 204
+            until(ws, lambda m: m["type"] == "error" and m["code"] == "deleted")
+        deadline = time.monotonic() + 10
+        while store.audio_dir(s["id"]).exists():
+            assert time.monotonic() < deadline, list(store.audio_dir(s["id"]).iterdir())
+            time.sleep(0.05)
+
+
+def test_recordings_left_unfinished_are_adopted_at_start_up(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    """A server killed mid-recording leaves a track registered without a duration; the
+    next start gives it its duration from the file and mixes the replay of a round that
+    is over."""
+    app = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice")
+        store = app.state.store
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            ws.send_json({"type": "end"})
+            until(ws, is_type("ended"))
+    # What the killed process left: a track it registered as it began, never finished.
+    path = store.audio_path(s["id"], "candidate", "audio/ogg")
+    rec = _Recording(path, first=time.time())
+    rec.write(tone(4.0), arrived=time.time() + 4.0)
+    store.save_audio(s["id"], "candidate", path, media_type="audio/ogg", offset=1.5)
+    rec.close()
+    assert [t.duration for t in store.audio_tracks(s["id"])] == [None]
+
+    again = voice_app(settings, catalog, fake_models(), speech_cache)
+    with TestClient(again):
+        deadline = time.monotonic() + 20
+        while not list(store.audio_dir(s["id"]).glob("replay-*.ogg")):
+            assert time.monotonic() < deadline, store.audio_tracks(s["id"])
+            time.sleep(0.05)
+    (track,) = store.audio_tracks(s["id"])
+    assert track.duration == pytest.approx(4.0, abs=0.1) and track.offset == 1.5
 
 
 def test_the_recording_fills_gaps_with_silence(tmp_path: Path) -> None:
@@ -458,9 +540,7 @@ def test_real_speech_at_real_time_pace(real_app: FastAPI) -> None:
         assert any(m.get("type") == "partial" and "country" in m["text"] for m in got)
 
         store = real_app.state.store
-        deadline = time.monotonic() + 10
-        while not store.audio_tracks(s["id"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert kept(store, s["id"]), store.audio_tracks(s["id"])
         words = store.load_words(s["id"])[candidate["seq"]]
         assert any("country" in w["text"].lower() for w in words)
         assert words == sorted(words, key=lambda w: w["start"])
