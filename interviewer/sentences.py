@@ -133,6 +133,24 @@ _UPTALK = re.compile(
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:really\s+)?sure\s+(?:i|we|that|if|it))\b",
     re.IGNORECASE,
 )
+# A question echoed and answered at once: "What should have caught it: a slice eval",
+# "what was I on the hook for, I mean the gate was mine".
+_ECHOED = re.compile(
+    r"^\W*(?:so\W+|and\W+)?(?:what|which|who|why|how|where|when)\b[^:?]{3,80}?"
+    r"(?::|,?\s+i\s+mean\b,?)\s*(?:\w+\W+){2,}\w+\W*$",
+    re.IGNORECASE,
+)
+# An answer said with a rising tone: a bare action or a gerund, not a request
+# ("Use a bigger GPU?", "look for odd commands in the logs?", "escalating?").
+_PROPOSED = re.compile(
+    r"^\W*(?:(?:um|uh|so|well|hmm|just|then|and)\W+)*(?:"
+    r"use|add|look|check|run|rerun|re-run|flag|try|log|monitor|track|compare|retrain|roll|"
+    r"block|filter|cap|limit|shard|cache|measure|sample|escalate|alert|page|watch|train|"
+    r"lower|raise|increase|decrease|reduce|drop|remove|rate-limit|quarantine|revert|"
+    r"scan|audit|cluster|count|split|swap|switch|throw|fall|restart|stop|kill|"
+    r"(?!(?:any|some|no|every)thing\b)(?!during\b|morning\b|evening\b|nothing\b)[a-z]{3,}ing)\b",
+    re.IGNORECASE,
+)
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'
 _QUOTED = re.compile(
     r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,?\s*[\"“'‘])\s*\w"
@@ -162,7 +180,9 @@ def is_question(sentence: str) -> bool:
         return False
     if _INDIRECT.search(s) or _REQUEST.match(s):
         return True
-    if _UPTALK.match(s):
+    if _UPTALK.match(s) or (_ECHOED.match(s) and not s.endswith("?")):
+        return False
+    if s.endswith("?") and _PROPOSED.match(s) and len(words(s)) >= 2:
         return False
     if s.endswith("?"):
         return True

@@ -100,6 +100,13 @@ _LANDS = re.compile(
 )
 
 
+_CONDITION = re.compile(
+    r"^\W*(?:(?:and|but|though|of\s+course|obviously|sure)\W+)?(?:if|unless|only\s+if|should\s+the|"
+    r"in\s+case|the\s+moment|as\s+soon\s+as)\b",
+    re.IGNORECASE,
+)
+
+
 class StanceReader:
     def __init__(self, pro: Sequence[str], con: Sequence[str], mixed: Sequence[str]) -> None:
         self._pro, self._con, self._mixed_labels = pro, con, mixed
@@ -151,6 +158,14 @@ class StanceReader:
         if reported:
             pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
             con_hits = [m for m in con_hits if not inside(m.start, reported)]
+        # "I would release. If the uplift study came back over the line, I'd hold it": the
+        # side said under a condition is what would change the answer, not a second side.
+        if pro_hits and con_hits:
+            conditional = [x for x in sentences if _CONDITION.match(x.text)]
+            plain_pro = [m for m in pro_hits if not inside(m.start, conditional)]
+            plain_con = [m for m in con_hits if not inside(m.start, conditional)]
+            if bool(plain_pro) != bool(plain_con):
+                pro_hits, con_hits = plain_pro, plain_con
         mixed_hits = [m for label in mixed for m in found.get(label, [])]
         mixed_hits += [
             Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)

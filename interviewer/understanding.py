@@ -189,6 +189,15 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
         "we had to",
     ),
     "star.action": (
+        "i did",
+        "i did myself",
+        "did myself",
+        "i handled",
+        "i took care of",
+        "i fixed",
+        "i trained",
+        "i cleaned",
+        "i debugged",
         "i decided",
         "i built",
         "i wrote",
@@ -238,6 +247,10 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
         "lesson",
     ),
 }
+_NUMBER_WORDS_RESULT = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    "forty|fifty|sixty|seventy|eighty|ninety|a\\s+hundred"
+)
 BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
     "question": (r"\?",),
     # "if the reward climbs while raters disagree, then ...", "..., so ...", "given the ..."
@@ -251,7 +264,14 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b",
     ),
-    "star.result": (r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",),
+    "star.result": (
+        r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",
+        # "went from one in five to one in twenty", "twelve percent", "cut it by half"
+        r"\b(?:went|dropped|fell|rose|climbed|grew|moved|came\s+down|went\s+down|went\s+up)\s+from\b"
+        r"[^.;!?]{1,50}?\bto\b",
+        rf"\b(?:{_NUMBER_WORDS_RESULT})[\s-]+(?:percent|per\s+cent|points?|times)\b",
+        r"\b(?:by|in)\s+(?:half|a\s+third|a\s+quarter|two\s+thirds)\b",
+    ),
 }
 _UNITS = (
     r"%|percent|ms|milliseconds?|seconds?|minutes?|hours?|days?|weeks?|months?|years?|"

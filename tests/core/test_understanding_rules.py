@@ -243,3 +243,40 @@ def test_a_defined_word_inside_a_longer_name_is_not_the_word_asked_about() -> No
     lex = Lexicon({}, None, [], Asking(definitions=[("within policy", ["policy"])]))
     assert lex.understand("What's the parental leave policy?").intent is None
     assert lex.understand("What's the policy?").intent == "clarify_term"
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        # said of someone else's department, or of not scaling: turned down
+        ("The output classifier is the trust team's problem, not ours.", "classifier", False),
+        ("Human eval doesn't scale past a week.", "human_eval", False),
+        ("We watch the loss, and nobody reads an eval by hand.", "eval", False),
+        # kept: what is absent from it, a comparison, an instruction, an answering "no"
+        ("Each task gets a container with no secrets in the container.", "sandbox", True),
+        ("A blocklist is not as good as the output classifier.", "classifier", True),
+        ("Tell it in the prompt not to touch the sandbox config.", "sandbox", True),
+        ("No, we need a kv cache.", "cache", True),
+        ("A kv cache feels like reopening a settled design.", "cache", False),
+    ],
+)
+def test_whose_job_and_what_is_kept(lex: Lexicon, text: str, label: str, credited: bool) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # answers said with a rising tone, and questions echoed before their answer
+        ("Use a bigger GPU?", ()),
+        ("What should have caught it: a per-slice eval on the long prompts.", ()),
+    ],
+)
+def test_which_questions_are_asked(lex: Lexicon, text: str, asked: tuple[str, ...]) -> None:
+    assert read(lex, text).asked == asked
+
+
+def test_a_side_said_under_a_condition_is_not_a_second_side(lex: Lexicon) -> None:
+    labels = read(lex, "I'd ship it. If the evals came back bad, I'd hold it back.").labels
+    assert "stance.for" in labels
+    assert "stance.mixed" not in labels
