@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -272,27 +273,16 @@ class _Run:
     def _deeper_out_of_time(self, back: Resume) -> bool:
         """A deeper question the detour interrupted is dropped, not asked again, when its
         phase no longer has the room it needs."""
-        node = self.sc.nodes[back.node]
-        asked = back.asked
-        if asked is None or node.phase is None:
-            return False
-        deeper = {f"{back.node}.{d.id}" for d in node.deeper}
-        if asked.line_id.split(".v")[0] not in deeper:
-            return False
-        return self._room(node.phase) < DEPTH_ROOM
+        phase = self.sc.nodes[back.node].phase
+        return (
+            phase is not None
+            and _is_deeper(self.sc, back.node, back.asked)
+            and self._room(phase) < DEPTH_ROOM
+        )
 
     def _room(self, phase: str) -> float:
         """Seconds left in a phase's time box."""
         return self.state.started_at + self.sc.phase_end(phase) - self.state.now
-
-    def _at_deeper(self) -> bool:
-        """The open question is one of the node's deeper questions, which its hint (written
-        for the opening and its probes) does not fit."""
-        node, question = self.state.node, self.state.question
-        if node is None or question is None:
-            return False
-        deeper = {f"{node}.{d.id}" for d in self.sc.nodes[node].deeper}
-        return question.line_id.split(".v")[0] in deeper
 
     def _next_target(self) -> str:
         node = self.sc.nodes[self.state.node or self.sc.start]
@@ -427,7 +417,8 @@ class _Run:
                     self.update(helped=1)
                     # The node's hint is written for its question and probes; a deeper
                     # question gets the general help.
-                    if node is not None and node.hint and not self._at_deeper():
+                    deeper = _is_deeper(self.sc, self.state.node, self.state.question)
+                    if node is not None and node.hint and not deeper:
                         self.say(f"{self.state.node}.hint", node.hint, "hint")
                     else:
                         self.say_meta(intent)
@@ -604,3 +595,14 @@ class _Run:
         self.actions.extend(score_all(self.sc, self.state))
         self.actions.append(End(reason=reason))
         self.update(ended=True, end_reason=reason, speaking=False, deferred=())
+
+
+_VARIANT = re.compile(r"\.v\d+$")
+
+
+def _is_deeper(sc: Scenario, node: str | None, asked: Asked | None) -> bool:
+    """The line asked is one of the node's deeper questions (any of its variants)."""
+    if node is None or asked is None:
+        return False
+    base = _VARIANT.sub("", asked.line_id)
+    return any(base == f"{node}.{d.id}" for d in sc.nodes[node].deeper)
