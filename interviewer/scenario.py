@@ -319,6 +319,8 @@ class Scenario(Strict):
                                 f"node {node_id!r} uses probe set {name!r}, "
                                 "which `probe_sets` does not declare"
                             )
+                        if not isinstance(sets[name], list):
+                            raise ValueError(f"probe set {name!r} must be a list of probes")
                         expanded += sets[name]
                     else:
                         expanded.append(p)

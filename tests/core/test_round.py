@@ -317,3 +317,9 @@ def test_having_to_go_as_part_of_an_answer_is_not_leaving(sc: Scenario) -> None:
     ):
         r = answer(sc, start(sc, seed=1).state, 100, text)
         assert not r.state.ended, text
+
+
+def test_a_probe_set_that_is_not_a_list_is_named(tmp_path: Path) -> None:
+    text = ROUND.replace("probe_sets:\n  basics:\n", "probe_sets:\n  basics: oops\n  unused:\n", 1)
+    with pytest.raises(ScenarioError, match="basics"):
+        load_scenario(write(tmp_path, text))
