@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -270,14 +271,18 @@ async def session_socket(ws: WebSocket, session_id: str) -> None:
                 await ws.close(1011)
 
 
+def _fail(conn: Connection, code: str, message: str, close: int | None = None) -> None:
+    """Tell the client what went wrong and, with `close`, end the connection."""
+    conn.send(error_message(code, message))
+    if close is not None:
+        conn.close(close)
+
+
 async def _serve(ws: WebSocket, conn: Connection, session_id: str, settings: Settings) -> None:
     registry: SessionRegistry = ws.app.state.registry
     store: Store = ws.app.state.store
 
-    def fail(code: str, message: str, close: int | None = None) -> None:
-        conn.send(error_message(code, message))
-        if close is not None:
-            conn.close(close)
+    fail = functools.partial(_fail, conn)
 
     # ---- hello
     try:
@@ -356,10 +361,7 @@ async def _attached(
     registry: SessionRegistry = ws.app.state.registry
     store: Store = ws.app.state.store
 
-    def fail(code: str, message: str, close: int | None = None) -> None:
-        conn.send(error_message(code, message))
-        if close is not None:
-            conn.close(close)
+    fail = functools.partial(_fail, conn)
 
     driver = registry.driver(session_id)
     voice: VoiceChannel | None = None
