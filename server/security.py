@@ -605,20 +605,28 @@ def _secure_cookie(name: bytes, value: bytes) -> tuple[bytes, bytes]:
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The request body, or None when it is larger than `limit`."""
+    """The request body, or None when it is larger than `limit` or the client left."""
+    body, gone = await _read_chunks(receive, limit)
+    return None if gone is not None else body
+
+
+async def _read_chunks(receive: Receive, limit: int) -> tuple[bytes | None, Message | None]:
+    """Read the body, at most `limit` bytes: (body, None); (None, None) as soon as it is
+    known to be larger; (what came, the message) when something else arrived first (the
+    client left before the body ended)."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return None
+            return b"".join(chunks), message
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return None
+            return None, None
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            return b"".join(chunks), None
 
 
 async def _bounded_body(scope: Scope, receive: Receive, limit: int) -> Receive | None:
@@ -629,24 +637,13 @@ async def _bounded_body(scope: Scope, receive: Receive, limit: int) -> Receive |
     declared = Headers(scope=scope).get("content-length", "")
     if declared.strip().isdigit() and int(declared) > limit:
         return None
-    chunks: list[bytes] = []
-    size = 0
-    first: Message | None = None
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            first = message  # gone before the body ended: the app learns it first thing
-            break
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    body, first = await _read_chunks(receive, limit)
+    if body is None:
+        return None
+    # gone before the body ended: the app learns it first thing
     pending: Message | None = first or {
         "type": "http.request",
-        "body": b"".join(chunks),
+        "body": body,
         "more_body": False,
     }
 
