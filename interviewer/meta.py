@@ -15,6 +15,7 @@ negative turn about having or knowing ("nah, that never came up for me") asks fo
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -240,8 +241,10 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
         return not any(find(i, heard) for i in _ORDER)
     if _OTHER_SCRIPT.search(text) and len(_OTHER_SCRIPT.findall(text)) > len(ws):
         return True
-    foreign = sum(w in _FOREIGN for w in ws)
-    if foreign >= 2 and foreign > sum(w in _STOPWORDS for w in ws):
+    # "Perdón, ¿puedes repetir?": accents folded, so the words are whole.
+    folded = words(unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode())
+    foreign = sum(w in _FOREIGN for w in folded)
+    if foreign >= 2 and foreign > sum(w in _STOPWORDS for w in folded):
         return True
     # Keyboard mash ("asdfjk;; sorry cat on keyboard"); a short acronym ("SFT?") is not one.
     mashed = any(_MASH.search(w) for w in ws if w.isalpha())
@@ -570,6 +573,8 @@ el los las una es y yo que para con por del al muy pero como
 der die das und ist ich nicht mit zu den dem sie eine ein auf auch wir dann aus oder
 wenn weil dass zuerst
 o os um uma eu não com mas
+perdon puedes puede podrias repetir pregunta favor otra vez pouvez repeter encore fois
+bitte noch einmal nochmal wiederholen frage desculpe pode pergunta
 """
 _FOREIGN = frozenset(_FOREIGN_WORDS.split()) - _STOPWORDS
 _OTHER_SCRIPT = re.compile(

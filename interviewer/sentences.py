@@ -26,6 +26,10 @@ _QUESTION_SHAPES = re.compile(
     rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'?s\b|'re\b|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
     r"|(?:what|which)\s+\w+\s+(?:should|do|does|would|will|can|is|are)\s+(?:i|we|you|they|it)\b"
+    # "what tools does the agent get", "which data do the raters see"; not "what we do is
+    # the rollback" (a pronoun after "what" is the speaker's own clause).
+    r"|(?:what|which)\s+(?!(?:i|we|you|they|he|she|it|the|this|that)\b)\w+(?:\s+\w+)?\s+"
+    r"(?:do|does|did|should|would|will|can|could)\s+(?:the|this|that|our|your|each|every|a|an)\b"
     r"|(?:what|which)\s+(?:kind|sort|type|size|level|range|latency|budget|hardware|model|team|"
     r"data|scale|stage|stages|round|rounds|format|percentage|fraction|share|part)\b"
     r"|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"

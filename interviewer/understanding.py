@@ -711,11 +711,18 @@ def _singular(word: str) -> str:
 
 # What a question asks for, before what it is said of: "what's the dress code at the
 # onsite", "which vocabulary size has the tokenizer of the base model".
+# A bare "what" asks for the noun after it ("what learning rate did ..."), not for a verb
+# or a pronoun ("what do you mean", "what happens if", "what we need").
+_NOT_A_THING = (
+    r"(?:do|does|did|is|are|was|were|would|will|can|could|should|happens|happened|if|about|"
+    r"you|we|i|they|he|she|it|that|this|else|exactly|kind\s+of)\b"
+)
 _ASKED_THING = re.compile(
     r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+question)\W+)*"
-    r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be)|which|how(?:'?s|\s+is|\s+are))\s+"
+    r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be|(?=\s+(?!" + _NOT_A_THING + r")))"
+    r"|which|how(?:'?s|\s+is|\s+are))\s+"
     r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?)"
-    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|is|are|like)\b|\W*$)",
+    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|did|is|are|was|were|will|would|like)\b|\W*$)",
     re.IGNORECASE,
 )
 # Words that name an aspect of whatever follows, not a thing of their own.
