@@ -3,8 +3,8 @@ mixed onto the session's own clock, so that second `t` of the file is session se
 
 With a single track the replay page seeks with `currentTime = t` and highlights the line
 and word whose timestamps contain `currentTime`, with no syncing of several players. The
-mix is built when a voice round ends (in the background, see `server.voice`) or else on
-first request, from:
+mix is built when a voice round ends (in the background, see `server.review.mixer`) or
+else on first request, from:
 
 - every recording stored with `Store.save_audio` (the candidate's microphone, and an
   interviewer track if the voice pipeline keeps one), each placed at its `offset`;

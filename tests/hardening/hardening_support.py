@@ -154,7 +154,7 @@ import server.main  # everything the server imports, once
 def fake_speech():
     # The tests' speech (tests/server/test_voice_ws.py): a window with energy is speech,
     # any audio with energy is heard as FAKE_ANSWER, and the voice is a tone.
-    import server.voice
+    import server.speech.models
     from server.speech.audio import rms
     from server.speech.stt import FakeTranscriber
     from server.speech.tts import FakeSynthesizer
@@ -165,7 +165,9 @@ def fake_speech():
         transcriber = FakeTranscriber(lambda audio: FAKE_ANSWER if rms(audio) > 0.01 else "")
         synthesizer = FakeSynthesizer()
 
-    server.voice._load = lambda stt, tts: server.voice._Loaded(Models(), 0.0, 0.0)
+    server.speech.models._load = lambda stt, tts: server.speech.models.LoadedModels(
+        Models(), 0.0, 0.0
+    )
 
 signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
 for line in sys.stdin:

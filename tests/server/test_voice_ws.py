@@ -25,15 +25,16 @@ from server_testing import SCENARIO, new_session
 from starlette.testclient import WebSocketTestSession
 
 from interviewer import Scenario
-from server import voice as voice_module
+from server import voice_channel as voice_module
 from server.app import create_app
 from server.settings import Settings
 from server.speech.audio import SAMPLE_RATE, decode_audio, float32_to_pcm16, rms
 from server.speech.models import SpeechModels
+from server.speech.recording import _Recording
 from server.speech.stt import FakeTranscriber
 from server.speech.tts import FakeSynthesizer
 from server.speech.vad import EnergyVad
-from server.voice import VoiceService, _Recording
+from server.voice import VoiceService
 
 JFK = Path(__file__).resolve().parents[2] / ".." / "shared" / "audio" / "jfk.flac"
 ANSWER = "I am proud of the latency work"
