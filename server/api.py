@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from server.errors import ApiError
+from server.review.export import FORMATS, metrics, render
 from server.security import (
     SlidingWindow,
     cookie_name,
@@ -23,7 +24,6 @@ from server.security import (
 from server.session import SessionRegistry, error_message
 from server.settings import Settings
 from server.storage import SessionRecord, Store
-from server.storage.export import FORMATS, metrics, render
 
 router = APIRouter()
 

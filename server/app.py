@@ -9,8 +9,6 @@ wait for them, and `/healthz` says when voice is ready.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import os
 import stat
@@ -24,6 +22,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from interviewer import Scenario, load_catalog
 from server.api import router as api_router
 from server.errors import install_error_handlers
+from server.pages import install as install_pages
+from server.review.mixer import ReplayMixer
+from server.review_pages import install as install_review_pages
 from server.security import SecurityMiddleware, SlidingWindow, install_log_filter
 from server.session import AudioUrl, SessionRegistry
 from server.settings import Settings
@@ -63,8 +64,10 @@ def create_app(
     private_dir(settings.data_dir)
     scenarios = dict(catalog) if catalog is not None else load_catalog(settings.scenarios_dir)
     store = Store(settings.effective_database_url, settings.data_dir)
+    # Replay mixes of finished voice rounds (its thread starts with the first mix).
+    mixer = ReplayMixer(store)
     voice = (
-        VoiceService(settings, store, scenarios, models=speech)
+        VoiceService(settings, store, scenarios, mix_replay=mixer.prepare, models=speech)
         if settings.voice or speech is not None
         else None
     )
@@ -90,6 +93,7 @@ def create_app(
             await registry.close()
             if voice is not None:
                 await voice.aclose()
+            mixer.shutdown()
             store.close()
 
     app = FastAPI(
@@ -107,7 +111,7 @@ def create_app(
     app.state.registry = registry
     app.state.session_limiter = SlidingWindow(settings.rate_sessions_per_minute, 60.0)
     app.state.voice = voice
-    app.state.voice_factory = voice.factory if voice is not None else None
+    app.state.voice_factory = voice.channel_factory(registry.db) if voice is not None else None
     if voice is not None:
         # The replay mixes the interviewer's clips from the speech cache.
         app.state.speech_clip_path = voice.clip_path
@@ -125,7 +129,7 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_log_filter()
 
-    if importlib.util.find_spec("server.pages") is not None:
-        pages = importlib.import_module("server.pages")
-        pages.install(app)
+    # The home pages first: they serve /static and keep the templates every page uses.
+    install_pages(app)
+    install_review_pages(app)
     return app

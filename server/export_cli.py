@@ -1,5 +1,5 @@
 """`mockloop export SESSION --format md|json|vtt [--data-dir D]`: one stored session to
-stdout, in the same shapes as `GET /api/sessions/{id}/export` (server/storage/export.py).
+stdout, in the same shapes as `GET /api/sessions/{id}/export` (server/review/export.py).
 
 The database is the server's (the `MOCKLOOP_` settings, or `--data-dir`); the scenario
 files give the rubric's titles and anchors, and a session whose scenario is gone still
@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 from interviewer import ScenarioError, load_catalog
+from server.review.export import FORMATS, render
 from server.security import SESSION_ID
 from server.settings import Settings
 from server.storage import Store
-from server.storage.export import FORMATS, render
 
 
 def export(session: str, fmt: str, data_dir: Path | None) -> int:

@@ -312,45 +312,12 @@ def delivery(
             continue
         if kind != "candidate":
             continue
-        seq = int(m["seq"])
-        text = str(m.get("text", ""))
-        fillers = Counter(f for _, _, f in find_fillers(text))
-        hedges = Counter(h for _, _, h in find_hedges(text))
+        answer, fillers, hedges = _answer(
+            m, len(answers), last_line, words, durations, pause_threshold
+        )
         filler_total.update(fillers)
         hedge_total.update(hedges)
-        timed = as_words(words.get(seq, ()))
-        start = end = wpm = ttfw = None
-        pauses: tuple[Pause, ...] = ()
-        if timed:
-            start, end = timed[0].start, max(w.end for w in timed)
-            span = end - start
-            wpm = len(timed) / (span / 60.0) if span > 0 else None
-            pauses = tuple(
-                Pause(seq, a.end, b.start)
-                for a, b in itertools.pairwise(timed)
-                if b.start - a.end > pause_threshold
-            )
-            if last_line is not None and isinstance(last_line.get("at"), int | float):
-                line_end = float(last_line["at"]) + durations.get(int(last_line["seq"]), 0.0)
-                ttfw = max(0.0, start - line_end)
-        answers.append(
-            AnswerMetrics(
-                seq=seq,
-                turn=len(answers),
-                question_seq=int(last_line["seq"]) if last_line is not None else None,
-                words=count_words(text),
-                fillers=sum(fillers.values()),
-                filler_counts=tuple(fillers.most_common()),
-                hedges=sum(hedges.values()),
-                hedge_counts=tuple(hedges.most_common()),
-                voiced=bool(timed),
-                start=start,
-                end=end,
-                wpm=wpm,
-                pauses=pauses,
-                time_to_first_word=ttfw,
-            )
-        )
+        answers.append(answer)
 
     voiced = [a for a in answers if a.voiced]
     talk: TalkTime | None = None
@@ -381,6 +348,55 @@ def delivery(
         talk=talk,
         pause_threshold=pause_threshold,
     )
+
+
+def _answer(
+    m: Mapping[str, Any],
+    turn: int,
+    last_line: Mapping[str, Any] | None,
+    words: Mapping[int, Sequence[Mapping[str, Any] | Word]],
+    durations: Mapping[int, float],
+    pause_threshold: float,
+) -> tuple[AnswerMetrics, Counter[str], Counter[str]]:
+    """One candidate message's metrics (`last_line`: the interviewer line it followed),
+    and its fillers and hedges counted in the order first said: the session's totals
+    keep that order, which breaks ties among their most common."""
+    seq = int(m["seq"])
+    text = str(m.get("text", ""))
+    fillers = Counter(f for _, _, f in find_fillers(text))
+    hedges = Counter(h for _, _, h in find_hedges(text))
+    timed = as_words(words.get(seq, ()))
+    start = end = wpm = ttfw = None
+    pauses: tuple[Pause, ...] = ()
+    if timed:
+        start, end = timed[0].start, max(w.end for w in timed)
+        span = end - start
+        wpm = len(timed) / (span / 60.0) if span > 0 else None
+        pauses = tuple(
+            Pause(seq, a.end, b.start)
+            for a, b in itertools.pairwise(timed)
+            if b.start - a.end > pause_threshold
+        )
+        if last_line is not None and isinstance(last_line.get("at"), int | float):
+            line_end = float(last_line["at"]) + durations.get(int(last_line["seq"]), 0.0)
+            ttfw = max(0.0, start - line_end)
+    answer = AnswerMetrics(
+        seq=seq,
+        turn=turn,
+        question_seq=int(last_line["seq"]) if last_line is not None else None,
+        words=count_words(text),
+        fillers=sum(fillers.values()),
+        filler_counts=tuple(fillers.most_common()),
+        hedges=sum(hedges.values()),
+        hedge_counts=tuple(hedges.most_common()),
+        voiced=bool(timed),
+        start=start,
+        end=end,
+        wpm=wpm,
+        pauses=pauses,
+        time_to_first_word=ttfw,
+    )
+    return answer, fillers, hedges
 
 
 def session_length(

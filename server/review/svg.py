@@ -108,20 +108,7 @@ def timeline(
     for m in markers:
         cx = x(m.at)
         title = f"<title>{escape(clock(m.at))} {escape(m.label)}</title>"
-        if m.kind == "constraint":
-            shape = (
-                f'<path d="M{_n(cx)} {_n(lane - 10)} L{_n(cx + 9)} {_n(lane + 7)} '
-                f'L{_n(cx - 9)} {_n(lane + 7)} Z"/>'
-            )
-        elif m.kind == "pushback":
-            shape = (
-                f'<path d="M{_n(cx)} {_n(lane - 9)} L{_n(cx + 8)} {_n(lane)} '
-                f'L{_n(cx)} {_n(lane + 9)} L{_n(cx - 8)} {_n(lane)} Z"/>'
-            )
-        elif m.kind in ("question", "follow_up"):
-            shape = f'<circle cx="{_n(cx)}" cy="{_n(lane)}" r="4.5"/>'
-        else:
-            shape = f'<rect x="{_n(cx - 1.5)}" y="{_n(lane - 7)}" width="3" height="14"/>'
+        shape = _marker_shape(m.kind, cx, lane)
         kind = escape(m.kind.replace("_", "-"))
         parts.append(_link(m.href, f'<g class="mark mark-{kind}">{title}{shape}</g>'))
     for a in answers:
@@ -153,6 +140,23 @@ def timeline(
         t += step
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _marker_shape(kind: str, cx: float, lane: float) -> str:
+    """Constraints are triangles, pushbacks diamonds, questions dots, the rest ticks."""
+    if kind == "constraint":
+        return (
+            f'<path d="M{_n(cx)} {_n(lane - 10)} L{_n(cx + 9)} {_n(lane + 7)} '
+            f'L{_n(cx - 9)} {_n(lane + 7)} Z"/>'
+        )
+    if kind == "pushback":
+        return (
+            f'<path d="M{_n(cx)} {_n(lane - 9)} L{_n(cx + 8)} {_n(lane)} '
+            f'L{_n(cx)} {_n(lane + 9)} L{_n(cx - 8)} {_n(lane)} Z"/>'
+        )
+    if kind in ("question", "follow_up"):
+        return f'<circle cx="{_n(cx)}" cy="{_n(lane)}" r="4.5"/>'
+    return f'<rect x="{_n(cx - 1.5)}" y="{_n(lane - 7)}" width="3" height="14"/>'
 
 
 def bars(

@@ -6,13 +6,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from server.review import svg
-from server.review.view import (
-    CriterionDef,
-    align_words,
-    replay_view,
-    segments,
-    weakest,
-)
+from server.review.progress import weakest
+from server.review.rubric import CriterionDef
+from server.review.transcript import align_words, segments
+from server.review.view import replay_view
 
 SPEC = CriterionDef(
     "specificity", "Specific answers", ((1, "Vague."), (3, "Some."), (5, "Numbers.")), (1, 5)

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 from server.review.metrics import delivery
-from server.review.view import ScenarioLike, align_words, rubric_of
-from server.storage.store import AudioTrack, ReviewState, SessionRecord, Store
+from server.review.rubric import ScenarioLike, rubric_of
+from server.review.transcript import align_words
+from server.storage import AudioTrack, ReviewState, SessionRecord, Store
 
 FORMATS = ("json", "md", "vtt")
 
@@ -181,15 +182,25 @@ def _md_level(value: int | None) -> str:
 
 
 def _markdown(doc: dict[str, Any]) -> str:
+    lines = _md_header(doc) + _md_transcript(doc)
+    if doc["rubric"]:
+        lines += _md_rubric(doc)
+    lines += _md_delivery(doc)
+    if doc["notes"]["session"]:
+        lines += ["## Notes", "", _md_text(doc["notes"]["session"]), ""]
+    return "\n".join(lines)
+
+
+def _md_header(doc: dict[str, Any]) -> list[str]:
     title = doc["scenario_title"] or doc["scenario"]
-    lines = [f"# {_md_text(title)}", ""]
     when = (
         datetime.fromtimestamp(doc["created_at"], tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
         if doc["created_at"]
         else ""
     )
-    delivery_doc = doc["delivery"]
-    lines += [
+    return [
+        f"# {_md_text(title)}",
+        "",
         f"- Session: `{doc['id']}`",
         f"- Scenario: `{doc['scenario']}`",
         f"- Mode: {doc['mode']}",
@@ -197,9 +208,11 @@ def _markdown(doc: dict[str, Any]) -> str:
         f"- Status: {doc['status']}" + (f" ({doc['end_reason']})" if doc["end_reason"] else ""),
         f"- Length: {_clock(doc['metrics']['duration'])}",
         "",
-        "## Transcript",
-        "",
     ]
+
+
+def _md_transcript(doc: dict[str, Any]) -> list[str]:
+    lines = ["## Transcript", ""]
     turn_notes = doc["notes"]["turns"]
     for m in doc["messages"]:
         at = _clock(float(m.get("start", m.get("at", 0.0))))
@@ -214,49 +227,54 @@ def _markdown(doc: dict[str, Any]) -> str:
             lines += [f"*[{at}] Phase: {_md_text(m['title'])}*", ""]
         elif m["type"] == "ended":
             lines += [f"*[{at}] The round ended ({m['reason']}).*", ""]
+    return lines
 
+
+def _md_rubric(doc: dict[str, Any]) -> list[str]:
     scores = {s["criterion"]: s for s in doc["scores"]}
     assessment = doc["self_assessment"]
-    if doc["rubric"]:
-        lines += ["## Rubric", ""]
-        times = {
-            m["seq"]: _clock(float(m.get("start", m.get("at", 0.0))))
-            for m in doc["messages"]
-            if m["type"] == "candidate"
-        }
-        for c in doc["rubric"]:
-            score = scores.get(c["id"])
-            auto = score["level"] if score is not None else None
-            mine = assessment["levels"].get(c["id"])
-            top = c["scale"][1]
-            if score is not None and auto is None:
-                line = f"- Automatic level: not shown in this round · Your score: {_md_level(mine)}"
-            else:
-                line = (
-                    f"- Automatic level: {_md_level(auto)} of {top} · Your score: {_md_level(mine)}"
+    lines = ["## Rubric", ""]
+    times = {
+        m["seq"]: _clock(float(m.get("start", m.get("at", 0.0))))
+        for m in doc["messages"]
+        if m["type"] == "candidate"
+    }
+    for c in doc["rubric"]:
+        score = scores.get(c["id"])
+        auto = score["level"] if score is not None else None
+        mine = assessment["levels"].get(c["id"])
+        top = c["scale"][1]
+        if score is not None and auto is None:
+            line = f"- Automatic level: not shown in this round · Your score: {_md_level(mine)}"
+        else:
+            line = f"- Automatic level: {_md_level(auto)} of {top} · Your score: {_md_level(mine)}"
+        if auto is not None and mine is not None:
+            line += f" (gap {mine - auto:+d})"
+        lines += [f"### {_md_text(c['title'])}", "", line]
+        if c["anchors"]:
+            anchors = "; ".join(f"{k}: {_md_text(v)}" for k, v in c["anchors"].items())
+            lines.append(f"- Anchors: {anchors}")
+        evidence = score["evidence"] if score is not None else []
+        if evidence:
+            lines.append("- Evidence:")
+            for e in evidence:
+                where = times.get(e.get("seq"), "")
+                lines.append(
+                    f"  - “{_md_text(e['quote'])}” ({_md_text(e['label'])}, "
+                    f"answer {int(e['turn']) + 1}{', ' + where if where else ''})"
                 )
-            if auto is not None and mine is not None:
-                line += f" (gap {mine - auto:+d})"
-            lines += [f"### {_md_text(c['title'])}", "", line]
-            if c["anchors"]:
-                anchors = "; ".join(f"{k}: {_md_text(v)}" for k, v in c["anchors"].items())
-                lines.append(f"- Anchors: {anchors}")
-            evidence = score["evidence"] if score is not None else []
-            if evidence:
-                lines.append("- Evidence:")
-                for e in evidence:
-                    where = times.get(e.get("seq"), "")
-                    lines.append(
-                        f"  - “{_md_text(e['quote'])}” ({_md_text(e['label'])}, "
-                        f"answer {int(e['turn']) + 1}{', ' + where if where else ''})"
-                    )
-            note = assessment["notes"].get(c["id"])
-            if note:
-                lines.append(f"- Your note: {_md_text(note)}")
-            lines.append("")
+        note = assessment["notes"].get(c["id"])
+        if note:
+            lines.append(f"- Your note: {_md_text(note)}")
+        lines.append("")
+    return lines
 
-    lines += ["## Delivery", ""]
-    lines += [
+
+def _md_delivery(doc: dict[str, Any]) -> list[str]:
+    delivery_doc = doc["delivery"]
+    lines = [
+        "## Delivery",
+        "",
         f"- Answers: {delivery_doc['answers']}",
         f"- Words: {delivery_doc['words']} ({delivery_doc['words_per_answer']} per answer, "
         f"the longest {delivery_doc['longest_answer_words']})",
@@ -298,9 +316,7 @@ def _markdown(doc: dict[str, Any]) -> str:
                 f"{_md_opt(a['time_to_first_word'])} |"
             )
     lines.append("")
-    if doc["notes"]["session"]:
-        lines += ["## Notes", "", _md_text(doc["notes"]["session"]), ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _md_top(items: list[dict[str, Any]]) -> str:

@@ -1,0 +1,220 @@
+"""The transcript as the replay page lists it. Pure: no IO here.
+
+Every decision the page shows about a line is made here, where it can be tested without a
+browser: which word a timestamp belongs to (the timed words are aligned to the stored
+text, tolerating case, punctuation and words the two disagree on), and which characters an
+evidence quote highlights.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from server.review import svg
+from server.review.metrics import AnswerMetrics, as_words
+
+KIND_LABELS = {
+    "question": "Question",
+    "follow_up": "Follow-up",
+    "pushback": "Pushback",
+    "constraint": "New constraint",
+    "nudge": "Nudge",
+    "time_check": "Time check",
+    "closing": "Closing",
+    "answer": "Answer",
+    "repeat": "Repeat",
+    "clarify": "Clarification",
+    "hint": "Hint",
+    "ack": "Pause",
+    "challenge": "Challenge",
+    "correction": "Correction",
+}
+END_REASONS = {
+    "completed": "The round ran to its end.",
+    "time": "Time ran out.",
+    "left": "The round was ended early.",
+}
+
+# ------------------------------------------------------------------ transcript
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    word: int | None = None
+    start: float | None = None
+    end: float | None = None
+    evidence: tuple[int, ...] = ()
+
+    @property
+    def evidence_attr(self) -> str:
+        return " ".join(str(k) for k in self.evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    type: str  # interviewer, candidate, phase, ended
+    seq: int
+    at: float
+    seek: float  # where the audio goes when the line is clicked
+    end: float | None
+    text: str
+    segments: tuple[Segment, ...] = ()
+    kind: str = ""
+    turn: int | None = None
+    note: str = ""
+    answer: AnswerMetrics | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"m-{self.seq}"
+
+    @property
+    def at_text(self) -> str:
+        return svg.clock(self.at)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+    @property
+    def timed(self) -> bool:
+        return any(s.word is not None for s in self.segments)
+
+
+_TOKEN = re.compile(r"\S+")
+_NORMAL = re.compile(r"[^a-z0-9']+")
+
+
+def _norm(text: str) -> str:
+    return _NORMAL.sub("", text.lower().replace("\u2019", "'"))
+
+
+def align_words(text: str, words: Sequence[Mapping[str, Any]]) -> list[tuple[int, int] | None]:
+    """For each timed word, the character span of the same word in `text` (None when it
+    cannot be found a few tokens ahead: the transcript and the words disagree)."""
+    tokens = [(m.start(), m.end(), _norm(m.group(0))) for m in _TOKEN.finditer(text)]
+    out: list[tuple[int, int] | None] = []
+    cursor = 0
+    for w in words:
+        target = _norm(str(w.get("text", "")))
+        found = None
+        if target:
+            for i in range(cursor, min(cursor + 6, len(tokens))):
+                if tokens[i][2] == target:
+                    found = i
+                    break
+        if found is None:
+            out.append(None)
+            continue
+        out.append((tokens[found][0], tokens[found][1]))
+        cursor = found + 1
+    return out
+
+
+def segments(
+    text: str,
+    words: Sequence[Mapping[str, Any]] = (),
+    marks: Sequence[tuple[int, int, int]] = (),
+) -> tuple[Segment, ...]:
+    """Cut `text` into runs that share one timed word and one set of evidence marks
+    (`marks`: (start, end, key) character spans)."""
+    spans = align_words(text, words) if words else []
+    word_at: list[int | None] = [None] * len(text)
+    for index, span in enumerate(spans):
+        if span is not None:
+            for pos in range(span[0], span[1]):
+                word_at[pos] = index
+    marks_at: list[tuple[int, ...]] = [()] * len(text)
+    for start, end, key in marks:
+        for pos in range(max(0, start), min(len(text), end)):
+            marks_at[pos] = (*marks_at[pos], key)
+    out: list[Segment] = []
+    begin = 0
+    for pos in range(1, len(text) + 1):
+        if pos == len(text) or word_at[pos] != word_at[begin] or marks_at[pos] != marks_at[begin]:
+            at = word_at[begin]
+            w = words[at] if at is not None else None
+            out.append(
+                Segment(
+                    text[begin:pos],
+                    at,
+                    float(w["start"]) if w is not None else None,
+                    float(w["end"]) if w is not None else None,
+                    marks_at[begin],
+                )
+            )
+            begin = pos
+    return tuple(out)
+
+
+def transcript_items(
+    messages: Sequence[Mapping[str, Any]],
+    words: Mapping[int, Sequence[Mapping[str, Any]]],
+    *,
+    marks: Mapping[int, Sequence[tuple[int, int, int]]],
+    turn_notes: Mapping[str, str],
+    answers: Mapping[int, AnswerMetrics],
+) -> tuple[Item, ...]:
+    """One item per stored message: answers cut into timed, marked segments (`marks`:
+    evidence spans per seq); interviewer lines, phases and the end as they were sent."""
+    candidate_seqs = [int(m["seq"]) for m in messages if m.get("type") == "candidate"]
+    turn_of = {seq: i for i, seq in enumerate(candidate_seqs)}
+    items: list[Item] = []
+    for m in messages:
+        kind = str(m.get("type", ""))
+        seq = int(m["seq"])
+        at = number(m.get("at"))
+        text = str(m.get("text", ""))
+        if kind == "candidate":
+            timed = list(as_words(words.get(seq, ())))
+            timed_dicts = [{"text": w.text, "start": w.start, "end": w.end} for w in timed]
+            seek = timed[0].start if timed else number(m.get("start"), at)
+            items.append(
+                Item(
+                    type=kind,
+                    seq=seq,
+                    at=number(m.get("start"), at),
+                    seek=seek,
+                    end=timed[-1].end if timed else number(m.get("end"), at),
+                    text=text,
+                    segments=segments(text, timed_dicts, marks.get(seq, ())),
+                    turn=turn_of[seq],
+                    note=turn_notes.get(str(seq), ""),
+                    answer=answers.get(seq),
+                )
+            )
+        elif kind == "interviewer":
+            items.append(
+                Item(
+                    type=kind,
+                    seq=seq,
+                    at=at,
+                    seek=at,
+                    end=None,
+                    text=text,
+                    segments=(Segment(text),),
+                    kind=str(m.get("kind", "")),
+                )
+            )
+        elif kind in ("phase", "ended"):
+            items.append(Item(type=kind, seq=seq, at=at, seek=at, end=None, text=_marker(m)))
+    return tuple(items)
+
+
+def _marker(message: Mapping[str, Any]) -> str:
+    """What a phase change or the end of the round says in the transcript."""
+    if message.get("type") == "phase":
+        return str(message.get("title", ""))
+    reason = str(message.get("reason", ""))
+    return END_REASONS.get(reason, reason)
+
+
+def number(value: Any, default: float = 0.0) -> float:
+    """A stored time as seconds; anything that is not a number is `default`."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return default
