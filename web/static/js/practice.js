@@ -1,5 +1,5 @@
-// Chat practice page: the interview with typed answers (everything is in interview.js,
-// shared with the voice page).
+// Chat practice page: the interview with typed answers (everything is in interview.js and
+// the modules it wires, shared with the voice page).
 import { createInterview } from "./interview.js";
 
 createInterview();

@@ -1,9 +1,12 @@
-// Voice practice page: the interview of interview.js, plus the microphone (an AudioWorklet
-// sending 16 kHz PCM16 frames as binary websocket messages), the interviewer's voice
-// (clips prefetched and played in order, stopped when the candidate talks over them),
-// a level meter, the listening / thinking / speaking state and "I'm done".
+// Voice practice page: the interview of interview.js, plus the microphone (mic.js: an
+// AudioWorklet whose 16 kHz PCM16 frames go out as binary websocket messages), the
+// interviewer's voice (playback.js: clips prefetched and played in order, stopped when the
+// candidate talks over them), a level meter, the listening / thinking / speaking state and
+// "I'm done".
 import { h } from "./common.js";
 import { createInterview } from "./interview.js";
+import { loadSettings, micErrorText, saveSettings, startMic } from "./mic.js";
+import { createPlayer } from "./playback.js";
 
 const root = document.getElementById("practice");
 const panel = document.getElementById("voice-panel");
@@ -28,34 +31,15 @@ const els = {
   notice: document.getElementById("voice-notice"),
 };
 
-// Microphone options, kept between visits. Echo cancellation stays on unless turned off
-// here (a test feeding a file as the microphone turns it off).
-const SETTINGS_KEY = "mockloop.voice.settings";
-
-function loadSettings() {
-  try {
-    const s = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}") || {};
-    return { echo: s.echo !== false, noise: s.noise !== false };
-  } catch {
-    return { echo: true, noise: true };
-  }
-}
-
-function saveSettings() {
-  try {
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ echo: els.echo.checked, noise: els.noise.checked }));
-  } catch {
-    // A convenience only.
-  }
+function settings() {
+  return { echo: els.echo.checked, noise: els.noise.checked };
 }
 
 const voice = {
   mode: "idle", // idle | voice | typed | over
   serverState: "listening",
   speech: false, // the server heard the candidate start an answer
-  mic: null, // {ctx, stream, node}
-  playing: null, // {seq, audio, node}
-  queue: [],
+  mic: null, // {listen(on), stop()} from startMic
   nodes: new Map(), // seq -> transcript node of interviewer lines
   level: 0,
   noticeTimer: null,
@@ -73,6 +57,11 @@ const interview = createInterview(
   { autoConnect: status !== "created" },
 );
 
+const player = createPlayer({
+  report: (seq, event) => interview.send({ type: "playback", seq, event }),
+  onChange: render,
+});
+
 // ---------------------------------------------------------------- state display
 
 const STATE_TEXT = {
@@ -87,7 +76,7 @@ const STATE_TEXT = {
 
 function currentState() {
   if (voice.mode === "over") return "over";
-  if (voice.playing) return "speaking";
+  if (player.playingSeq !== null) return "speaking";
   if (voice.mode === "typed") return "typed";
   if (voice.mode === "idle") return "idle";
   if (voice.serverState === "thinking") return "thinking";
@@ -103,7 +92,7 @@ function render() {
   els.done.disabled = voice.mode !== "voice" || !interview.isOpen();
   els.modeButton.textContent = voice.mode === "typed" ? "Speak instead" : "Type instead";
   els.modeButton.disabled = voice.mode === "over";
-  for (const [seq, node] of voice.nodes) node.classList.toggle("speaking-now", voice.playing?.seq === seq);
+  for (const [seq, node] of voice.nodes) node.classList.toggle("speaking-now", player.playingSeq === seq);
 }
 
 function notice(text, { autoHideMs = 0, focus = false } = {}) {
@@ -132,7 +121,7 @@ function onMessage(msg) {
       voice.serverState = msg.value === "thinking" ? "thinking" : "listening";
       if (msg.value === "listening") voice.speech = Boolean(msg.speech);
       // The candidate started talking: the interviewer stops mid-line (barge-in).
-      if (msg.speech) stopPlayback();
+      if (msg.speech) player.stop();
       render();
       return false; // the shared page shows its "thinking" line too
     case "candidate":
@@ -142,7 +131,6 @@ function onMessage(msg) {
       return false;
     case "error":
       if (msg.code === "voice_unavailable") {
-        voice.unavailable = true;
         notice(`${msg.message || "Voice is not available."}`, { focus: true });
         setMode("typed");
         return true;
@@ -178,18 +166,11 @@ function onInterviewerLine(node, msg) {
   if (!url) return;
   voice.nodes.set(msg.seq, node);
   const play = h("button", { type: "button", class: "small play-line", "aria-label": "Play this line" }, "▶ Play");
-  play.addEventListener("click", () => {
-    stopPlayback();
-    playItem({ seq: msg.seq, audio: new Audio(url), node });
-  });
+  play.addEventListener("click", () => player.playNow(msg.seq, url));
   node.querySelector(".msg-head").append(play);
   // Lines spoken before this page loaded (a reload's backlog) are not fetched at all.
   if (isStale(msg)) return;
-  const audio = new Audio();
-  audio.preload = "auto"; // prefetch now: the line plays the moment it is its turn
-  audio.src = url;
-  voice.queue.push({ seq: msg.seq, audio, node });
-  if (!voice.playing) playNext();
+  player.enqueue(msg.seq, url);
 }
 
 function safeAudioUrl(url) {
@@ -215,124 +196,29 @@ function onEnded() {
   render();
 }
 
-// ---------------------------------------------------------------- the interviewer's voice
-
-function playNext() {
-  const item = voice.queue.shift();
-  if (!item) {
-    voice.playing = null;
-    render();
-    return;
-  }
-  playItem(item);
-}
-
-function playItem(item) {
-  voice.playing = item;
-  const finish = (reported) => {
-    if (voice.playing !== item) return;
-    if (reported) interview.send({ type: "playback", seq: item.seq, event: "ended" });
-    voice.playing = null;
-    playNext();
-  };
-  let started = false;
-  item.audio.onended = () => finish(started);
-  item.audio.onerror = () => finish(started);
-  item.audio
-    .play()
-    .then(() => {
-      started = true;
-      interview.send({ type: "playback", seq: item.seq, event: "started" });
-    })
-    .catch(() => {
-      // Autoplay refused (no click on this page yet): the caption is there, and its
-      // Play button works.
-      finish(false);
-    });
-  render();
-}
-
-function stopPlayback() {
-  const item = voice.playing;
-  for (const queued of voice.queue) queued.audio.removeAttribute("src");
-  voice.queue = [];
-  if (!item) return;
-  voice.playing = null;
-  item.audio.pause();
-  interview.send({ type: "playback", seq: item.seq, event: "ended" });
-  render();
-}
-
 // ---------------------------------------------------------------- the microphone
 
-async function startMic() {
-  if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    const error = new Error("insecure");
-    error.name = "InsecureContextError";
-    throw error;
-  }
-  if (typeof AudioWorkletNode === "undefined") {
-    const error = new Error("no worklet");
-    error.name = "NoWorkletError";
-    throw error;
-  }
-  const settings = { echo: els.echo.checked, noise: els.noise.checked };
-  const stream = await navigator.mediaDevices.getUserMedia({
-    audio: {
-      channelCount: 1,
-      echoCancellation: settings.echo,
-      noiseSuppression: settings.noise,
-      autoGainControl: settings.noise,
-    },
-    video: false,
-  });
-  let ctx = null;
-  let source = null;
-  try {
-    ctx = new AudioContext({ sampleRate: 16000, latencyHint: "interactive" });
-    source = ctx.createMediaStreamSource(stream);
-  } catch {
-    // Some browsers refuse a 16 kHz context or connecting a microphone to it: run at the
-    // device rate and let the worklet resample.
-    if (ctx) ctx.close();
-    ctx = new AudioContext({ latencyHint: "interactive" });
-    source = ctx.createMediaStreamSource(stream);
-  }
-  await ctx.audioWorklet.addModule(panel.dataset.worklet);
-  const node = new AudioWorkletNode(ctx, "mic-capture", {
-    numberOfInputs: 1,
-    numberOfOutputs: 1,
-    channelCount: 1,
-    channelCountMode: "explicit",
-  });
-  node.port.onmessage = (event) => onFrame(event.data);
-  // A silent path to the output keeps the graph pulling the worklet in every browser.
-  const mute = ctx.createGain();
-  mute.gain.value = 0;
-  source.connect(node);
-  node.connect(mute);
-  mute.connect(ctx.destination);
-  await ctx.resume();
-  for (const track of stream.getAudioTracks()) {
-    track.addEventListener("ended", () => {
+async function turnOnMic() {
+  voice.mic = await startMic({
+    settings: settings(),
+    worklet: panel.dataset.worklet,
+    onFrame,
+    onLost() {
       if (voice.mode === "over") return;
       notice("The microphone stopped (unplugged or taken by another app). Type your answers, or reload to try again.", {
         focus: true,
       });
       stopMic();
       setMode("typed");
-    });
-  }
-  voice.mic = { ctx, stream, node, rate: ctx.sampleRate };
+    },
+  });
 }
 
 function stopMic() {
   const mic = voice.mic;
   voice.mic = null;
   if (!mic) return;
-  for (const track of mic.stream.getTracks()) track.stop();
-  mic.node.port.onmessage = null;
-  mic.ctx.close().catch(() => {});
+  mic.stop();
   els.levelBar.style.transform = "scaleX(0)";
 }
 
@@ -342,9 +228,7 @@ function onFrame(data) {
   if (!data || !(data.pcm instanceof ArrayBuffer)) return;
   showLevel(Number(data.level) || 0);
   if (voice.mode !== "voice") return;
-  const ws = interview.socket;
-  if (!ws || ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > MAX_BUFFERED) return;
-  ws.send(data.pcm);
+  interview.sendAudio(data.pcm, MAX_BUFFERED);
 }
 
 function showLevel(rms) {
@@ -356,52 +240,29 @@ function showLevel(rms) {
   els.level.setAttribute("aria-valuenow", String(Math.round(voice.level * 100)));
 }
 
-function micErrorText(error) {
-  switch (error && error.name) {
-    case "NotAllowedError":
-    case "SecurityError":
-      return "Microphone access was refused. Allow it for this site in the browser's settings and reload, or type your answers.";
-    case "NotFoundError":
-    case "OverconstrainedError":
-      return "No microphone was found. Connect one and reload, or type your answers.";
-    case "NotReadableError":
-    case "AbortError":
-      return "The microphone is busy or could not be started (another app may be using it). Type your answers, or reload to try again.";
-    case "InsecureContextError":
-      return "The browser only offers the microphone on https or on localhost. Open mockloop through localhost (or https), or type your answers.";
-    case "NoWorkletError":
-      return "This browser cannot process microphone audio (no AudioWorklet). Use a current browser, or type your answers.";
-    default:
-      return "The microphone could not be started. Type your answers, or reload to try again.";
-  }
-}
-
 // ---------------------------------------------------------------- modes and controls
 
 function setMode(mode) {
   voice.mode = mode;
   const typed = mode === "typed";
-  interview.els.form.hidden = !typed || interview.state.ended;
   // Typing: no meter, no "I'm done" (the answer box sends).
   els.level.hidden = typed;
   els.done.hidden = typed;
-  if (voice.mic) voice.mic.node.port.postMessage({ on: !typed });
-  if (typed) {
-    showPartial("");
-    if (interview.state.begun) interview.els.answer.focus();
-  }
+  if (voice.mic) voice.mic.listen(!typed);
+  if (typed) showPartial("");
+  interview.showAnswerBox(typed);
   render();
 }
 
 async function begin(withVoice) {
   els.startVoice.disabled = true;
   els.startTyped.disabled = true;
-  saveSettings();
+  saveSettings(settings());
   els.start.hidden = true;
   els.live.hidden = false;
   if (withVoice) {
     try {
-      await startMic();
+      await turnOnMic();
       setMode("voice");
     } catch (error) {
       notice(micErrorText(error), { focus: true });
@@ -417,7 +278,7 @@ async function begin(withVoice) {
 function sendDone() {
   if (voice.mode !== "voice") return;
   if (interview.send({ type: "done" })) {
-    stopPlayback();
+    player.stop();
     voice.serverState = "thinking";
     render();
   }
@@ -430,7 +291,7 @@ els.modeButton.addEventListener("click", async () => {
   if (voice.mode === "typed") {
     if (!voice.mic) {
       try {
-        await startMic();
+        await turnOnMic();
       } catch (error) {
         notice(micErrorText(error), { focus: true });
         return;
@@ -459,11 +320,11 @@ document.addEventListener("keydown", (event) => {
   const saved = loadSettings();
   els.echo.checked = saved.echo;
   els.noise.checked = saved.noise;
-  els.echo.addEventListener("change", saveSettings);
-  els.noise.addEventListener("change", saveSettings);
+  els.echo.addEventListener("change", () => saveSettings(settings()));
+  els.noise.addEventListener("change", () => saveSettings(settings()));
 }
 
-interview.els.form.hidden = true;
+interview.showAnswerBox(false);
 if (status === "ended") {
   panel.hidden = true;
 }
