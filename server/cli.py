@@ -13,7 +13,7 @@ from interviewer.testplan import PlanFailure, load_plans, plan_files, run_plan
 from .terminal import practice
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockloop", description="A scripted, offline mock interviewer."
     )
@@ -78,42 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("session")
     e.add_argument("--format", choices=["md", "json", "vtt"], default="md")
     e.add_argument("--data-dir", type=Path, default=None)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command == "practice":
             if not 1 <= args.time_scale <= 600:
                 parser.error("--time-scale must be between 1 and 600")
-            catalog = _catalog(args.scenarios_dir)
-            if args.scenario not in catalog:
-                print(
-                    f"mockloop: unknown scenario {args.scenario!r}; see `mockloop scenarios list`",
-                    file=sys.stderr,
-                )
-                return 2
-            return practice(catalog[args.scenario], seed=args.seed, time_scale=args.time_scale)
+            return _practice(args)
         if args.command == "scenarios":
             return _scenarios(args)
         if args.command == "eval":
-            from .eval_cli import run_calibration, run_eval
-
-            if args.rubric:
-                overall_min = 0.90 if args.min is None else args.min
-                return run_calibration(
-                    _catalog(args.scenarios_dir),
-                    args.dir,
-                    overall_min,
-                    overall_min if args.min_category is None else args.min_category,
-                    args.failures,
-                    args.transcript,
-                )
-            return run_eval(
-                _catalog(args.scenarios_dir),
-                args.dir,
-                0.95 if args.min is None else args.min,
-                args.min_category if args.min_category is not None else args.min or 0.95,
-                args.failures,
-            )
+            return _eval(args)
         if args.command == "serve":
             from .main import serve
 
@@ -129,6 +108,39 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _practice(args: argparse.Namespace) -> int:
+    catalog = _catalog(args.scenarios_dir)
+    if args.scenario not in catalog:
+        print(
+            f"mockloop: unknown scenario {args.scenario!r}; see `mockloop scenarios list`",
+            file=sys.stderr,
+        )
+        return 2
+    return practice(catalog[args.scenario], seed=args.seed, time_scale=args.time_scale)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .eval_cli import run_calibration, run_eval
+
+    if args.rubric:
+        overall_min = 0.90 if args.min is None else args.min
+        return run_calibration(
+            _catalog(args.scenarios_dir),
+            args.dir,
+            overall_min,
+            overall_min if args.min_category is None else args.min_category,
+            args.failures,
+            args.transcript,
+        )
+    return run_eval(
+        _catalog(args.scenarios_dir),
+        args.dir,
+        0.95 if args.min is None else args.min,
+        args.min_category if args.min_category is not None else args.min or 0.95,
+        args.failures,
+    )
 
 
 def _scenarios(args: argparse.Namespace) -> int:
