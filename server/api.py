@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from server.errors import ApiError
+from server.registry import SessionRegistry
 from server.review.export import FORMATS, metrics, render
 from server.security import (
     SlidingWindow,
@@ -21,7 +22,7 @@ from server.security import (
     new_session_id,
     new_token,
 )
-from server.session import SessionRegistry, error_message
+from server.session import error_message
 from server.settings import Settings
 from server.storage import SessionRecord, Store
 
@@ -189,8 +190,8 @@ async def get_session(request: Request, session_id: str) -> JSONResponse:
     record = await authorized_session(request, session_id)
     store = _store(request)
     registry = _registry(request)
-    messages = await registry.db(store.load_messages, session_id, 0)
-    scores = await registry.db(store.load_scores, session_id)
+    messages = await registry.db(store.load_transcript, session_id, 0)
+    scores = await registry.db(store.load_scored, session_id)
     scenario = request.app.state.catalog.get(record.scenario_id)
     return JSONResponse(
         {
@@ -204,8 +205,9 @@ async def get_session(request: Request, session_id: str) -> JSONResponse:
             "started_at": record.started_at,
             "ended_at": record.ended_at,
             "end_reason": record.end_reason,
-            "messages": messages,
-            "scores": scores,
+            # Each message and score leaves in its own wire form: as it was stored.
+            "messages": [m.to_wire() for m in messages],
+            "scores": [s.to_wire() for s in scores],
             "metrics": metrics(messages),
         },
         headers=_NO_STORE,

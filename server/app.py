@@ -23,10 +23,10 @@ from interviewer import Scenario, load_catalog
 from server.api import router as api_router
 from server.errors import install_error_handlers
 from server.pages import install as install_pages
+from server.registry import AudioUrl, SessionRegistry
 from server.review.mixer import ReplayMixer
 from server.review_pages import install as install_review_pages
 from server.security import SecurityMiddleware, SlidingWindow, install_log_filter
-from server.session import AudioUrl, SessionRegistry
 from server.settings import Settings
 from server.speech.models import SpeechModels
 from server.storage import Store
@@ -105,6 +105,20 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    _keep_state(app, settings, scenarios, store, registry, voice)
+    _install_routes(app, settings, store, voice)
+    return app
+
+
+def _keep_state(
+    app: FastAPI,
+    settings: Settings,
+    scenarios: dict[str, Scenario],
+    store: Store,
+    registry: SessionRegistry,
+    voice: VoiceService | None,
+) -> None:
+    """What the routes find on `app.state`."""
     app.state.settings = settings
     app.state.catalog = scenarios
     app.state.store = store
@@ -117,6 +131,10 @@ def create_app(
         app.state.speech_clip_path = voice.clip_path
         voice.on_ready = lambda cache: setattr(app.state, "speech_cache", cache)
 
+
+def _install_routes(
+    app: FastAPI, settings: Settings, store: Store, voice: VoiceService | None
+) -> None:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(ws_router)
@@ -132,4 +150,3 @@ def create_app(
     # The home pages first: they serve /static and keep the templates every page uses.
     install_pages(app)
     install_review_pages(app)
-    return app

@@ -29,6 +29,8 @@ from starlette.concurrency import run_in_threadpool
 
 from server.api import authorized_session, held_session_ids
 from server.errors import ApiError
+from server.messages import CandidateLine
+from server.registry import SessionRegistry
 from server.review import view
 from server.review.audio import clip_resolver, session_replay
 from server.review.progress import progress_page
@@ -36,7 +38,6 @@ from server.review.rubric import rubric_of
 from server.review.stored import Loaded, load
 from server.review.svg import clock
 from server.security import token_matches
-from server.session import SessionRegistry
 from server.storage import SessionRecord, SessionSummary, Store
 from server.web import ROUND_LABELS, SESSION_ERROR_PAGES, error_page, page, status_label
 
@@ -80,7 +81,7 @@ def review_json(loaded: Loaded) -> dict[str, Any]:
             "session": loaded.session_note or None,
         },
         # The automatic levels only once the candidate has scored themself (or asked).
-        "automatic": {s["criterion"]: s["level"] for s in loaded.scores} if revealed else None,
+        "automatic": {s.criterion: s.level for s in loaded.scores} if revealed else None,
     }
 
 
@@ -247,7 +248,7 @@ async def put_review(request: Request, session_id: str) -> JSONResponse:
         raise ApiError(409, "not_ended", "the round is still running; review it when it ends")
     store = _store(request)
     registry = _registry(request)
-    scores = await registry.db(store.load_scores, session_id)
+    scores = await registry.db(store.load_scored, session_id)
     rubric = {c.id: c for c in rubric_of(_catalog(request).get(record.scenario_id), scores)}
     for cid, level in body.levels.items():
         c = rubric.get(cid)
@@ -296,8 +297,8 @@ async def put_note(request: Request, session_id: str, target: str) -> JSONRespon
     if target == "session":
         await registry.db(store.set_note, session_id, body.text)
     else:
-        messages = await registry.db(store.load_messages, session_id)
-        answers = {str(m["seq"]) for m in messages if m.get("type") == "candidate"}
+        messages = await registry.db(store.load_transcript, session_id)
+        answers = {str(m.seq) for m in messages if isinstance(m, CandidateLine)}
         if target not in answers:
             raise ApiError(404, "not_found", "no answer with this seq in the session")
         await registry.db(store.set_review_note, session_id, "turn", target, body.text)

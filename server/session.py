@@ -19,12 +19,9 @@ Interview time is `(wall seconds since the session started) * time_scale`; `star
 a stored wall-clock epoch, so a restarted server re-arms the same timers (and fires at once
 those that fell due while it was down).
 
-Resuming. The stored event log is the truth: a new driver (after the last connection
-dropped and the driver was stopped, after a server restart, or on another replica) calls
-`start` and then `step` for every stored event. The messages those replayed steps produce
-were committed together with their events, so they are never stored or sent again; only
-steps taken after the replay add messages. A client that reconnects sends `hello` with the
-last seq it saw and gets exactly the messages after it, then the live ones.
+Resuming. The stored event log is the truth: a new driver replays it (`server.resume`)
+and only steps taken after the replay add messages. The step's actions become messages in
+`server.messages.encode`. The live drivers of a process are kept by `server.registry`.
 
 Several connections to one session all receive every message and may all send (the
 inbox serialises their turns). This keeps a reconnect that overlaps a half-dead old
@@ -38,38 +35,40 @@ says it is. A server that starts resumes every live session the same way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import functools
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from interviewer import (
     CandidateLeft,
     CandidateQuiet,
     CandidateSaid,
     CandidateSpeaking,
-    End,
     Event,
     IllegalEvent,
-    PhaseChanged,
     Say,
     Scenario,
-    Score,
     State,
     Tick,
-    event_from_json,
     event_to_json,
     next_deadline,
     start,
     step,
 )
-from server.storage import Conflict, Ending, SessionRecord, Store, StoredEvent
-from server.storage.writer import Writer
+from server.messages import (
+    Candidate,
+    CandidateLine,
+    Clip,
+    Encoded,
+    ErrorMessage,
+    Message,
+    encode,
+)
+from server.resume import replay
+from server.storage import Conflict, Ending, SessionRecord, Store
 
 log = logging.getLogger("mockloop.session")
 
@@ -83,7 +82,7 @@ _MAX_OUTBOX = 10_000
 
 
 def error_message(code: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message}
+    return ErrorMessage(code=code, message=message).to_wire()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +172,25 @@ class Stop:
 
 Input = Attach | Detach | Said | Speaking | Quiet | Leave | Stop
 
-AudioUrl = Callable[[Scenario, Say], "str | None"]
+
+class DriverHost(Protocol):
+    """What a driver needs from the registry that runs it (`server.registry`)."""
+
+    store: Store
+    catalog: dict[str, Scenario]
+    ended_unattended: Callable[[str], object] | None
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    def forget(self, driver: SessionDriver) -> None: ...
+
+    def clip(self, scenario: Scenario, say: Say) -> Clip: ...
 
 
 class SessionDriver:
-    def __init__(self, registry: SessionRegistry, session_id: str) -> None:
+    def __init__(self, registry: DriverHost, session_id: str) -> None:
         self.registry = registry
         self.session_id = session_id
         self.inbox: asyncio.Queue[Input] = asyncio.Queue()
@@ -188,7 +201,7 @@ class SessionDriver:
         self.scenario: Scenario | None = None
         self.state: State | None = None
         self.n = 0
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[Message] = []
         self.candidate_seqs: list[int] = []
         self.conns: set[Connection] = set()
         self.ended = False
@@ -206,7 +219,7 @@ class SessionDriver:
 
     @property
     def last_seq(self) -> int:
-        return int(self.messages[-1]["seq"]) if self.messages else 0
+        return self.messages[-1].seq if self.messages else 0
 
     # ---------------------------------------------------------------- the task
 
@@ -239,7 +252,7 @@ class SessionDriver:
         # No await from here on: nothing can be submitted once `closed` is set, and
         # whatever was submitted before is answered below.
         self.closed = True
-        self.registry._forget(self)
+        self.registry.forget(self)
         pending = [*self.conns]
         self.conns.clear()
         items = self._leftover
@@ -297,46 +310,20 @@ class SessionDriver:
         if record.status == "created":
             return True
         events = await self.registry.db(store.load_events, self.session_id)
-        stored = await self.registry.db(store.load_messages, self.session_id, 0)
-        self.state, self.n = self._replay(record, scenario, events, stored)
-        self.messages = stored
-        self.candidate_seqs = [int(m["seq"]) for m in stored if m["type"] == "candidate"]
-        self.ended = record.status == "ended" or (self.state is not None and self.state.ended)
-        return True
-
-    def _replay(
-        self,
-        record: SessionRecord,
-        scenario: Scenario,
-        events: list[StoredEvent],
-        stored: list[dict[str, Any]],
-    ) -> tuple[State, int]:
-        """The state after the stored events, and how many there were."""
-        result = start(scenario, record.seed, at=0.0)
-        said = [a.line_id for a in result.actions if isinstance(a, Say)]
-        state = result.state
-        n = 0
-        for ev in events:
-            if state.ended:
-                # Today's script ended sooner than the one the session was recorded with
-                # (the scenario changed under it): the stored messages stay the record.
-                n = ev.n
-                continue
-            result = step(scenario, state, event_from_json(ev.data))
-            state, n = result.state, ev.n
-            said.extend(a.line_id for a in result.actions if isinstance(a, Say))
-        # The replayed steps' messages are already stored: compare rather than store
-        # again. A difference means the scenario file changed under a live session;
-        # the stored messages stay the record and the session carries on from the state.
-        sent = [m.get("line_id") for m in stored if m["type"] == "interviewer"]
-        if sent != said:
+        stored = await self.registry.db(store.load_transcript, self.session_id, 0)
+        replayed = replay(scenario, record.seed, events, stored)
+        if replayed.diverged:
             log.warning(
                 "session %s: replay gave %d interviewer lines, %d were stored",
                 self.session_id,
-                len(said),
-                len(sent),
+                len(replayed.said),
+                len(replayed.sent),
             )
-        return state, n
+        self.state, self.n = replayed.state, replayed.n
+        self.messages = stored
+        self.candidate_seqs = [m.seq for m in stored if isinstance(m, CandidateLine)]
+        self.ended = record.status == "ended" or (self.state is not None and self.state.ended)
+        return True
 
     # ---------------------------------------------------------------- inputs
 
@@ -354,7 +341,8 @@ class SessionDriver:
                 self.conns.discard(conn)
             case Said(conn=conn, text=text, start=t0, end=t1, committed=committed):
                 at = self._now_at()
-                seq = await self._step(CandidateSaid(at=at, text=text), conn, turn=(text, t0, t1))
+                turn = Candidate(text=text, start=t0, end=t1)
+                seq = await self._step(CandidateSaid(at=at, text=text), conn, turn)
                 if seq is not None and committed is not None:
                     try:
                         committed(seq)
@@ -375,8 +363,8 @@ class SessionDriver:
 
     def _send_backlog(self, conn: Connection, last_seq: int) -> None:
         for message in self.messages:
-            if int(message["seq"]) > last_seq:
-                conn.send(message)
+            if message.seq > last_seq:
+                conn.send(message.to_wire())
 
     async def _begin(self) -> None:
         """First hello: the clock starts and the engine says its opening line."""
@@ -384,7 +372,7 @@ class SessionDriver:
         started_at = time.time()
         result = start(self.scenario, self.record.seed, at=0.0)
         self.record = dataclasses.replace(self.record, status="live", started_at=started_at)
-        messages, _, _ = self._messages(result.actions, elapsed=0.0)
+        messages = self._encode(result.actions, elapsed=0.0).messages
         try:
             await self.registry.write(
                 self.registry.store.write_begin, self.session_id, started_at, messages
@@ -407,7 +395,7 @@ class SessionDriver:
         self,
         event: Event,
         origin: Connection | None,
-        turn: tuple[str, float | None, float | None] | None = None,
+        turn: Candidate | None = None,
     ) -> int | None:
         """Take one engine step; the seq of the candidate message of `turn`, if any."""
         assert self.record is not None and self.scenario is not None
@@ -421,20 +409,10 @@ class SessionDriver:
             if origin is not None:
                 origin.send(error_message("illegal", str(exc)))
             return None
-        elapsed = self._elapsed(event.at)
-        pre: list[dict[str, Any]] = []
-        if turn is not None:
-            text, t0, t1 = turn
-            end = elapsed if t1 is None else t1
-            pre.append(
-                {
-                    "type": "candidate",
-                    "text": text,
-                    "start": round(end if t0 is None else t0, 3),
-                    "end": round(end, 3),
-                }
-            )
-        messages, scores, ending = self._messages(result.actions, elapsed, pre)
+        encoded = self._encode(result.actions, self._elapsed(event.at), turn)
+        ending = None
+        if encoded.ended is not None:
+            ending = Ending(reason=encoded.ended.reason, at=time.time())
         n = self.n + 1
         await self.registry.write(
             self.registry.store.write_step,
@@ -442,12 +420,12 @@ class SessionDriver:
             n,
             event_to_json(event),
             event.at,
-            messages,
-            scores,
+            encoded.messages,
+            encoded.scores,
             ending,
         )
         self.state, self.n = result.state, n
-        self._publish(messages)
+        self._publish(encoded.messages)
         if ending is not None:
             self.ended = True
             if not self.conns and self.registry.ended_unattended is not None:
@@ -455,100 +433,39 @@ class SessionDriver:
             for conn in self.conns:
                 conn.close(1000)
             self.conns.clear()
-        return int(messages[0]["seq"]) if pre else None
+        return encoded.messages[0].seq if turn is not None else None
 
     # ---------------------------------------------------------------- actions -> messages
 
-    def _messages(
-        self,
-        actions: tuple[Any, ...],
-        elapsed: float,
-        pre: list[dict[str, Any]] | None = None,
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Ending | None]:
+    def _encode(
+        self, actions: tuple[Any, ...], elapsed: float, candidate: Candidate | None = None
+    ) -> Encoded:
         """Number the step's messages (not yet published) and collect scores and the end."""
         assert self.record is not None and self.scenario is not None
-        scale = self.record.time_scale
-        seq = self.last_seq
-        at = round(elapsed, 3)
-        out: list[dict[str, Any]] = []
-        scores: list[dict[str, Any]] = []
-        ending: Ending | None = None
-        candidate_seqs = list(self.candidate_seqs)
+        voice = self.record.mode == "voice"
+        return encode(
+            actions,
+            session_id=self.session_id,
+            last_seq=self.last_seq,
+            elapsed=elapsed,
+            time_scale=self.record.time_scale,
+            candidate_seqs=self.candidate_seqs,
+            clips={
+                a.line_id: self.registry.clip(self.scenario, a)
+                for a in actions
+                if voice and isinstance(a, Say)
+            },
+            candidate=candidate,
+        )
 
-        def add(message: dict[str, Any]) -> None:
-            nonlocal seq
-            seq += 1
-            out.append({"type": message.pop("type"), "seq": seq, **message, "at": at})
-            if out[-1]["type"] == "candidate":
-                candidate_seqs.append(seq)
-
-        for message in pre or []:
-            add(dict(message))
-        for action in actions:
-            if isinstance(action, Say):
-                audio = None
-                if self.record.mode == "voice" and self.registry.audio_url is not None:
-                    audio = self.registry.audio_url(self.scenario, action)
-                line: dict[str, Any] = {
-                    "type": "interviewer",
-                    "text": action.text,
-                    "kind": action.kind,
-                    "line_id": action.line_id,
-                    "audio": audio,
-                    "node": action.node,
-                }
-                # Spoken length of the clip, when known: for the client and the metrics.
-                if audio is not None and self.registry.audio_duration is not None:
-                    duration = self.registry.audio_duration(audio)
-                    if duration is not None:
-                        line["duration"] = duration
-                add(line)
-            elif isinstance(action, PhaseChanged):
-                until = None if action.until is None else round(action.until / scale, 3)
-                add(
-                    {
-                        "type": "phase",
-                        "phase": action.phase,
-                        "title": action.title,
-                        "until": until,
-                        "time_scale": scale,
-                    }
-                )
-            elif isinstance(action, Score):
-                scores.append(
-                    {
-                        "criterion": action.criterion,
-                        "level": action.level,
-                        "evidence": [
-                            {
-                                **dataclasses.asdict(e),
-                                # the candidate message the words come from, for linking
-                                "seq": candidate_seqs[e.turn]
-                                if 0 <= e.turn < len(candidate_seqs)
-                                else None,
-                            }
-                            for e in action.evidence
-                        ],
-                    }
-                )
-            elif isinstance(action, End):
-                add(
-                    {
-                        "type": "ended",
-                        "reason": action.reason,
-                        "replay": f"/sessions/{self.session_id}",
-                    }
-                )
-                ending = Ending(reason=action.reason, at=time.time())
-        return out, scores, ending
-
-    def _publish(self, messages: list[dict[str, Any]]) -> None:
+    def _publish(self, messages: tuple[Message, ...]) -> None:
         for message in messages:
             self.messages.append(message)
-            if message["type"] == "candidate":
-                self.candidate_seqs.append(int(message["seq"]))
+            if isinstance(message, CandidateLine):
+                self.candidate_seqs.append(message.seq)
+            wire = message.to_wire()
             for conn in list(self.conns):
-                conn.send(message)
+                conn.send(wire)
                 if conn.closed:
                     self.conns.discard(conn)
 
@@ -577,87 +494,3 @@ class SessionDriver:
         if deadline <= self.state.now:
             return max(wait, _MIN_WAIT)
         return max(wait, 0.0)
-
-
-class SessionRegistry:
-    """The live drivers of this process, by session id."""
-
-    def __init__(
-        self,
-        store: Store,
-        catalog: dict[str, Scenario],
-        *,
-        audio_url: AudioUrl | None = None,
-        audio_duration: Callable[[str], float | None] | None = None,
-        ended_unattended: Callable[[str], object] | None = None,
-        db_threads: int = 4,
-    ) -> None:
-        self.store = store
-        self.catalog = catalog
-        self.audio_url = audio_url
-        self.audio_duration = audio_duration
-        # Told of a round that ended with no connection open (its time ran out after the
-        # tab closed): nothing else will close a channel for it, which is where the voice
-        # side otherwise learns that a round is over.
-        self.ended_unattended = ended_unattended
-        self._drivers: dict[str, SessionDriver] = {}
-        self._executor = ThreadPoolExecutor(max_workers=db_threads, thread_name_prefix="db")
-        self.writer = Writer(store.write_many)
-
-    async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
-
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(db, *args)` on the writer thread; returns once it is committed."""
-        return await asyncio.wrap_future(self.writer.submit(fn, *args))
-
-    def get(self, session_id: str) -> SessionDriver | None:
-        return self._drivers.get(session_id)
-
-    def driver(self, session_id: str) -> SessionDriver:
-        """The session's driver, started if it is not running."""
-        existing = self._drivers.get(session_id)
-        if existing is not None and not existing.closed:
-            return existing
-        driver = SessionDriver(self, session_id)
-        self._drivers[session_id] = driver
-        driver.task = asyncio.get_running_loop().create_task(
-            driver.run(), name=f"session-{session_id}"
-        )
-        return driver
-
-    def _forget(self, driver: SessionDriver) -> None:
-        if self._drivers.get(driver.session_id) is driver:
-            del self._drivers[driver.session_id]
-
-    async def stop(
-        self, session_id: str, code: int = 1000, error: dict[str, Any] | None = None
-    ) -> None:
-        driver = self._drivers.get(session_id)
-        if driver is None or driver.task is None:
-            return
-        driver.submit(Stop(code, error))
-        with contextlib.suppress(asyncio.CancelledError):
-            await driver.task
-
-    async def resume_live(self) -> int:
-        """Start a driver for every live session (after a restart: timers re-armed)."""
-        ids = await self.db(self.store.live_session_ids)
-        for session_id in ids:
-            self.driver(session_id)
-        return len(ids)
-
-    async def close(self) -> None:
-        drivers = list(self._drivers.values())
-        for driver in drivers:
-            driver.submit(Stop(1001))
-        for driver in drivers:
-            if driver.task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(driver.task, timeout=5)
-        await asyncio.get_running_loop().run_in_executor(None, self.writer.close)
-        self._executor.shutdown(wait=True)
-
-    def __len__(self) -> int:
-        return len(self._drivers)

@@ -33,6 +33,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from interviewer import Scenario
 from server.errors import error_response
+from server.registry import SessionRegistry
 from server.security import (
     TokenBucket,
     WarnThenClose,
@@ -49,7 +50,6 @@ from server.session import (
     Leave,
     Said,
     SessionDriver,
-    SessionRegistry,
     error_message,
 )
 from server.settings import Settings

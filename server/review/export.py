@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
+from server.messages import (
+    CandidateLine,
+    Ended,
+    InterviewerLine,
+    Message,
+    PhaseStarted,
+    Scored,
+    messages_from_stored,
+    scores_from_stored,
+)
 from server.review.metrics import delivery
 from server.review.rubric import ScenarioLike, rubric_of
 from server.review.transcript import align_words
@@ -43,17 +53,17 @@ class Export:
     filename: str
 
 
-def metrics(messages: list[dict[str, Any]]) -> dict[str, Any]:
+def metrics(messages: Sequence[Message]) -> dict[str, Any]:
     """What was observed, in numbers: turns, words, lengths, duration."""
-    candidate = [m for m in messages if m.get("type") == "candidate"]
-    words = [len(str(m.get("text", "")).split()) for m in candidate]
-    times = [float(m["at"]) for m in messages if isinstance(m.get("at"), int | float)]
+    candidate = [m for m in messages if isinstance(m, CandidateLine)]
+    words = [len(m.text.split()) for m in candidate]
+    times = [m.at for m in messages if m.at is not None]
     return {
         "candidate_turns": len(candidate),
         "candidate_words": sum(words),
         "words_per_turn": round(sum(words) / len(words), 1) if words else 0.0,
         "longest_turn_words": max(words, default=0),
-        "interviewer_lines": sum(1 for m in messages if m.get("type") == "interviewer"),
+        "interviewer_lines": sum(1 for m in messages if isinstance(m, InterviewerLine)),
         "duration": round(max(times), 3) if times else 0.0,
     }
 
@@ -64,8 +74,8 @@ DOCUMENT_VERSION = 1
 
 def session_document(
     record: SessionRecord,
-    messages: list[dict[str, Any]],
-    scores: list[dict[str, Any]],
+    messages: Sequence[Message],
+    scores: Sequence[Scored],
     scenario: _ScenarioLike | None,
     *,
     words: Mapping[int, list[dict[str, Any]]] | None = None,
@@ -96,9 +106,10 @@ def session_document(
         "started_at": record.started_at,
         "ended_at": record.ended_at,
         "end_reason": record.end_reason,
-        "messages": messages,
+        # What leaves is each message's and score's own wire form: as it was stored.
+        "messages": [m.to_wire() for m in messages],
         "rubric": [c.to_json() for c in rubric],
-        "scores": scores,
+        "scores": [s.to_wire() for s in scores],
         "self_assessment": {
             "levels": dict(self_levels or {}),
             "notes": dict(notes.get("criterion", {})),
@@ -130,8 +141,8 @@ def build_document(
         return None
     return session_document(
         record,
-        store.load_messages(session_id),
-        store.load_scores(session_id),
+        store.load_transcript(session_id),
+        store.load_scored(session_id),
         (catalog or {}).get(record.scenario_id),
         words=store.load_words(session_id),
         self_levels=store.load_self_assessment(session_id),
@@ -156,11 +167,17 @@ def render(
         return None
     if fmt == "json":
         body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "md":
-        body = _markdown(doc)
     else:
-        body = _vtt(doc)
+        # The document's messages and scores, typed again for the readable formats.
+        typed = _Typed(messages_from_stored(doc["messages"]), scores_from_stored(doc["scores"]))
+        body = _markdown(doc, typed) if fmt == "md" else _vtt(doc, typed)
     return Export(body.encode("utf-8"), _MEDIA[fmt], f"mockloop-{session_id}.{fmt}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Typed:
+    messages: list[Message]
+    scores: list[Scored]
 
 
 def _clock(seconds: float) -> str:
@@ -181,10 +198,10 @@ def _md_level(value: int | None) -> str:
     return "–" if value is None else str(value)
 
 
-def _markdown(doc: dict[str, Any]) -> str:
-    lines = _md_header(doc) + _md_transcript(doc)
+def _markdown(doc: dict[str, Any], typed: _Typed) -> str:
+    lines = _md_header(doc) + _md_transcript(doc, typed.messages)
     if doc["rubric"]:
-        lines += _md_rubric(doc)
+        lines += _md_rubric(doc, typed)
     lines += _md_delivery(doc)
     if doc["notes"]["session"]:
         lines += ["## Notes", "", _md_text(doc["notes"]["session"]), ""]
@@ -211,37 +228,41 @@ def _md_header(doc: dict[str, Any]) -> list[str]:
     ]
 
 
-def _md_transcript(doc: dict[str, Any]) -> list[str]:
+def _said_at(m: Message, default: float = 0.0) -> float:
+    """When a message's words began: a candidate turn's start, else when it was sent."""
+    if isinstance(m, CandidateLine) and m.start is not None:
+        return m.start
+    return m.at if m.at is not None else default
+
+
+def _md_transcript(doc: dict[str, Any], messages: Sequence[Message]) -> list[str]:
     lines = ["## Transcript", ""]
     turn_notes = doc["notes"]["turns"]
-    for m in doc["messages"]:
-        at = _clock(float(m.get("start", m.get("at", 0.0))))
-        if m["type"] == "interviewer":
-            lines += [f"**[{at}] Interviewer** ({m.get('kind')}): {_md_text(m['text'])}", ""]
-        elif m["type"] == "candidate":
-            lines += [f"**[{at}] You:** {_md_text(m['text'])}", ""]
-            note = turn_notes.get(str(m["seq"]))
+    for m in messages:
+        at = _clock(_said_at(m))
+        if isinstance(m, InterviewerLine):
+            kind = m.kind or None
+            lines += [f"**[{at}] Interviewer** ({kind}): {_md_text(m.text)}", ""]
+        elif isinstance(m, CandidateLine):
+            lines += [f"**[{at}] You:** {_md_text(m.text)}", ""]
+            note = turn_notes.get(str(m.seq))
             if note:
                 lines += [f"> Your note: {_md_text(note)}", ""]
-        elif m["type"] == "phase":
-            lines += [f"*[{at}] Phase: {_md_text(m['title'])}*", ""]
-        elif m["type"] == "ended":
-            lines += [f"*[{at}] The round ended ({m['reason']}).*", ""]
+        elif isinstance(m, PhaseStarted):
+            lines += [f"*[{at}] Phase: {_md_text(m.title)}*", ""]
+        elif isinstance(m, Ended):
+            lines += [f"*[{at}] The round ended ({m.reason}).*", ""]
     return lines
 
 
-def _md_rubric(doc: dict[str, Any]) -> list[str]:
-    scores = {s["criterion"]: s for s in doc["scores"]}
+def _md_rubric(doc: dict[str, Any], typed: _Typed) -> list[str]:
+    scores = {s.criterion: s for s in typed.scores}
     assessment = doc["self_assessment"]
     lines = ["## Rubric", ""]
-    times = {
-        m["seq"]: _clock(float(m.get("start", m.get("at", 0.0))))
-        for m in doc["messages"]
-        if m["type"] == "candidate"
-    }
+    times = {m.seq: _clock(_said_at(m)) for m in typed.messages if isinstance(m, CandidateLine)}
     for c in doc["rubric"]:
         score = scores.get(c["id"])
-        auto = score["level"] if score is not None else None
+        auto = score.level if score is not None else None
         mine = assessment["levels"].get(c["id"])
         top = c["scale"][1]
         if score is not None and auto is None:
@@ -254,14 +275,15 @@ def _md_rubric(doc: dict[str, Any]) -> list[str]:
         if c["anchors"]:
             anchors = "; ".join(f"{k}: {_md_text(v)}" for k, v in c["anchors"].items())
             lines.append(f"- Anchors: {anchors}")
-        evidence = score["evidence"] if score is not None else []
+        evidence = score.evidence if score is not None else ()
         if evidence:
             lines.append("- Evidence:")
             for e in evidence:
-                where = times.get(e.get("seq"), "")
+                where = times.get(e.seq, "") if e.seq is not None else ""
+                answer = "?" if e.turn is None else e.turn + 1
                 lines.append(
-                    f"  - “{_md_text(e['quote'])}” ({_md_text(e['label'])}, "
-                    f"answer {int(e['turn']) + 1}{', ' + where if where else ''})"
+                    f"  - “{_md_text(e.quote)}” ({_md_text(e.label)}, "
+                    f"answer {answer}{', ' + where if where else ''})"
                 )
         note = assessment["notes"].get(c["id"])
         if note:
@@ -344,55 +366,53 @@ def _vtt_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _vtt(doc: dict[str, Any]) -> str:
+def _vtt(doc: dict[str, Any], typed: _Typed) -> str:
     """One cue per turn (`m-<seq>`, voiced by `Interviewer` or `Candidate`), then one per
     piece of rubric evidence (`ev-<n>`, voiced by `Rubric`) over the words it quotes."""
-    messages = doc["messages"]
     words = {int(k): v for k, v in doc["words"].items()}
-    spoken = [m for m in messages if m["type"] in ("interviewer", "candidate")]
+    spoken = [m for m in typed.messages if isinstance(m, InterviewerLine | CandidateLine)]
     cues: list[tuple[float, int, str, float, str]] = []  # start, order, id, end, text
     span_of: dict[int, tuple[float, float]] = {}
     for i, m in enumerate(spoken):
-        if m["type"] == "candidate":
-            timed = words.get(int(m["seq"]))
+        if isinstance(m, CandidateLine):
+            timed = words.get(m.seq)
             if timed:
                 start, end = float(timed[0]["start"]), float(timed[-1]["end"])
             else:
-                start = float(m.get("start", m.get("at", 0.0)))
-                end = float(m.get("end", start))
+                start = _said_at(m)
+                end = m.end if m.end is not None else start
             speaker = "Candidate"
-            span_of[int(m["seq"])] = (start, end)
+            span_of[m.seq] = (start, end)
         else:
-            start = float(m.get("at", 0.0))
+            start = m.at if m.at is not None else 0.0
             nxt = spoken[i + 1] if i + 1 < len(spoken) else None
-            next_at = float(nxt.get("start", nxt.get("at", start))) if nxt else start + 5.0
+            next_at = _said_at(nxt, start) if nxt else start + 5.0
             end = max(next_at, start)
             speaker = "Interviewer"
         if end - start < 1.0:
             end = start + 1.0
-        cues.append((start, 0, f"m-{m['seq']}", end, f"<v {speaker}>{_vtt_text(str(m['text']))}"))
+        cues.append((start, 0, f"m-{m.seq}", end, f"<v {speaker}>{_vtt_text(m.text)}"))
     titles = {c["id"]: c["title"] for c in doc["rubric"]}
-    texts = {int(m["seq"]): str(m["text"]) for m in messages if m["type"] == "candidate"}
+    texts = {m.seq: m.text for m in typed.messages if isinstance(m, CandidateLine)}
     key = 0
-    for score in doc["scores"]:
-        for e in score["evidence"]:
-            seq = e.get("seq")
-            if seq is None or int(seq) not in span_of:
+    for score in typed.scores:
+        for e in score.evidence:
+            if e.seq is None or e.seq not in span_of:
                 key += 1
                 continue
-            start, end = span_of[int(seq)]
-            timed = words.get(int(seq))
+            start, end = span_of[e.seq]
+            timed = words.get(e.seq)
             if timed:
                 start, end = _quoted_time(
-                    texts[int(seq)], timed, int(e["start"]), int(e["end"]), (start, end)
+                    texts[e.seq], timed, e.start or 0, e.end or 0, (start, end)
                 )
             if end - start < 1.0:
                 end = start + 1.0
-            title = titles.get(score["criterion"], score["criterion"])
-            level = "not shown" if score["level"] is None else f"level {score['level']}"
+            title = titles.get(score.criterion, score.criterion)
+            level = "not shown" if score.level is None else f"level {score.level}"
             text = (
-                f"<v Rubric>{_vtt_text(title)} ({level}, {_vtt_text(e['label'])}): "
-                f"“{_vtt_text(e['quote'])}”"
+                f"<v Rubric>{_vtt_text(title)} ({level}, {_vtt_text(e.label)}): "
+                f"“{_vtt_text(e.quote)}”"
             )
             cues.append((start, 1, f"ev-{key}", end, text))
             key += 1

@@ -1,20 +1,21 @@
 """Storage: SQLAlchemy models, the `Store` repository and Alembic migrations."""
 
-from server.storage.store import (
+from server.storage.database import downgrade, migrate
+from server.storage.records import (
     AudioTrack,
     Conflict,
     Ending,
     ReviewState,
     SessionRecord,
     SessionSummary,
-    Store,
     StoredEvent,
-    downgrade,
-    migrate,
 )
+from server.storage.store import Store
+from server.storage.writes import Batch
 
 __all__ = [
     "AudioTrack",
+    "Batch",
     "Conflict",
     "Ending",
     "ReviewState",

@@ -24,18 +24,18 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from server.storage.writes import Batch
 
 log = logging.getLogger("mockloop.storage")
 
 T = TypeVar("T")
-Job = Callable[[Session], Any]
+Job = Callable[[Batch], Any]
 
 _STOP = object()
 
 
 class Writer:
-    """Runs write jobs (`job(db)` inside an open transaction) on one thread."""
+    """Runs write jobs (`job(batch)` inside an open transaction) on one thread."""
 
     def __init__(self, write_many: Callable[[list[Job]], list[Any]], max_batch: int = 256):
         self._write_many = write_many
@@ -49,7 +49,7 @@ class Writer:
         self.jobs = 0
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Run `fn(db, *args)` in the next transaction; the future resolves after commit."""
+        """Run `fn(batch, *args)` in the next transaction; the future resolves after commit."""
         future: Future[T] = Future()
         with self._lock:
             if self._closed:
@@ -57,7 +57,7 @@ class Writer:
                 return future
             if not self._thread.is_alive():
                 self._thread.start()
-            self._queue.put((lambda db: fn(db, *args), future))
+            self._queue.put((lambda batch: fn(batch, *args), future))
         return future
 
     def close(self, timeout: float = 30.0) -> None:

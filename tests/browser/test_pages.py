@@ -107,7 +107,8 @@ def add_session(
 ) -> tuple[str, str]:
     sid, token = new_session_id(), new_token()
     now = time.time()
-    store.create_session(
+    store.write(
+        store.write_session,
         SessionRecord(
             id=sid,
             scenario_id=scenario,
@@ -118,7 +119,7 @@ def add_session(
             status=status,
             created_at=now - 40,
             started_at=None if started_ago is None else now - started_ago,
-        )
+        ),
     )
     return sid, token
 

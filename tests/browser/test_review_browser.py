@@ -27,6 +27,7 @@ from playwright.sync_api import Page, Request, expect
 from websockets.sync.client import connect
 
 from interviewer import CandidateSaid, Tick, event_to_json
+from server.messages import messages_from_stored, scores_from_stored
 from server.security import hash_token, new_session_id, new_token
 from server.speech.audio import SAMPLE_RATE, resample, wav_bytes
 from server.speech.stt import FasterWhisperTranscriber
@@ -89,7 +90,8 @@ def voice_session(server: Server) -> dict[str, Any]:
     store = Store(f"sqlite:///{(server.data_dir / 'mockloop.db').as_posix()}", server.data_dir)
     session_id, token = new_session_id(), new_token()
     started = time.time() - 600
-    store.create_session(
+    store.write(
+        store.write_session,
         SessionRecord(
             id=session_id,
             scenario_id=SCENARIO,
@@ -99,7 +101,7 @@ def voice_session(server: Server) -> dict[str, Any]:
             token_hash=hash_token(token),
             status="created",
             created_at=started - 5,
-        )
+        ),
     )
     # Interviewer and candidate alternate on one clock, with a second of quiet between.
     interviewer = np.zeros(0, dtype=np.float32)
@@ -184,28 +186,31 @@ def voice_session(server: Server) -> dict[str, Any]:
             ],
         }
     ]
-    store.begin_session(session_id, started, messages[:1])
-    store.commit_step(
+    store.write(store.write_begin, session_id, started, messages_from_stored(messages[:1]))
+    store.write(
+        store.write_step,
         session_id,
         1,
         event_to_json(CandidateSaid(at=messages[1]["at"], text=answers[0]["text"])),
         messages[1]["at"],
-        messages[1:3],
+        messages_from_stored(messages[1:3]),
     )
-    store.commit_step(
+    store.write(
+        store.write_step,
         session_id,
         2,
         event_to_json(CandidateSaid(at=messages[3]["at"], text=answers[1]["text"])),
         messages[3]["at"],
-        messages[3:4],
+        messages_from_stored(messages[3:4]),
     )
-    store.commit_step(
+    store.write(
+        store.write_step,
         session_id,
         3,
         event_to_json(Tick(at=t)),
         t,
-        messages[4:],
-        scores,
+        messages_from_stored(messages[4:]),
+        scores_from_stored(scores),
         Ending("completed", started + t),
     )
     for a in answers:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 
-from server.storage import Conflict, SessionRecord, Store
+from server.messages import messages_from_stored
+from server.storage import Batch, Conflict, SessionRecord, Store
 from server.storage.writer import Writer
 
 
@@ -36,8 +36,8 @@ def message(seq: int, text: str = "line") -> dict[str, Any]:
 def store(tmp_path: Path) -> Any:
     s = Store(f"sqlite:///{tmp_path}/w.db", tmp_path)
     for i in range(40):
-        s.create_session(record(f"s{i}"))
-        s.begin_session(f"s{i}", 1.0, [message(1)])
+        s.write(s.write_session, record(f"s{i}"))
+        s.write(s.write_begin, f"s{i}", 1.0, messages_from_stored([message(1)]))
     yield s
     s.close()
 
@@ -53,12 +53,24 @@ def test_steps_share_commits_and_a_conflict_fails_alone(store: Store) -> None:
 
     writer = Writer(write_many)
     futures = [
-        writer.submit(store.write_step, f"s{i}", 1, {"type": "tick", "at": 1.0}, 1.0, [message(2)])
+        writer.submit(
+            store.write_step,
+            f"s{i}",
+            1,
+            {"type": "tick", "at": 1.0},
+            1.0,
+            messages_from_stored([message(2)]),
+        )
         for i in range(40)
     ]
     # a second writer of step 1 of s7 (another replica, say): a duplicate
     duplicate = writer.submit(
-        store.write_step, "s7", 1, {"type": "tick", "at": 2.0}, 2.0, [message(3)]
+        store.write_step,
+        "s7",
+        1,
+        {"type": "tick", "at": 2.0},
+        2.0,
+        messages_from_stored([message(3)]),
     )
     time.sleep(0.2)
     assert not any(f.done() for f in futures)  # nothing is answered before its commit
@@ -83,9 +95,18 @@ def test_a_closed_writer_refuses_and_an_unused_one_has_no_thread(store: Store) -
 
 
 def test_jobs_see_one_transaction(store: Store) -> None:
-    def both(db: Session) -> int:
-        store.write_step(db, "s1", 1, {"type": "tick", "at": 1.0}, 1.0, [message(2)])
-        store.write_step(db, "s2", 1, {"type": "tick", "at": 1.0}, 1.0, [message(2), message(2)])
+    def both(db: Batch) -> int:
+        store.write_step(
+            db, "s1", 1, {"type": "tick", "at": 1.0}, 1.0, messages_from_stored([message(2)])
+        )
+        store.write_step(
+            db,
+            "s2",
+            1,
+            {"type": "tick", "at": 1.0},
+            1.0,
+            messages_from_stored([message(2), message(2)]),
+        )
         return 1
 
     # the second half of the job breaks a key: neither half may stay

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from server.messages import messages_from_stored
 from server.review import audio as audio_module
 from server.review.audio import clip_resolver, decode_16k, mix_down, replay_audio, session_replay
 from server.speech.audio import SAMPLE_RATE, encode_ogg_opus, wav_bytes
@@ -106,7 +107,7 @@ def test_interviewer_clips_are_found_by_the_speech_cache_name(tmp_path: Path) ->
         {"type": "interviewer", "seq": 1, "text": "Hi.", "audio": f"/speech/{name}", "at": 1.0}
     ]
     out_dir = tmp_path / "session"
-    mixed = replay_audio(out_dir, [], messages, resolve)
+    mixed = replay_audio(out_dir, [], messages_from_stored(messages), resolve)
     assert mixed is not None
     decoded = decode_16k(mixed)
     assert abs(decoded.size / SAMPLE_RATE - 1.5) < 0.1
@@ -125,8 +126,8 @@ def _voice_session(store: Store, session_id: str, messages: list[dict[str, Any]]
         status="created",
         created_at=0.0,
     )
-    store.create_session(record)
-    store.begin_session(session_id, 0.0, messages)
+    store.write(store.write_session, record)
+    store.write(store.write_begin, session_id, 0.0, messages_from_stored(messages))
     store.save_audio(session_id, "candidate", wav_bytes(tone(1.0, 440.0)), media_type="audio/wav")
 
 

@@ -17,10 +17,11 @@ from sqlalchemy import create_engine, inspect
 
 from interviewer import Scenario
 from server.app import create_app
+from server.messages import messages_from_stored, scores_from_stored
 from server.settings import Settings
 from server.storage import Conflict, Ending, SessionRecord, Store, downgrade, migrate
+from server.storage.database import normalise_url
 from server.storage.models import Base
-from server.storage.store import normalise_url
 
 TABLES = {"sessions", "events", "messages", "scores", "self_assessments", "notes"}
 
@@ -89,32 +90,40 @@ def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
 
 def test_session_round_trip(store: Store) -> None:
     rec = record()
-    store.create_session(rec)
+    store.write(store.write_session, rec)
     assert store.get_session("s1") == rec
     assert store.get_session("nope") is None
-    store.begin_session("s1", 1000.0, [msg(1), msg(2)])
+    store.write(store.write_begin, "s1", 1000.0, messages_from_stored([msg(1), msg(2)]))
     live = store.get_session("s1")
     assert live is not None and live.status == "live" and live.started_at == 1000.0
     assert store.live_session_ids() == ["s1"]
     with pytest.raises(Conflict):
-        store.begin_session("s1", 1001.0, [msg(3)])
+        store.write(store.write_begin, "s1", 1001.0, messages_from_stored([msg(3)]))
     assert [m["seq"] for m in store.load_messages("s1")] == [1, 2]
 
 
 def test_a_step_commits_event_messages_scores_and_end_together(store: Store) -> None:
-    store.create_session(record())
-    store.begin_session("s1", 1000.0, [msg(1)])
+    store.write(store.write_session, record())
+    store.write(store.write_begin, "s1", 1000.0, messages_from_stored([msg(1)]))
     event = {"type": "said", "at": 3.5, "text": "ünïcode answer"}
-    store.commit_step("s1", 1, event, 3.5, [msg(2, "candidate", "ünïcode answer"), msg(3)])
+    store.write(
+        store.write_step,
+        "s1",
+        1,
+        event,
+        3.5,
+        messages_from_stored([msg(2, "candidate", "ünïcode answer"), msg(3)]),
+    )
     score = {"criterion": "c", "level": 3, "evidence": [{"turn": 0, "quote": "x", "seq": 2}]}
     not_shown = {"criterion": "d", "level": None, "evidence": []}
-    store.commit_step(
+    store.write(
+        store.write_step,
         "s1",
         2,
         {"type": "left", "at": 4.0},
         4.0,
-        [msg(4, "ended")],
-        [score, not_shown],
+        messages_from_stored([msg(4, "ended")]),
+        scores_from_stored([score, not_shown]),
         Ending("left", 9.0),
     )
     assert [(e.n, e.at, e.data) for e in store.load_events("s1")] == [
@@ -132,24 +141,40 @@ def test_a_step_commits_event_messages_scores_and_end_together(store: Store) -> 
 
 
 def test_a_failed_step_leaves_nothing_behind(store: Store) -> None:
-    store.create_session(record())
-    store.begin_session("s1", 1000.0, [msg(1)])
+    store.write(store.write_session, record())
+    store.write(store.write_begin, "s1", 1000.0, messages_from_stored([msg(1)]))
     # seq 1 is taken: the whole step, event included, must roll back
     with pytest.raises(Conflict):
-        store.commit_step("s1", 1, {"type": "tick", "at": 1.0}, 1.0, [msg(2), msg(1)])
+        store.write(
+            store.write_step,
+            "s1",
+            1,
+            {"type": "tick", "at": 1.0},
+            1.0,
+            messages_from_stored([msg(2), msg(1)]),
+        )
     assert store.load_events("s1") == []
     assert [m["seq"] for m in store.load_messages("s1")] == [1]
     # a second writer of the same step number conflicts
-    store.commit_step("s1", 1, {"type": "tick", "at": 1.0}, 1.0, [msg(2)])
+    store.write(
+        store.write_step, "s1", 1, {"type": "tick", "at": 1.0}, 1.0, messages_from_stored([msg(2)])
+    )
     with pytest.raises(Conflict):
-        store.commit_step("s1", 1, {"type": "tick", "at": 2.0}, 2.0, [msg(3)])
+        store.write(
+            store.write_step,
+            "s1",
+            1,
+            {"type": "tick", "at": 2.0},
+            2.0,
+            messages_from_stored([msg(3)]),
+        )
     assert [m["seq"] for m in store.load_messages("s1")] == [1, 2]
 
 
 def test_list_sessions_newest_first_and_filtered(store: Store) -> None:
-    store.create_session(record("a", created_at=1.0))
-    store.create_session(record("b", created_at=2.0))
-    store.create_session(record("c", created_at=3.0))
+    store.write(store.write_session, record("a", created_at=1.0))
+    store.write(store.write_session, record("b", created_at=2.0))
+    store.write(store.write_session, record("c", created_at=3.0))
     assert [s.id for s in store.list_sessions()] == ["c", "b", "a"]
     assert [s.id for s in store.list_sessions(["a", "c", "zz"])] == ["c", "a"]
     assert store.list_sessions([]) == []
@@ -157,7 +182,7 @@ def test_list_sessions_newest_first_and_filtered(store: Store) -> None:
 
 
 def test_self_assessment_and_note(store: Store) -> None:
-    store.create_session(record())
+    store.write(store.write_session, record())
     store.set_self_assessment("s1", "clarity", 2)
     store.set_self_assessment("s1", "clarity", 4)
     store.set_note("s1", "practise the opening")
@@ -168,15 +193,16 @@ def test_self_assessment_and_note(store: Store) -> None:
 def test_delete_removes_every_row_and_the_audio(store: Store, tmp_path: Path) -> None:
     marker = "platypus-7781"
     for sid in ("gone", "kept"):
-        store.create_session(record(sid))
-        store.begin_session(sid, 1.0, [msg(1)])
-        store.commit_step(
+        store.write(store.write_session, record(sid))
+        store.write(store.write_begin, sid, 1.0, messages_from_stored([msg(1)]))
+        store.write(
+            store.write_step,
             sid,
             1,
             {"type": "said", "at": 1.0, "text": marker},
             1.0,
-            [msg(2, "candidate", f"{marker} {sid}")],
-            [{"criterion": "c", "level": 1, "evidence": [{"quote": marker}]}],
+            messages_from_stored([msg(2, "candidate", f"{marker} {sid}")]),
+            scores_from_stored([{"criterion": "c", "level": 1, "evidence": [{"quote": marker}]}]),
         )
         store.set_self_assessment(sid, "c", 2)
         store.set_note(sid, marker)
