@@ -24,6 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from server.messages import messages_from_stored  # noqa: E402
 from server.review.audio import replay_audio  # noqa: E402
 from server.speech.audio import SAMPLE_RATE, CompressedWriter  # noqa: E402
 from server.storage import AudioTrack  # noqa: E402
@@ -68,14 +69,17 @@ def main() -> None:
             write(mic, speechlike(minutes * 60.0, rng), "opus")
             track = AudioTrack("candidate", mic, "audio/ogg", 0.0, minutes * 60.0)
             count = int(minutes * args.lines_per_minute)
-            messages = [
-                {
-                    "type": "interviewer",
-                    "audio": f"/speech/{clips[i % 8].name}",
-                    "at": i * 60.0 / args.lines_per_minute,
-                }
-                for i in range(count)
-            ]
+            messages = messages_from_stored(
+                [
+                    {
+                        "seq": i,
+                        "type": "interviewer",
+                        "audio": f"/speech/{clips[i % 8].name}",
+                        "at": i * 60.0 / args.lines_per_minute,
+                    }
+                    for i in range(count)
+                ]
+            )
             began = time.perf_counter()
             mixed = replay_audio(
                 folder, [track], messages, lambda url: root / url.rsplit("/", 1)[-1]

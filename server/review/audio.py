@@ -26,13 +26,14 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
 
+from server.messages import InterviewerLine, Message
 from server.speech.audio import SAMPLE_RATE, float32_to_pcm16
 from server.storage import AudioTrack, Store
 
@@ -68,19 +69,17 @@ def clip_resolver(state: Any) -> ClipPath | None:
 
 def sources(
     tracks: Sequence[AudioTrack],
-    messages: Sequence[Mapping[str, Any]],
+    messages: Sequence[Message],
     clip_path: ClipPath | None,
 ) -> list[tuple[Path, float]]:
     """(file, session second of its first sample) for everything that goes in the mix."""
     out = [(t.path, t.offset) for t in tracks]
     if clip_path is not None:
         for m in messages:
-            url = m.get("audio")
-            if m.get("type") == "interviewer" and isinstance(url, str) and url:
-                path = clip_path(url)
-                at = m.get("at")
-                if path is not None and path.is_file() and isinstance(at, int | float):
-                    out.append((path, float(at)))
+            if isinstance(m, InterviewerLine) and m.audio:
+                path = clip_path(m.audio)
+                if path is not None and path.is_file() and m.at is not None:
+                    out.append((path, m.at))
     return out
 
 
@@ -104,7 +103,7 @@ def _lock_for(directory: Path) -> threading.Lock:
 def session_replay(store: Store, session_id: str, clip_path: ClipPath | None) -> Path | None:
     """`replay_audio` for a stored session."""
     tracks = store.audio_tracks(session_id)
-    messages = store.load_messages(session_id) if clip_path is not None else []
+    messages = store.load_transcript(session_id) if clip_path is not None else []
     audio_dir = store.audio_dir(session_id)
     try:
         path = replay_audio(audio_dir, tracks, messages, clip_path)
@@ -124,7 +123,7 @@ def session_replay(store: Store, session_id: str, clip_path: ClipPath | None) ->
 def replay_audio(
     audio_dir: Path,
     tracks: Sequence[AudioTrack],
-    messages: Sequence[Mapping[str, Any]],
+    messages: Sequence[Message],
     clip_path: ClipPath | None = None,
 ) -> Path | None:
     """The mixed replay file (built now if needed); None when there is nothing to play."""

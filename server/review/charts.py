@@ -4,12 +4,12 @@ answer as bars. Pure: metrics in, inline SVG markup out (`svg` draws).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from markupsafe import Markup
 
+from server.messages import CandidateLine, InterviewerLine, Message, PhaseStarted
 from server.review import svg
 from server.review.metrics import DeliveryMetrics
 from server.review.transcript import KIND_LABELS, number
@@ -23,39 +23,31 @@ class Chart:
 
 
 def timeline_svg(
-    messages: Sequence[Mapping[str, Any]],
+    messages: Sequence[Message],
     metrics: DeliveryMetrics,
     duration: float,
 ) -> Markup:
     phases: list[svg.Band] = []
-    starts = [
-        (number(m.get("at")), str(m.get("title", ""))) for m in messages if m.get("type") == "phase"
-    ]
+    starts = [(number(m.at), m.title) for m in messages if isinstance(m, PhaseStarted)]
     for i, (start, title) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else duration
         phases.append(svg.Band(start, max(end, start), title))
     markers = [
         svg.Marker(
-            number(m.get("at")),
-            str(m.get("kind", "")),
-            KIND_LABELS.get(str(m.get("kind")), "Interviewer")
-            + ": "
-            + _short(str(m.get("text", ""))),
-            f"#m-{m['seq']}",
+            number(m.at),
+            m.kind,
+            KIND_LABELS.get(m.kind, "Interviewer") + ": " + _short(m.text),
+            f"#m-{m.seq}",
         )
         for m in messages
-        if m.get("type") == "interviewer"
+        if isinstance(m, InterviewerLine)
     ]
-    said = {int(m["seq"]): m for m in messages if m.get("type") == "candidate"}
+    said = {m.seq: m for m in messages if isinstance(m, CandidateLine)}
     answers = []
     for a in metrics.answers:
         message = said[a.seq]
-        start = (
-            a.start
-            if a.start is not None
-            else number(message.get("start"), number(message.get("at")))
-        )
-        end = a.end if a.end is not None else number(message.get("end"), start)
+        start = a.start if a.start is not None else number(message.start, number(message.at))
+        end = a.end if a.end is not None else number(message.end, start)
         answers.append(svg.Span(start, end, f"Answer {a.turn + 1}: {a.words} words", f"#m-{a.seq}"))
     pauses = [
         svg.Span(p.start, p.end, f"Pause of {p.seconds:.1f} s", f"#m-{p.seq}")

@@ -1,8 +1,8 @@
 """Delivery metrics: what was observed in the candidate's answers, as numbers.
 
-Pure: messages (as stored and sent) and word timestamps in, frozen values out. Nothing
-here guesses at confidence, nerves or emotion; every number is a count or a duration
-that can be checked against the transcript and the recording.
+Pure: messages (the types of `server.messages`) and word timestamps in, frozen values
+out. Nothing here guesses at confidence, nerves or emotion; every number is a count or a
+duration that can be checked against the transcript and the recording.
 
 Definitions (docs/REVIEW.md repeats them for readers):
 
@@ -36,6 +36,7 @@ from functools import cache
 from typing import Any
 
 from interviewer.understanding import Lexicon
+from server.messages import CandidateLine, InterviewerLine, Message, from_stored
 
 PAUSE_THRESHOLD = 2.5
 """Seconds of silence inside an answer that count as a long pause."""
@@ -272,17 +273,23 @@ def as_words(raw: Sequence[Mapping[str, Any] | Word]) -> tuple[Word, ...]:
     return tuple(sorted(out, key=lambda w: (w.start, w.end)))
 
 
-def line_duration(message: Mapping[str, Any]) -> float | None:
+def line_duration(message: InterviewerLine) -> float | None:
     """The spoken length of an interviewer line, when the message carries it."""
-    for key in ("duration", "audio_duration"):
-        value = message.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return float(value)
-    return None
+    value = message.duration
+    return value if value is not None and value >= 0 else None
+
+
+StoredOrMessage = Message | Mapping[str, Any]
+
+
+def _typed(messages: Iterable[StoredOrMessage]) -> list[Message]:
+    # `delivery` and `session_length` also take messages as stored (mappings), read here:
+    # their tests state figures over such rows directly.
+    return [from_stored(m) if isinstance(m, Mapping) else m for m in messages]
 
 
 def delivery(
-    messages: Sequence[Mapping[str, Any]],
+    messages: Sequence[StoredOrMessage],
     words: Mapping[int, Sequence[Mapping[str, Any] | Word]] | None = None,
     *,
     line_durations: Mapping[int, float] | None = None,
@@ -292,25 +299,25 @@ def delivery(
     """The metrics of one session. `words` maps a candidate message's seq to its word
     timestamps (session seconds); `line_durations` maps an interviewer line's seq to its
     spoken length in seconds (else the message's own `duration`, when it has one)."""
+    typed = _typed(messages)
     words = words or {}
     durations: dict[int, float] = {}
-    for m in messages:
-        if m.get("type") == "interviewer":
+    for m in typed:
+        if isinstance(m, InterviewerLine):
             d = line_duration(m)
             if d is not None:
-                durations[int(m["seq"])] = d
+                durations[m.seq] = d
     durations.update({int(k): float(v) for k, v in (line_durations or {}).items()})
 
     answers: list[AnswerMetrics] = []
-    last_line: Mapping[str, Any] | None = None
+    last_line: InterviewerLine | None = None
     filler_total: Counter[str] = Counter()
     hedge_total: Counter[str] = Counter()
-    for m in messages:
-        kind = m.get("type")
-        if kind == "interviewer":
+    for m in typed:
+        if isinstance(m, InterviewerLine):
             last_line = m
             continue
-        if kind != "candidate":
+        if not isinstance(m, CandidateLine):
             continue
         answer, fillers, hedges = _answer(
             m, len(answers), last_line, words, durations, pause_threshold
@@ -326,12 +333,12 @@ def delivery(
         spoken = sum(a.speaking_seconds or 0.0 for a in voiced)
         timed_words = sum(len(as_words(words.get(a.seq, ()))) for a in voiced)
         wpm_all = timed_words / (spoken / 60.0) if spoken > 0 else None
-        lines = [int(m["seq"]) for m in messages if m.get("type") == "interviewer"]
+        lines = [m.seq for m in typed if isinstance(m, InterviewerLine)]
         known = [durations[s] for s in lines if s in durations]
         talk = TalkTime(
             candidate=spoken,
             interviewer=sum(known) if known else None,
-            session=session_length(messages, words),
+            session=session_length(typed, words),
         )
     ttfws = [a.time_to_first_word for a in answers if a.time_to_first_word is not None]
     return DeliveryMetrics(
@@ -351,9 +358,9 @@ def delivery(
 
 
 def _answer(
-    m: Mapping[str, Any],
+    m: CandidateLine,
     turn: int,
-    last_line: Mapping[str, Any] | None,
+    last_line: InterviewerLine | None,
     words: Mapping[int, Sequence[Mapping[str, Any] | Word]],
     durations: Mapping[int, float],
     pause_threshold: float,
@@ -361,8 +368,8 @@ def _answer(
     """One candidate message's metrics (`last_line`: the interviewer line it followed),
     and its fillers and hedges counted in the order first said: the session's totals
     keep that order, which breaks ties among their most common."""
-    seq = int(m["seq"])
-    text = str(m.get("text", ""))
+    seq = m.seq
+    text = m.text
     fillers = Counter(f for _, _, f in find_fillers(text))
     hedges = Counter(h for _, _, h in find_hedges(text))
     timed = as_words(words.get(seq, ()))
@@ -377,13 +384,13 @@ def _answer(
             for a, b in itertools.pairwise(timed)
             if b.start - a.end > pause_threshold
         )
-        if last_line is not None and isinstance(last_line.get("at"), int | float):
-            line_end = float(last_line["at"]) + durations.get(int(last_line["seq"]), 0.0)
+        if last_line is not None and last_line.at is not None:
+            line_end = last_line.at + durations.get(last_line.seq, 0.0)
             ttfw = max(0.0, start - line_end)
     answer = AnswerMetrics(
         seq=seq,
         turn=turn,
-        question_seq=int(last_line["seq"]) if last_line is not None else None,
+        question_seq=last_line.seq if last_line is not None else None,
         words=count_words(text),
         fillers=sum(fillers.values()),
         filler_counts=tuple(fillers.most_common()),
@@ -400,16 +407,16 @@ def _answer(
 
 
 def session_length(
-    messages: Sequence[Mapping[str, Any]],
+    messages: Sequence[StoredOrMessage],
     words: Mapping[int, Sequence[Mapping[str, Any] | Word]] | None = None,
 ) -> float:
     """Seconds from the session's start to the last thing that happened in it."""
     times = [0.0]
-    for m in messages:
-        for key in ("at", "end"):
-            value = m.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                times.append(float(value))
+    for m in _typed(messages):
+        if m.at is not None:
+            times.append(m.at)
+        if isinstance(m, CandidateLine) and m.end is not None:
+            times.append(m.end)
     for raw in (words or {}).values():
         times += [w.end for w in as_words(raw)]
     return max(times)

@@ -178,11 +178,7 @@ def _attempts(
         AttemptScores(
             session_id=s.id,
             created_at=s.created_at,
-            auto={
-                sc["criterion"]: sc["level"]
-                for sc in loaded[s.id].scores
-                if sc["level"] is not None
-            },
+            auto={sc.criterion: sc.level for sc in loaded[s.id].scores if sc.level is not None},
             self_levels=loaded[s.id].self_levels,
             revealed=loaded[s.id].review.revealed,
         )
@@ -232,11 +228,11 @@ def _latest_levels(
             if not loaded[s.id].review.revealed:
                 continue
             for sc in loaded[s.id].scores:
-                cid = str(sc["criterion"])
+                cid = sc.criterion
                 # "not shown" says nothing about the skill: the latest level shown counts
-                if cid not in done and cid in defs and sc["level"] is not None:
+                if cid not in done and cid in defs and sc.level is not None:
                     done.add(cid)
-                    latest.append((sid, defs[cid], int(sc["level"])))
+                    latest.append((sid, defs[cid], sc.level))
     return latest
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from server.messages import Scored
+
 DEFAULT_SCALE = (1, 5)
 
 
@@ -61,9 +63,7 @@ class CriterionDef:
         }
 
 
-def rubric_of(
-    scenario: ScenarioLike | None, scores: Sequence[Mapping[str, Any]] = ()
-) -> list[CriterionDef]:
+def rubric_of(scenario: ScenarioLike | None, scores: Sequence[Scored] = ()) -> list[CriterionDef]:
     """The scenario's criteria in its order; criteria scored but no longer in the scenario
     file (or a scenario gone from the catalog) follow with the default scale."""
     out: list[CriterionDef] = []
@@ -73,12 +73,12 @@ def rubric_of(
             out.append(CriterionDef(c.id, c.title, anchors, tuple(c.scale)))  # type: ignore[arg-type]
     known = {c.id for c in out}
     for s in scores:
-        cid = str(s["criterion"])
+        cid = s.criterion
         if cid not in known:
             known.add(cid)
             low, high = DEFAULT_SCALE
-            if s["level"] is not None:
-                low, high = min(low, int(s["level"])), max(high, int(s["level"]))
+            if s.level is not None:
+                low, high = min(low, s.level), max(high, s.level)
             out.append(CriterionDef(cid, cid, (), (low, high)))
     return out
 
@@ -151,7 +151,7 @@ class CriterionView:
 
 
 def evidence_views(
-    scores: Sequence[Mapping[str, Any]], candidate_seqs: Sequence[int]
+    scores: Sequence[Scored], candidate_seqs: Sequence[int]
 ) -> dict[str, tuple[EvidenceView, ...]]:
     """Evidence per criterion with a page-wide key; `seq` filled from the turn when an
     older stored score lacks it."""
@@ -159,25 +159,25 @@ def evidence_views(
     key = 0
     for s in scores:
         views = []
-        for e in s.get("evidence", []):
-            turn = int(e.get("turn", -1))
-            seq = e.get("seq")
+        for e in s.evidence:
+            turn = -1 if e.turn is None else e.turn
+            seq = e.seq
             if seq is None and 0 <= turn < len(candidate_seqs):
                 seq = candidate_seqs[turn]
             views.append(
                 EvidenceView(
                     key=key,
-                    criterion=str(s["criterion"]),
-                    seq=int(seq) if seq is not None else None,
+                    criterion=s.criterion,
+                    seq=seq,
                     turn=turn,
-                    label=str(e.get("label", "")),
-                    quote=str(e.get("quote", "")),
-                    start=int(e.get("start", 0)),
-                    end=int(e.get("end", 0)),
+                    label=e.label,
+                    quote=e.quote,
+                    start=e.start or 0,
+                    end=e.end or 0,
                 )
             )
             key += 1
-        out[str(s["criterion"])] = tuple(views)
+        out[s.criterion] = tuple(views)
     return out
 
 
@@ -195,7 +195,7 @@ def evidence_marks(
 
 def criterion_views(
     rubric: Sequence[CriterionDef],
-    scores: Sequence[Mapping[str, Any]],
+    scores: Sequence[Scored],
     by_criterion: Mapping[str, tuple[EvidenceView, ...]],
     *,
     self_levels: Mapping[str, int],
@@ -204,8 +204,8 @@ def criterion_views(
 ) -> tuple[CriterionView, ...]:
     """Each criterion with the candidate's level and note; the automatic level and its
     evidence only once revealed."""
-    auto = {str(s["criterion"]): int(s["level"]) for s in scores if s["level"] is not None}
-    not_shown = {str(s["criterion"]) for s in scores if s["level"] is None}
+    auto = {s.criterion: s.level for s in scores if s.level is not None}
+    not_shown = {s.criterion for s in scores if s.level is None}
     return tuple(
         CriterionView(
             definition=c,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from server.messages import CandidateLine, Ended, InterviewerLine, Message, PhaseStarted
 from server.review import svg
 from server.review.metrics import AnswerMetrics, as_words
 
@@ -152,7 +153,7 @@ def segments(
 
 
 def transcript_items(
-    messages: Sequence[Mapping[str, Any]],
+    messages: Sequence[Message],
     words: Mapping[int, Sequence[Mapping[str, Any]]],
     *,
     marks: Mapping[int, Sequence[tuple[int, int, int]]],
@@ -161,56 +162,53 @@ def transcript_items(
 ) -> tuple[Item, ...]:
     """One item per stored message: answers cut into timed, marked segments (`marks`:
     evidence spans per seq); interviewer lines, phases and the end as they were sent."""
-    candidate_seqs = [int(m["seq"]) for m in messages if m.get("type") == "candidate"]
+    candidate_seqs = [m.seq for m in messages if isinstance(m, CandidateLine)]
     turn_of = {seq: i for i, seq in enumerate(candidate_seqs)}
     items: list[Item] = []
     for m in messages:
-        kind = str(m.get("type", ""))
-        seq = int(m["seq"])
-        at = number(m.get("at"))
-        text = str(m.get("text", ""))
-        if kind == "candidate":
+        seq = m.seq
+        at = number(m.at)
+        if isinstance(m, CandidateLine):
             timed = list(as_words(words.get(seq, ())))
             timed_dicts = [{"text": w.text, "start": w.start, "end": w.end} for w in timed]
-            seek = timed[0].start if timed else number(m.get("start"), at)
+            seek = timed[0].start if timed else number(m.start, at)
             items.append(
                 Item(
-                    type=kind,
+                    type=m.type,
                     seq=seq,
-                    at=number(m.get("start"), at),
+                    at=number(m.start, at),
                     seek=seek,
-                    end=timed[-1].end if timed else number(m.get("end"), at),
-                    text=text,
-                    segments=segments(text, timed_dicts, marks.get(seq, ())),
+                    end=timed[-1].end if timed else number(m.end, at),
+                    text=m.text,
+                    segments=segments(m.text, timed_dicts, marks.get(seq, ())),
                     turn=turn_of[seq],
                     note=turn_notes.get(str(seq), ""),
                     answer=answers.get(seq),
                 )
             )
-        elif kind == "interviewer":
+        elif isinstance(m, InterviewerLine):
             items.append(
                 Item(
-                    type=kind,
+                    type=m.type,
                     seq=seq,
                     at=at,
                     seek=at,
                     end=None,
-                    text=text,
-                    segments=(Segment(text),),
-                    kind=str(m.get("kind", "")),
+                    text=m.text,
+                    segments=(Segment(m.text),),
+                    kind=m.kind,
                 )
             )
-        elif kind in ("phase", "ended"):
-            items.append(Item(type=kind, seq=seq, at=at, seek=at, end=None, text=_marker(m)))
+        else:
+            items.append(Item(type=m.type, seq=seq, at=at, seek=at, end=None, text=_marker(m)))
     return tuple(items)
 
 
-def _marker(message: Mapping[str, Any]) -> str:
+def _marker(message: PhaseStarted | Ended) -> str:
     """What a phase change or the end of the round says in the transcript."""
-    if message.get("type") == "phase":
-        return str(message.get("title", ""))
-    reason = str(message.get("reason", ""))
-    return END_REASONS.get(reason, reason)
+    if isinstance(message, PhaseStarted):
+        return message.title
+    return END_REASONS.get(message.reason, message.reason)
 
 
 def number(value: Any, default: float = 0.0) -> float:

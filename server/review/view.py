@@ -16,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from server.messages import CandidateLine, InterviewerLine, Message, Scored
 from server.review import svg
 from server.review.charts import Chart, charts, timeline_svg
 from server.review.metrics import DeliveryMetrics, delivery, session_length
@@ -54,8 +55,8 @@ def replay_view(
     *,
     mode: str,
     status: str,
-    messages: Sequence[Mapping[str, Any]],
-    scores: Sequence[Mapping[str, Any]],
+    messages: Sequence[Message],
+    scores: Sequence[Scored],
     rubric: Sequence[CriterionDef],
     self_levels: Mapping[str, int],
     criterion_notes: Mapping[str, str],
@@ -66,7 +67,7 @@ def replay_view(
     submitted: bool,
     line_durations: Mapping[int, float] | None = None,
 ) -> ReplayView:
-    candidate_seqs = [int(m["seq"]) for m in messages if m.get("type") == "candidate"]
+    candidate_seqs = [m.seq for m in messages if isinstance(m, CandidateLine)]
     by_criterion = evidence_views(scores, candidate_seqs)
     metrics = delivery(messages, words, line_durations=line_durations)
     items = transcript_items(
@@ -85,9 +86,10 @@ def replay_view(
         revealed=revealed,
     )
     duration = session_length(messages, words)
+    kinds = [m.kind for m in messages if isinstance(m, InterviewerLine)]
     counts = {
-        "pushbacks": sum(1 for m in messages if m.get("kind") == "pushback"),
-        "constraints": sum(1 for m in messages if m.get("kind") == "constraint"),
+        "pushbacks": kinds.count("pushback"),
+        "constraints": kinds.count("constraint"),
         "pauses": len(metrics.pauses),
     }
     return ReplayView(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from server.messages import messages_from_stored
 from server.review.metrics import (
     PAUSE_THRESHOLD,
     count_words,
@@ -80,7 +81,7 @@ def test_chat_session_has_text_metrics_and_no_timing() -> None:
         line(3, 5.0),
         answer(4, "We cut p99 from 900 ms to 300 ms by batching requests.", 20.0),
     ]
-    m = delivery(messages)
+    m = delivery(messages_from_stored(messages))
     assert not m.voiced
     assert m.wpm is None and m.talk is None and m.time_to_first_word is None and m.pauses == ()
     assert [a.words for a in m.answers] == [9, 12]
@@ -101,7 +102,7 @@ def test_voice_answer_rate_pauses_and_time_to_first_word() -> None:
     text = "one two three four five six seven eight nine ten"
     words = timed(text, 12.0, gaps={3: 2.0, 6: 3.0})
     messages = [line(1, 4.0, duration=6.0), answer(2, text, 12.0, 20.0)]
-    m = delivery(messages, {2: words})
+    m = delivery(messages_from_stored(messages), {2: words})
     a = m.answers[0]
     assert a.voiced and m.voiced
     assert (a.start, a.end) == (12.0, 22.0)
@@ -121,23 +122,30 @@ def test_voice_answer_rate_pauses_and_time_to_first_word() -> None:
 
 def test_a_pause_must_be_longer_than_the_threshold() -> None:
     words = timed("a b c", 0.0, step=0.5, gaps={1: PAUSE_THRESHOLD, 2: PAUSE_THRESHOLD + 0.01})
-    m = delivery([line(1, 0.0), answer(2, "a b c", 0.0)], {2: words})
+    m = delivery(messages_from_stored([line(1, 0.0), answer(2, "a b c", 0.0)]), {2: words})
     assert len(m.pauses) == 1
     assert m.pauses[0].seconds == pytest.approx(PAUSE_THRESHOLD + 0.01)
     assert len(delivery([answer(2, "a b c", 0.0)], {2: words}, pause_threshold=1.0).pauses) == 2
 
 
 def test_time_to_first_word_without_a_known_line_length_counts_from_the_line() -> None:
-    m = delivery([line(1, 3.0), answer(2, "yes", 4.5)], {2: timed("yes", 4.5)})
+    m = delivery(
+        messages_from_stored([line(1, 3.0), answer(2, "yes", 4.5)]), {2: timed("yes", 4.5)}
+    )
     assert m.answers[0].time_to_first_word == pytest.approx(1.5)
     assert m.talk is not None and m.talk.interviewer is None and m.talk.share_of_talk is None
     # A line length given by the caller wins over none at all.
     m = delivery(
-        [line(1, 3.0), answer(2, "yes", 4.5)], {2: timed("yes", 4.5)}, line_durations={1: 1.0}
+        messages_from_stored([line(1, 3.0), answer(2, "yes", 4.5)]),
+        {2: timed("yes", 4.5)},
+        line_durations={1: 1.0},
     )
     assert m.answers[0].time_to_first_word == pytest.approx(0.5)
     # Speaking over the end of the line counts as zero, not as a negative time.
-    m = delivery([line(1, 3.0, duration=5.0), answer(2, "yes", 4.5)], {2: timed("yes", 4.5)})
+    m = delivery(
+        messages_from_stored([line(1, 3.0, duration=5.0), answer(2, "yes", 4.5)]),
+        {2: timed("yes", 4.5)},
+    )
     assert m.answers[0].time_to_first_word == 0.0
 
 
@@ -151,7 +159,7 @@ def test_session_rate_pools_voiced_answers_and_skips_unvoiced_ones() -> None:
         answer(6, "e f", 21.0),
     ]
     words = {2: timed("a b c d", 1.0, step=1.0), 6: timed("e f", 21.0, step=1.0)}
-    m = delivery(messages, words)
+    m = delivery(messages_from_stored(messages), words)
     # 6 timed words over 4 s + 2 s of speech.
     assert m.wpm == pytest.approx(60.0)
     assert [a.voiced for a in m.answers] == [True, False, True]
@@ -166,13 +174,15 @@ def test_unusable_words_are_dropped_and_order_is_by_time() -> None:
         {"text": "backwards", "start": 5.0, "end": 4.0},
         {"text": "a", "start": 1.0, "end": 1.5},
     ]
-    m = delivery([answer(1, "a b", 1.0)], {1: words})
+    m = delivery(messages_from_stored([answer(1, "a b", 1.0)]), {1: words})
     assert (m.answers[0].start, m.answers[0].end) == (1.0, 2.5)
 
 
 def test_json_shape_is_rounded_and_has_no_inferred_traits() -> None:
     words = timed("one two three", 1.0, step=0.333)
-    doc = delivery([line(1, 0.0), answer(2, "um one two three", 1.0)], {2: words}).to_json()
+    doc = delivery(
+        messages_from_stored([line(1, 0.0), answer(2, "um one two three", 1.0)]), {2: words}
+    ).to_json()
     assert doc["voiced"] is True and doc["answers"] == 1
     assert doc["words_per_minute"] == round(3 / (0.999 / 60), 1)
     assert doc["top_fillers"] == [{"text": "um", "count": 1}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from server.messages import messages_from_stored, scores_from_stored
 from server.review import svg
 from server.review.progress import weakest
 from server.review.rubric import CriterionDef
@@ -128,8 +129,8 @@ def build(revealed: bool, self_levels: dict[str, int] | None = None) -> Any:
     return replay_view(
         mode="chat",
         status="ended",
-        messages=_messages(),
-        scores=SCORES,
+        messages=messages_from_stored(_messages()),
+        scores=scores_from_stored(SCORES),
         rubric=[SPEC, STAR],
         self_levels=self_levels or {},
         criterion_notes={"star": "practise the result part"},
