@@ -69,6 +69,7 @@ MixReplay = Callable[[str, ClipPath], concurrent.futures.Future[Path | None]]
 
 SPEECH_ROUTE = "/speech"
 _CLIP_NAME = re.compile(r"^[0-9a-f]{64}\.(?:mp3|ogg|wav)$")
+CLIP_WAIT = 30.0  # seconds the background mix waits for a clip being made
 _CLIP_MEDIA = {".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".wav": "audio/wav"}
 # A clip's name is the hash of everything that makes its bytes: it never changes.
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -278,7 +279,25 @@ class VoiceService:
         """Mix the replay audio of a finished round now, with the interviewer's clips from
         this service's cache, so that its first view does not wait for it. A round still
         going is left alone: its recording may grow."""
-        return self._mix_replay(session_id, self.clip_path)
+        return self._mix_replay(session_id, self._clip_path_made)
+
+    def _clip_path_made(self, url: str) -> Path | None:
+        """`clip_path`, with a clip not made yet (the round's last line, said as it ended)
+        synthesized first: the mix runs on its own thread and may wait. Without this the
+        first view would find the mix missing that clip and make it again."""
+        path = self.clip_path(url)
+        name = url.split("?", 1)[0].rsplit("/", 1)[-1]
+        clips = self.clips
+        if path is not None or clips is None or not _CLIP_NAME.match(name):
+            return path
+        text = clips.text_for(name)
+        if text is None:
+            return None
+        (future,) = clips.request([text], URGENT)
+        try:
+            return future.result(timeout=CLIP_WAIT)
+        except Exception:
+            return None
 
     async def aclose(self) -> None:
         self._closed = True
