@@ -19,8 +19,13 @@ SESSIONS: list[dict[str, Any]] = json.loads(STORED.read_text())
 CATALOG = load_catalog()
 
 
-def test_the_stored_sessions_cover_every_scenario() -> None:
-    assert {s["scenario"] for s in SESSIONS} == set(CATALOG)
+def test_the_stored_sessions_cover_every_scenario_of_their_time() -> None:
+    # Every scenario that existed when the sessions were stored still exists (a renamed or
+    # removed scenario would orphan people's sessions); scenarios added later have no
+    # sessions from before line ids, so nothing of theirs is here.
+    stored = {s["scenario"] for s in SESSIONS}
+    assert len(stored) == 11
+    assert stored <= set(CATALOG)
 
 
 @pytest.mark.parametrize("session", SESSIONS, ids=lambda s: f"{s['scenario']}: {s['plan']}")
