@@ -13,8 +13,9 @@ from .events import (
     event_from_json,
     event_to_json,
 )
+from .lines import ScriptLine
 from .loader import json_schema, load_catalog, load_scenario
-from .scenario import ROUNDS, Scenario, ScriptLine
+from .scenario import ROUNDS, Scenario
 from .state import State
 from .understanding import Understanding
 

@@ -22,8 +22,9 @@ from .actions import Say
 from .engine import next_deadline, start, step
 from .events import CandidateSaid, Tick
 from .loader import parse_model
+from .parts import Duration, Strict
 from .rubric import score_all
-from .scenario import Duration, Scenario, Strict
+from .scenario import Scenario
 from .state import State
 
 NOT_SHOWN = "not shown"

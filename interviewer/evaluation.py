@@ -19,7 +19,8 @@ from .actions import Say
 from .engine import start, step
 from .events import CandidateSaid
 from .loader import parse_model
-from .scenario import Scenario, Strict
+from .parts import Strict
+from .scenario import Scenario
 
 Reaction = Literal[
     "next",

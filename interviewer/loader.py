@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .checks import check
 from .errors import CheckError, ScenarioError
-from .scenario import Scenario, UseProbes
+from .parts import UseProbes
+from .scenario import Scenario
 
 MAX_FILE_BYTES = 512 * 1024
 MAX_DEPTH = 32
@@ -137,7 +139,7 @@ def load_scenario(path: Path | str) -> Scenario:
     path = Path(path)
     scenario = parse_model(Scenario, path)
     try:
-        scenario.check()
+        check(scenario)
     except CheckError as exc:
         _, lines = read_yaml(path)
         raise ScenarioError(str(path), line_of(lines, exc.path), exc.message) from None

@@ -2,8 +2,8 @@
 
 "Say that again", "what do you mean by uplift?", "I don't know", "can I take a moment?",
 "no questions from me". They are the same in every scenario, so their phrases live in one
-data file (`meta.yaml`, beside this module) that anyone can extend, and the engine handles
-them before the script sees the turn.
+data file (`meta.yaml`, read by `meta_phrases.py`) that anyone can extend, and the engine
+handles them before the script sees the turn.
 
 A request only counts when it is most of the turn: the clause that holds the phrase is set
 aside, and if what remains has real content the turn is an answer ("I don't know the exact
@@ -17,16 +17,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import cache
-from importlib import resources
-from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from .meta_phrases import Intent, find, find_all, leaving_patterns
+from .sentences import Sentence, words
 
-from .sentences import Sentence, phrase_regex, words
-
-Intent = Literal["repeat", "clarify_term", "dont_know", "no_example", "need_time", "no_questions"]
 _CLAUSE = re.compile(r"[,;:]|\s(?:but|and then|so|because|although|though)\s", re.IGNORECASE)
 # Words that carry nothing beside a request ("um, sorry, honestly, I ...").
 _FILLER_WORDS = """
@@ -36,63 +30,11 @@ like just really to be honest
 _FILLER = frozenset(_FILLER_WORDS.split())
 
 
-class _Phrases(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    phrases: list[str] = []
-    patterns: list[str] = []
-
-
-class MetaData(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    intents: dict[Intent, _Phrases]
-    leaving: _Phrases = _Phrases()
-    lines: dict[str, list[str] | str] = Field(default_factory=dict)
-
-    def line(self, name: str) -> list[str]:
-        value = self.lines[name]
-        return [value] if isinstance(value, str) else list(value)
-
-
-LINE_NAMES = ("no_fact", "no_definition", "dont_know", "no_example", "move_on", "need_time")
-
-
-@cache
-def meta_data() -> MetaData:
-    """The packaged phrase file, read once (it is part of the program, like its code)."""
-    text = resources.files(__package__).joinpath("meta.yaml").read_text(encoding="utf-8")
-    data = MetaData.model_validate(yaml.safe_load(text))
-    missing = [n for n in LINE_NAMES if n not in data.lines]
-    if missing:
-        raise ValueError(f"meta.yaml: missing lines: {', '.join(missing)}")
-    return data
-
-
-@cache
-def _compiled() -> dict[Intent, list[tuple[re.Pattern[str], str]]]:
-    """Each intent's regexes, a phrase's with the start of its first word: a substring test
-    is far cheaper than the regex, and most phrases are absent from most turns."""
-    data = meta_data()
-    out: dict[Intent, list[tuple[re.Pattern[str], str]]] = {}
-    for intent, spec in data.intents.items():
-        out[intent] = [
-            (phrase_regex(p), p.lower().split()[0].split("'")[0]) for p in spec.phrases
-        ] + [(re.compile(p, re.IGNORECASE), "") for p in spec.patterns]
-    return out
-
-
-@cache
-def _leaving() -> list[re.Pattern[str]]:
-    spec = meta_data().leaving
-    return [phrase_regex(p) for p in spec.phrases] + [
-        re.compile(p, re.IGNORECASE) for p in spec.patterns
-    ]
-
-
 def leaving_at(sentences: list[Sentence]) -> int | None:
     """Where the candidate says they have to go, in the turn's last two sentences: the
     start of that sentence, or None. Words before it are still an answer."""
     for s in sentences[-2:]:
-        for r in _leaving():
+        for r in leaving_patterns():
             m = r.search(s.text)
             # "If the rate passes one percent I have to stop": a rule, not a goodbye.
             if m and not _CONDITION.search(s.text, 0, m.start()):
@@ -101,29 +43,6 @@ def leaving_at(sentences: list[Sentence]) -> int | None:
 
 
 _CONDITION = re.compile(r"\b(?:if|when|whenever|unless|once|until|as\s+soon\s+as)\b", re.I)
-
-
-def find(intent: Intent, text: str) -> re.Match[str] | None:
-    lowered = text.lower()
-    for regex, needle in _compiled()[intent]:
-        if needle not in lowered:
-            continue
-        m = regex.search(text)
-        if m and m.end() > m.start():
-            return m
-    return None
-
-
-def find_all(intent: Intent, text: str) -> list[re.Match[str]]:
-    """Every place the intent's phrases occur: a turn may say "I don't know" twice over."""
-    lowered = text.lower()
-    return [
-        m
-        for r, needle in _compiled()[intent]
-        if needle in lowered
-        for m in r.finditer(text)
-        if m.end() > m.start()
-    ]
 
 
 def content(text: str) -> list[str]:
@@ -481,88 +400,13 @@ _OWN_CLAUSE = re.compile(
     r"(?:should|would|could|can|must|need|will|is|are|'d|'ll|do|does)\b",
     re.IGNORECASE,
 )
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "about",
-        "from",
-        "by",
-        "as",
-        "if",
-        "or",
-        "and",
-        "but",
-        "not",
-        "no",
-        "it's",
-        "i'm",
-        "i've",
-        "i'd",
-        "i'll",
-        "that's",
-        "there",
-        "there's",
-        "here",
-        "what",
-        "which",
-        "who",
-        "how",
-        "when",
-        "where",
-        "why",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "just",
-        "really",
-        "very",
-        "too",
-        "also",
-        "maybe",
-        "much",
-        "more",
-        "some",
-        "any",
-        "all",
-    ]
-)
+_STOPWORDS_TEXT = """
+a an the i me my we our you your it its this that these those is are was were be been am
+do does did have has had to of in on at for with about from by as if or and but not no
+it's i'm i've i'd i'll that's there there's here what which who how when where why can
+could would should will just really very too also maybe much more some any all
+"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # Function words of the languages candidates most often slip into: positive evidence of
 # another language (a bare list of technical terms has no English function words either).
 # Listed as text, not code: add a word where it belongs.

@@ -12,7 +12,8 @@ import re
 
 from .actions import Evidence, Score
 from .facts import StateFacts
-from .scenario import Criterion, Scenario
+from .parts import Criterion
+from .scenario import Scenario
 from .state import State, Turn
 
 MAX_EVIDENCE = 6

@@ -26,6 +26,8 @@ _MIXED_PHRASES = (
     "torn",
     "not sure",
 )
+# One-word verdicts and "I'm for it / against it", in any culture round: the side the
+# scenario calls `for` is always the proposal on the table.
 _VERDICTS = {
     "for": (
         "i'm for it",
@@ -137,7 +139,42 @@ class StanceReader:
             pro_hits += [Match("stance.for", m.start(), m.end()) for m in regex.finditer(text)]
         for regex in self._verdicts["against"]:
             con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
-        # "Sure, release it, what could possibly go wrong": said to mean the opposite.
+        pro_hits, con_hits = self._flip_sarcasm(sentences, found, labels, pro_hits, con_hits)
+        # "The best case for releasing: ..." argues a side on request; that sentence takes
+        # none ("..., but I'd still hold it back" after it does).
+        reported = [s for s in sentences if _REPORTED.search(s.text)]
+        if reported:
+            pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
+            con_hits = [m for m in con_hits if not inside(m.start, reported)]
+        pro_hits, con_hits = _unconditional(sentences, pro_hits, con_hits)
+        mixed_hits = [m for label in mixed for m in found.get(label, [])]
+        mixed_hits += [
+            Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
+        ]
+        pro_hits, con_hits = _after_change_of_mind(text, pro_hits, con_hits)
+        pro_hits, con_hits, mixed_hits = _settle_torn(text, pro_hits, con_hits, mixed_hits)
+        if pro_hits and not con_hits:
+            found["stance.for"] = pro_hits
+        elif con_hits and not pro_hits:
+            found["stance.against"] = con_hits
+        elif pro_hits and con_hits:
+            found["stance.mixed"] = pro_hits + con_hits
+        elif mixed_hits:
+            found["stance.mixed"] = mixed_hits
+        for label in STANCE_LABELS:
+            if label in found:
+                labels.add(label)
+                found[label] = [Match(label, x.start, x.end) for x in found[label]]
+
+    def _flip_sarcasm(
+        self,
+        sentences: Sequence[Sentence],
+        found: dict[str, list[Match]],
+        labels: set[str],
+        pro_hits: list[Match],
+        con_hits: list[Match],
+    ) -> tuple[list[Match], list[Match]]:
+        """ "Sure, release it, what could possibly go wrong": said to mean the opposite."""
         sarcastic = [x for x in sentences if any(r.search(x.text) for r in self._sarcasm)]
         if sarcastic:
             # Only the sarcastic sentence means the opposite ("..., what could possibly go
@@ -152,58 +189,55 @@ class StanceReader:
                     if not found[m.label]:
                         del found[m.label]
                         labels.discard(m.label)
-        # "The best case for releasing: ..." argues a side on request; that sentence takes
-        # none ("..., but I'd still hold it back" after it does).
-        reported = [s for s in sentences if _REPORTED.search(s.text)]
-        if reported:
-            pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
-            con_hits = [m for m in con_hits if not inside(m.start, reported)]
-        # "I would release. If the uplift study came back over the line, I'd hold it": the
-        # side said under a condition is what would change the answer, not a second side.
-        if pro_hits and con_hits:
-            conditional = [x for x in sentences if _CONDITION.match(x.text)]
-            plain_pro = [m for m in pro_hits if not inside(m.start, conditional)]
-            plain_con = [m for m in con_hits if not inside(m.start, conditional)]
-            if bool(plain_pro) != bool(plain_con):
-                pro_hits, con_hits = plain_pro, plain_con
-        mixed_hits = [m for label in mixed for m in found.get(label, [])]
-        mixed_hits += [
-            Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
-        ]
-        # "You're right. I change my answer: I'll raise it tonight." The side said after a
-        # change of mind is the side taken.
-        changes = list(_CHANGE_OF_MIND.finditer(text))
-        if changes:
-            after = changes[-1].end()
-            later_pro = [m for m in pro_hits if m.start >= after]
-            later_con = [m for m in con_hits if m.start >= after]
-            if later_pro or later_con:
-                pro_hits, con_hits = later_pro, later_con
-        # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
-        # words touch, unless the last sentence settles it.
-        torn = _TORN.search(text)
-        if torn:
-            last = text[text.rstrip().rfind(".", 0, len(text.rstrip()) - 1) + 1 :]
-            start = len(text) - len(last)
-            lands = [m for m in _LANDS.finditer(text) if m.start() >= torn.end()]
-            if lands:
-                last, start = text[lands[-1].start() :], lands[-1].start()
-            pro_last = [m for m in pro_hits if m.start >= start]
-            con_last = [m for m in con_hits if m.start >= start]
-            if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
-                mixed_hits += pro_hits + con_hits
-                pro_hits, con_hits = [], []
-            else:
-                pro_hits, con_hits = pro_last, con_last
-        if pro_hits and not con_hits:
-            found["stance.for"] = pro_hits
-        elif con_hits and not pro_hits:
-            found["stance.against"] = con_hits
-        elif pro_hits and con_hits:
-            found["stance.mixed"] = pro_hits + con_hits
-        elif mixed_hits:
-            found["stance.mixed"] = mixed_hits
-        for label in STANCE_LABELS:
-            if label in found:
-                labels.add(label)
-                found[label] = [Match(label, x.start, x.end) for x in found[label]]
+        return pro_hits, con_hits
+
+
+def _unconditional(
+    sentences: Sequence[Sentence], pro_hits: list[Match], con_hits: list[Match]
+) -> tuple[list[Match], list[Match]]:
+    # "I would release. If the uplift study came back over the line, I'd hold it": the
+    # side said under a condition is what would change the answer, not a second side.
+    if pro_hits and con_hits:
+        conditional = [x for x in sentences if _CONDITION.match(x.text)]
+        plain_pro = [m for m in pro_hits if not inside(m.start, conditional)]
+        plain_con = [m for m in con_hits if not inside(m.start, conditional)]
+        if bool(plain_pro) != bool(plain_con):
+            pro_hits, con_hits = plain_pro, plain_con
+    return pro_hits, con_hits
+
+
+def _after_change_of_mind(
+    text: str, pro_hits: list[Match], con_hits: list[Match]
+) -> tuple[list[Match], list[Match]]:
+    # "You're right. I change my answer: I'll raise it tonight." The side said after a
+    # change of mind is the side taken.
+    changes = list(_CHANGE_OF_MIND.finditer(text))
+    if changes:
+        after = changes[-1].end()
+        later_pro = [m for m in pro_hits if m.start >= after]
+        later_con = [m for m in con_hits if m.start >= after]
+        if later_pro or later_con:
+            pro_hits, con_hits = later_pro, later_con
+    return pro_hits, con_hits
+
+
+def _settle_torn(
+    text: str, pro_hits: list[Match], con_hits: list[Match], mixed_hits: list[Match]
+) -> tuple[list[Match], list[Match], list[Match]]:
+    # "Part of me wants to escalate, part of me trusts her": torn, whatever sides the
+    # words touch, unless the last sentence settles it.
+    torn = _TORN.search(text)
+    if torn:
+        last = text[text.rstrip().rfind(".", 0, len(text.rstrip()) - 1) + 1 :]
+        start = len(text) - len(last)
+        lands = [m for m in _LANDS.finditer(text) if m.start() >= torn.end()]
+        if lands:
+            last, start = text[lands[-1].start() :], lands[-1].start()
+        pro_last = [m for m in pro_hits if m.start >= start]
+        con_last = [m for m in con_hits if m.start >= start]
+        if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
+            mixed_hits += pro_hits + con_hits
+            pro_hits, con_hits = [], []
+        else:
+            pro_hits, con_hits = pro_last, con_last
+    return pro_hits, con_hits, mixed_hits

@@ -7,6 +7,8 @@ dicts of str to int) so that `State.from_json(state.to_json()) == state`.
 
 from __future__ import annotations
 
+from typing import TypedDict, get_type_hints
+
 from pydantic import BaseModel, ConfigDict
 
 from .actions import LineKind
@@ -37,7 +39,7 @@ class Turn(Frozen):
     text: str
     labels: tuple[str, ...]
     matches: tuple[TurnMatch, ...]
-    # Not an answer: a request about the conversation (`meta.Intent`), or "question" for a
+    # Not an answer: a request about the conversation (`meta_phrases.Intent`), or "question" for a
     # turn that only asked the interviewer something.
     meta: str | None = None
     rejected: tuple[TurnMatch, ...] = ()  # signals named only to be turned down
@@ -104,3 +106,44 @@ class State(Frozen):
     @classmethod
     def from_json(cls, data: str | bytes) -> State:
         return cls.model_validate_json(data)
+
+
+class StateChanges(TypedDict, total=False):
+    """Fields of `State` to replace, by name and type: what the engine's `update` takes, so
+    that a misspelt field or a value of the wrong type is a type error, not a silent extra."""
+
+    scenario: str
+    seed: int
+    started_at: float
+    now: float
+    node: str | None
+    entered_at: float
+    entries: int
+    visits: dict[str, int]
+    passed: tuple[str, ...]
+    answers: tuple[int, ...]
+    probes_used: int
+    deeper_used: int
+    turns: tuple[Turn, ...]
+    fired: tuple[str, ...]
+    deferred: tuple[str, ...]
+    speaking: bool
+    resume: Resume | None
+    last_asked: Asked | None
+    question: Asked | None
+    awaiting: bool
+    asked_at: float
+    helped: int
+    reacted: tuple[str, ...]
+    phase: str | None
+    phase_entered_at: float
+    phase_entries: int
+    ended: bool
+    end_reason: str | None
+    deadline: float | None
+
+
+# A field added to `State` must be added to `StateChanges` with the same type: checked once,
+# at import, since nothing else would notice.
+if get_type_hints(StateChanges) != {k: f.annotation for k, f in State.model_fields.items()}:
+    raise TypeError("StateChanges must name every field of State, with its type")

@@ -16,7 +16,8 @@ from .actions import Action, LineKind, Say, Score
 from .engine import Step, next_deadline, start, step
 from .events import CandidateLeft, CandidateSaid, CandidateSpeaking, Event, Tick
 from .loader import PLANS_SUFFIX, parse_model
-from .scenario import Duration, Scenario, Strict
+from .parts import Duration, Strict
+from .scenario import Scenario
 
 DEFAULT_THINK = 20.0  # seconds between steps unless a step says when
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.questions import Asking
 from interviewer.sentences import split
-from interviewer.understanding import Asking, Lexicon, Understanding
+from interviewer.understanding import Lexicon, Understanding
 
 SIGNALS: dict[str, tuple[list[str], list[str]]] = {
     "cache": (["kv cache", "key value cache", "paged attention"], []),

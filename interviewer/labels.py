@@ -1,0 +1,314 @@
+"""Built-in labels: what every scenario hears without declaring it.
+
+Hedging, reasons, concessions, the candidate's own questions and the parts of a STAR story
+are phrases and patterns (`BUILTIN_PHRASES`, `BUILTIN_PATTERNS`), matched like a
+scenario's own signals. The derived labels follow from the rest of a turn: a figure makes
+it specific, few words make it short, all four STAR parts make a complete story.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .sentences import Sentence, words
+from .spans import Match, inside
+from .stance import STANCE_LABELS
+
+BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
+    "hedging": (
+        "maybe",
+        "sort of",
+        "kind of",
+        "probably",
+        "i guess",
+        "i'm not sure",
+        "not sure",
+        "perhaps",
+        "i suppose",
+        "possibly",
+        "might be",
+        "i think maybe",
+        "hopefully",
+    ),
+    "reasons": (
+        "because",
+        "since",
+        "so that",
+        "the reason",
+        "which means",
+        "that's why",
+        "given that",
+        "in order to",
+        "due to",
+        "otherwise",
+        "the risk is",
+        "the cost is",
+        "the cost of",
+        "the risk of",
+        "the problem is",
+        "the issue is",
+        "the danger is",
+        "the benefit is",
+        "the trade-off",
+        "the tradeoff",
+        "that means",
+        "as a result",
+        "for example",
+        "for instance",
+        "which is why",
+        "which meant",
+        "that shows",
+        "which shows",
+        "this shows",
+        "that meant",
+        "meaning that",
+        "that's exactly why",
+        "this is why",
+        "that is why",
+        "means that",
+        "it means",
+        "which would",
+        "that way",
+        "in that case",
+        "considering",
+        "the point is",
+        "leads to",
+        "would lead to",
+        "so we",
+        "so it",
+        "so the",
+        "so they",
+        "so you",
+        "so that's",
+        "hence",
+        "therefore",
+        "thus",
+        "as long as",
+        "unless",
+    ),
+    "concede": (
+        "you're right",
+        "you are right",
+        "fair point",
+        "good point",
+        "change my mind",
+        "changed my mind",
+        "hadn't considered",
+        "had not considered",
+        "didn't think of",
+        "did not think of",
+        "take that back",
+        "i agree with you",
+        "that changes my",
+        "i'll reconsider",
+        "i would reconsider",
+        "i'd reconsider",
+        "maybe i'm wrong",
+        "i was wrong",
+        "you've convinced me",
+        "you have convinced me",
+        "ok fine",
+        "okay fine",
+        "i'll go with that",
+        "i retract",
+        "i'd switch",
+        "i would switch",
+    ),
+    "question": (
+        "can i ask",
+        "do we know",
+        "what is the",
+        "what's the",
+        "what are the",
+        "how many",
+        "how much",
+        "is it",
+        "are we",
+        "should i assume",
+        "can i assume",
+        "i'd like to clarify",
+        "to clarify",
+        "clarify",
+        "clarifying",
+        "assume",
+        "assuming",
+        "what kind of",
+        "who are the",
+        "requirements",
+        "constraints",
+    ),
+    "star.situation": (
+        "when i was",
+        "at my last",
+        "at my previous",
+        "at my old",
+        "at my former",
+        "in my last job",
+        "in my previous job",
+        "at my current",
+        "the situation",
+        "the context",
+        "back in",
+        "our team was",
+        "i was working",
+        "we were working",
+        "i worked on",
+        "a few years ago",
+        "last year",
+        "the project was",
+        "we had a",
+    ),
+    "star.task": (
+        "my job was",
+        "i was responsible",
+        "my role",
+        "the goal was",
+        "i needed to",
+        "we needed to",
+        "my task",
+        "i was asked to",
+        "the task was",
+        "i owned",
+        "our goal",
+        "the problem was",
+        "i had to",
+        "we had to",
+    ),
+    "star.action": (
+        "i did",
+        "i did myself",
+        "did myself",
+        "i handled",
+        "i took care of",
+        "i fixed",
+        "i trained",
+        "i cleaned",
+        "i debugged",
+        "i decided",
+        "i built",
+        "i wrote",
+        "i proposed",
+        "i led",
+        "i implemented",
+        "i designed",
+        "i set up",
+        "i added",
+        "i ran",
+        "i changed",
+        "i talked to",
+        "i escalated",
+        "so i",
+        "i introduced",
+        "i created",
+        "i reached out",
+        "i rolled back",
+        "i pushed",
+        "i analyzed",
+        "i analysed",
+        "i investigated",
+        "i measured",
+        "i organized",
+        "i organised",
+    ),
+    "star.result": (
+        "as a result",
+        "the result",
+        "reduced",
+        "improved",
+        "increased",
+        "we shipped",
+        "in the end",
+        "ended up",
+        "the outcome",
+        "we saw",
+        "led to",
+        "saved",
+        "dropped",
+        "went down",
+        "went up",
+        "it worked",
+        "fixed it",
+        "i learned",
+        "i learnt",
+        "lesson",
+    ),
+}
+_NUMBER_WORDS_RESULT = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    "forty|fifty|sixty|seventy|eighty|ninety|a\\s+hundred"
+)
+BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
+    "question": (r"\?",),
+    # "if the reward climbs while raters disagree, then ...", "..., so ...", "given the ..."
+    "reasons": (
+        r"\bif\b[^.?!]{2,80}?\b(?:then|we'd|we\s+would|it\s+would|you'd|that\s+would)\b",
+        r",\s*so\b(?!\s+that\b)",
+        r"\b\w+\s+so\s+(?:\w+\s+)?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
+        r"\bso\s+(?:i'?d|we'?d|i'?ll|we'?ll|i\s+would|we\s+would|i\s+will|we\s+will)\b",
+        # "If prompts leak into training, every number we report is inflated."
+        r"\bif\b[^.?!,;]{2,80},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|no\s+one)\b",
+        r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
+        r"\bgiven\s+(?:the|that|how|our|their|its)\b",
+    ),
+    "star.result": (
+        r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",
+        # "went from one in five to one in twenty", "twelve percent", "cut it by half"
+        r"\b(?:went|dropped|fell|rose|climbed|grew|moved|came\s+down|went\s+down|went\s+up)\s+from\b"
+        r"[^.;!?]{1,50}?\bto\b",
+        rf"\b(?:{_NUMBER_WORDS_RESULT})[\s-]+(?:percent|per\s+cent|points?|times)\b",
+        r"\b(?:by|in)\s+(?:half|a\s+third|a\s+quarter|two\s+thirds)\b",
+    ),
+}
+_UNITS = (
+    r"%|percent|ms|milliseconds?|seconds?|minutes?|hours?|days?|weeks?|months?|years?|"
+    r"gb|tb|mb|tokens?|qps|rps|gpus?|nodes?|users?|requests?|people|engineers|x|times|"
+    r"billion|million|thousand|hundred"
+)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|a hundred|several"
+)
+# A figure is specific; a spelled-out number only with a unit ("five percent", not "one").
+_SPECIFIC = re.compile(
+    rf"\b\d[\d,.]*\s*(?:(?:{_UNITS})\b|[kmb]\b)?|\b(?:{_NUMBER_WORDS})[\s-]+(?:{_UNITS})\b|"
+    r"\b(?:hundred|thousand|million|billion|trillion)s?\b",
+    re.IGNORECASE,
+)
+DERIVED = ("star.complete", "specific", "vague", "short", "empty", "glossary", "bare_list")
+STAR_PARTS = ("star.situation", "star.task", "star.action", "star.result")
+BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS])
+SHORT_WORDS = 12
+_LIST_SPLIT = re.compile(r"[,;/]|\band\b|\bor\b|\bthen\b|\bplus\b", re.IGNORECASE)
+
+
+def add_specific(text: str, found: dict[str, list[Match]], questions: list[Sentence]) -> None:
+    """Every figure outside the candidate's own questions, as a `specific` match."""
+    for m in _SPECIFIC.finditer(text):
+        if m.end() > m.start() and not inside(m.start(), questions):
+            found.setdefault("specific", []).append(Match("specific", m.start(), m.end()))
+
+
+def add_derived(text: str, labels: set[str]) -> None:
+    """The labels that follow from the turn as a whole and the labels found in it."""
+    all_words = words(text)
+    if not all_words:
+        labels.add("empty")
+    if len(all_words) < SHORT_WORDS:
+        labels.add("short")
+    elif "specific" not in labels:
+        labels.add("vague")
+    if all(part in labels for part in STAR_PARTS):
+        labels.add("star.complete")
+    if _bare_list(text, labels):
+        labels.add("bare_list")
+
+
+def _bare_list(text: str, labels: set[str]) -> bool:
+    """Terms named one after another with nothing said about any of them."""
+    if "reasons" in labels:
+        return False
+    items = [words(x) for x in _LIST_SPLIT.split(text)]
+    items = [x for x in items if x]
+    if len(items) < 3 or sum(len(x) for x in items) > 30:
+        return False
+    return sum(len(x) for x in items) / len(items) <= 3.0

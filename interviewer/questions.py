@@ -1,0 +1,231 @@
+"""Questions: which fact answers a candidate's question, and which term they want defined.
+
+A scenario lists its facts with the phrases they are about and its definitions with their
+spellings (`Asking`). A question is answered by the fact whose phrases it holds most of,
+unless the thing it asks for is one the facts have no word for ("the dress code at the
+onsite" is not answered by a fact about the onsite). A term counts as asked about when the
+question is nearly all about it, or says so ("what do you mean by ...").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from . import meta
+from .meta_phrases import find
+from .sentences import ASK_CUE, Sentence, is_tag_question, is_topic, phrase_regex, words
+
+
+@dataclass(frozen=True)
+class Asking:
+    """What a scenario can answer: its facts and its definitions, as matchers."""
+
+    facts: Sequence[tuple[str, Sequence[str]]] = ()  # (fact id, phrases it is about)
+    definitions: Sequence[tuple[str, Sequence[str]]] = ()  # (term, its spellings)
+    in_questions: frozenset[str] = field(default_factory=frozenset)
+    wrong: frozenset[str] = field(default_factory=frozenset)  # signals of wrong claims
+
+
+class QuestionMatcher:
+    """The facts and definitions of one scenario, compiled: built once, then pure."""
+
+    def __init__(self, asking: Asking) -> None:
+        self._facts = [
+            (fact_id, [phrase_regex(p, plural=True) for p in about])
+            for fact_id, about in asking.facts
+        ]
+        # Every word the facts are asked about in, to tell a thing they have no word for.
+        self._fact_words = frozenset(
+            _singular(w) for _, about in asking.facts for p in about for w in words(p)
+        )
+        self._definitions = [
+            (term, [phrase_regex(t, plural=True) for t in (term, *also)])
+            for term, also in asking.definitions
+        ]
+
+    def fact_for(self, question: str) -> str:
+        """The fact that answers `question`, "" for none."""
+        # "how many um raters do we [inaudible] in house": fillers and noise aside, and "can
+        # I ask," before the question, which is not what it asks about.
+        question = _NOISE.sub(" ", question)
+        cue = ASK_CUE.match(question.strip())
+        if cue is not None and len(words(question.strip()[cue.end() :])) >= 2:
+            question = question.strip()[cue.end() :]
+        best, best_score, best_regexes = "", 0, []
+        for fact_id, regexes in self._facts:
+            score = sum(len(r.pattern) for r in regexes if r.search(question))
+            if score > best_score:
+                best, best_score, best_regexes = fact_id, score, regexes
+        # "What's the dress code at the onsite?" asks about the dress code: a fact about the
+        # onsite does not answer it. The thing asked for comes first; when the facts have
+        # no word for it and the fact matched only what it is said of, no fact answers.
+        head = _ASKED_THING.match(question)
+        if best and head:
+            a, b = head.span("head")
+            unknown = [
+                w
+                for w in meta.content(head.group("head"))
+                if w not in _ANY_THING and _singular(w) not in self._fact_words
+            ]
+            within = any(
+                m.start() < b and a < m.end() for r in best_regexes for m in r.finditer(question)
+            )
+            if unknown and not within:
+                return ""
+        return best
+
+    def term_asked(
+        self, text: str, sentences: list[Sentence], fact_of: Mapping[str, str]
+    ) -> tuple[str | None, bool]:
+        """(term, asked): the candidate asks what a term means, and which one if known."""
+        for i, s in enumerate(sentences):
+            cue = find("clarify_term", s.text)
+            if cue is None:
+                continue
+            if not s.question and not _ASKS_MEANING.search(s.text):
+                continue  # "the owners would define the pattern" asks nothing
+            spans = [(s.start + cue.start(), s.start + cue.end())]
+            # "..., do you mean X? Because that changes what I'd gate on." explains the asking.
+            spans += [(x.start, x.end) for x in sentences if _EXPLAINS_ASKING.match(x.text)]
+            rest = meta.rest_of_turn(text, sentences, spans)
+            if meta.is_answer(rest, lambda _: False):
+                return None, False  # the question comes with an answer around it
+            strong = _STRONG_TERM_CUE.search(s.text) is not None
+            if not strong and fact_of[s.text]:
+                # "What's the TTFT target?" asks for a figure, not for a meaning.
+                return None, False
+            # "Deciding vote. Meaning I alone decide?" names the term just before.
+            where = [s.text] if i == 0 else [s.text, sentences[i - 1].text]
+            # "What's the tokenizer vocabulary of the base model?" asks for the vocabulary:
+            # a term after the thing asked for is not the term asked about.
+            head = None if strong else _ASKED_THING.match(s.text)
+            for term, regexes in self._definitions:
+                for r in regexes:
+                    m = next((x for x in (r.search(w) for w in where) if x), None)
+                    if m is None or (head is not None and _names_another(s.text, head, m)):
+                        continue
+                    # "What is X?" asks for a meaning only when X is nearly all it asks.
+                    other = set(meta.content(s.text)) - set(meta.content(cue.group(0)))
+                    other -= set(meta.content(m.group(0)))
+                    if strong or len(other) <= 3:
+                        return term, True
+            if strong:
+                # No definition, but a fact may be what they are after ("when you say
+                # release, do you mean open weights?").
+                return None, not fact_of[s.text]
+        return None, False
+
+
+def own_questions(
+    sentences: list[Sentence],
+    fact_of: Mapping[str, str],
+    recognises: Callable[[str], bool],
+) -> tuple[list[Sentence], tuple[str, ...], bool]:
+    """The candidate's own questions in a turn: (the sentences, with those that only look
+    like questions marked as statements; the fact each question asks for, "" for none;
+    whether the turn says something of substance besides them)."""
+    # "Every action is allowed, right?" checks a claim: a question only if a fact of
+    # the scenario answers it.
+    sentences = [
+        Sentence(s.start, s.end, s.text, False)
+        if s.question and is_tag_question(s.text) and not fact_of[s.text]
+        else s
+        for s in sentences
+    ]
+    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer.
+    sentences = [
+        Sentence(s.start, s.end, s.text, False)
+        if s.question and nxt is not None and not nxt.question and is_topic(s.text)
+        else s
+        for s, nxt in zip(sentences, [*sentences[1:], None], strict=True)
+    ]
+    questions = [s for s in sentences if s.question]
+    # "... a proper uplift study. Has anyone run one yet?": a question that names
+    # nothing is read with the sentence before it.
+    asked = tuple(
+        fact_of[s.text] or (fact_of[sentences[i - 1].text] if i else "")
+        for i, s in enumerate(sentences)
+        if s.question
+    )
+    # A turn with questions is also an answer only if it says enough besides them; a
+    # question followed by more words was rhetorical unless it comes last.
+    substantive = True
+    if questions:
+        # "Do you sponsor visas? I'm asking because of my timing" still only asks.
+        besides = " ".join(s.text for s in sentences if not s.question)
+        substantive = len(words(besides)) >= _SUBSTANCE and recognises(besides)
+        if substantive and not sentences[-1].question:
+            # Followed by more of the answer: only a question the candidate marked
+            # with "?" and that a fact answers was really asked.
+            asked = tuple(
+                a for s, a in zip(questions, asked, strict=True) if a and s.text.endswith("?")
+            )
+    return sentences, asked, substantive
+
+
+def _names_another(text: str, head: re.Match[str], term: re.Match[str]) -> bool:
+    """The term is not what the question asks about: it comes after the thing asked for
+    ("the tokenizer vocabulary of the base model"), or words of their own come before it
+    in that thing ("the parental leave policy" is not "policy")."""
+    if term.start() >= head.end("head"):
+        return True
+    before = text[head.start("head") : term.start()] if term.start() > head.start("head") else ""
+    return any(w not in _ANY_THING for w in meta.content(before))
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+# What a question asks for, before what it is said of: "what's the dress code at the
+# onsite", "which vocabulary size has the tokenizer of the base model".
+# A bare "what" asks for the noun after it ("what learning rate did ..."), not for a verb
+# or a pronoun ("what do you mean", "what happens if", "what we need").
+_NOT_A_THING = (
+    r"(?:do|does|did|is|are|was|were|would|will|can|could|should|happens|happened|if|about|"
+    r"you|we|i|they|he|she|it|that|this|else|exactly|kind\s+of)\b"
+)
+_ASKED_THING = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+question)\W+)*"
+    r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be|(?=\s+(?!" + _NOT_A_THING + r")))"
+    r"|which|how(?:'?s|\s+is|\s+are))\s+"
+    r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?)"
+    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|did|is|are|was|were|will|would|like)\b|\W*$)",
+    re.IGNORECASE,
+)
+# Words that name an aspect of whatever follows, not a thing of their own.
+_ANY_THING_WORDS = """
+size number count kind type sort amount shape length scale format setup situation status
+breakdown split mix share ratio percentage fraction makeup composition details detail deal
+story plan state structure nature range level rate volume quality source sources timeline
+schedule capacity limit limits spec specs current exact rough overall typical usual main
+latest full total average idea point thing things part parts process best whole actual called
+"""
+_ANY_THING = frozenset(_ANY_THING_WORDS.split())
+
+# "What does this word mean?": a term asked about, even one the scenario does not define.
+ABOUT_A_WORD = re.compile(r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE)
+_EXPLAINS_ASKING = re.compile(
+    r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
+    r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
+    re.IGNORECASE,
+)
+_NOISE = re.compile(
+    r"\[[a-z ]+\]|\b(?:um+|uh+|erm+|er|hmm+|ah+)\b[,.]?|\byou\s+know\b|\bi\s+mean\b", re.IGNORECASE
+)
+_SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
+_STRONG_TERM_CUE = re.compile(
+    r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
+    r"(?:^|[\s(])['\"‘“][a-z][^'\"’”]{1,40}['\"’”](?=[\s,.?!:;)]|$)|"
+    r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$",
+    re.IGNORECASE,
+)
+_ASKS_MEANING = re.compile(
+    r"^\W*define\b|\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|"
+    r"\bnot familiar with the\b|"
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bsame\s+(?:thing\s+)?as\b|\bterm\b",
+    re.IGNORECASE,
+)

@@ -1,0 +1,166 @@
+"""Replies: what the interviewer does with a candidate's turn.
+
+Before the script sees an answer, the understanding says what kind of turn it is. A request
+about the conversation (say that again, what does X mean, I don't know, a moment please)
+is answered and the question stays open; it is never an answer. The candidate's own
+questions are answered from the scenario's facts, and the question stays open too. A wrong
+claim gets its correction and a mechanism turned down its challenge, once a round each.
+Only then does the script move on (see docs/LISTENING.md).
+"""
+
+from __future__ import annotations
+
+from .actions import Say
+from .lines import slug
+from .run import Run, is_deeper
+from .state import Turn, TurnMatch
+from .timers import due_timers
+from .understanding import Understanding
+
+
+def answer(run: Run, text: str) -> None:
+    understood = run.sc.lexicon.understand(text)
+    meta: str | None = understood.intent
+    if meta is None and understood.asked and not understood.substantive:
+        meta = "question"
+    if meta is None and understood.leaving and not understood.substantive:
+        meta = "leave"  # "Sorry, I have to stop here": nothing said before it
+    labels = set(understood.labels)
+    for fact_id in understood.asked:
+        if fact_id:
+            labels.update(run.sc.fact_by_id[fact_id].labels)
+    turn = Turn(
+        index=len(run.state.turns),
+        at=run.state.now,
+        node=run.state.node,
+        phase=run.state.phase,
+        text=text,
+        labels=tuple(sorted(labels)),
+        matches=tuple(TurnMatch.of(m) for m in understood.matches),
+        meta=meta,
+        rejected=tuple(TurnMatch.of(m) for m in understood.rejected),
+        asked=understood.asked,
+    )
+    # A request about the conversation is not an answer to the node; a question is
+    # kept with the answers (what it asked for counts), but answers nothing itrun.
+    answers = run.state.answers
+    if understood.intent is None and meta != "leave":
+        answers = (*answers, turn.index)
+    # Only an answer ends the wait for one: after a request ("a moment, please") or a
+    # question of their own, the candidate still owes the answer to the open question.
+    awaiting = run.state.awaiting and (understood.intent is not None or meta == "question")
+    run.update(speaking=False, turns=(*run.state.turns, turn), answers=answers, awaiting=awaiting)
+    run.update(deferred=())
+    if understood.leaving:
+        # The candidate has to go: what they said counts, and the round ends now, as
+        # if they had pressed End.
+        run.finish("left")
+        return
+    if not any(d.at <= run.state.now for d in due_timers(run.sc, run.state)):
+        react(run, understood, turn)
+        return
+    # Polite timers held back during the answer (or while it was awaited) go first. The
+    # answer is not lost: the node moves on from it when the first detour resumes (or
+    # right away if none).
+    answered, moved = run.state.node, False
+    while due := [d for d in due_timers(run.sc, run.state) if d.at <= run.state.now]:
+        pending = not moved and run.state.node == answered and understood.intent is None
+        moved = run.fire(due[0], pending=pending) or moved
+    if not moved:
+        react(run, understood, turn)
+
+
+def react(run: Run, understood: Understanding, turn: Turn) -> None:
+    """What the interviewer says to a turn: requests first, then the script."""
+    if understood.intent is not None:
+        _request(run, understood)
+        return
+    answered = _answer_questions(run, understood.asked, understood.substantive)
+    if answered or not understood.substantive:
+        # The candidate asked something and has the answer now: the question stays
+        # open for them to go on (an answer given alongside is kept for the node).
+        return
+    if _challenge_or_correct(run, turn):
+        return
+    run.move_on()
+
+
+def _answer_questions(run: Run, asked: tuple[str, ...], substantive: bool) -> bool:
+    """Say the facts asked for; True if any was. A question with no fact gets an honest
+    "I don't have that", unless it closed an answer ("..., does the cache help?")."""
+    answered = said_unknown = False
+    for fact_id in dict.fromkeys(asked):
+        if fact_id:
+            run.say(f"fact.{fact_id}", run.sc.fact_by_id[fact_id].say, "answer")
+            answered = True
+        elif not substantive and not said_unknown:
+            run.say_meta("no_fact")
+            said_unknown = True
+    return answered
+
+
+def _request(run: Run, understood: Understanding) -> None:
+    match understood.intent:
+        case "repeat":
+            _ask_again(run)
+        case "clarify_term":
+            term = understood.term
+            if term is None:
+                run.say_meta("no_definition")
+            else:
+                definition = run.sc.definition_by_term[term]
+                run.say(f"define.{slug(term)}", definition.say, "clarify")
+            _ask_again(run)
+        case "dont_know" | "no_example" as intent:
+            node = run.sc.nodes[run.state.node] if run.state.node else None
+            if run.state.helped == 0:
+                run.update(helped=1)
+                # The node's hint is written for its question and probes; a deeper
+                # question gets the general help.
+                deeper = is_deeper(run.sc, run.state.node, run.state.question)
+                if node is not None and node.hint and not deeper:
+                    run.say(f"{run.state.node}.hint", node.hint, "hint")
+                else:
+                    run.say_meta(intent)
+                return
+            # Helped once already: leave this question rather than probe a story
+            # that does not exist.
+            run.say_meta("move_on")
+            if node is not None:
+                run.update(probes_used=len(node.probes))
+            run.enter(run.next_target())
+        case "need_time":
+            run.say_meta("need_time")
+        case "no_questions":
+            run.move_on()
+        case _:
+            raise AssertionError(understood.intent)
+
+
+def _ask_again(run: Run) -> None:
+    last = run.state.last_asked
+    if last is None:
+        return
+    if last.short_id is not None and last.short_text is not None:
+        line, text = last.short_id, last.short_text
+    else:
+        line, text = last.line_id, last.text
+    run.actions.append(Say(line_id=line, text=text, kind="repeat", node=run.state.node))
+
+
+def _challenge_or_correct(run: Run, turn: Turn) -> bool:
+    """A wrong claim is corrected, a turned-down mechanism challenged: once a round each."""
+    for co in run.sc.corrections:
+        key = f"correction.{co.signal}"
+        if co.signal in turn.labels and key not in run.state.reacted:
+            run.update(reacted=(*run.state.reacted, key))
+            run.say(key, co.say, "correction")
+            return True
+    rejected = {m.label for m in turn.rejected} - set(turn.labels)
+    for ch in run.sc.challenges:
+        key = f"challenge.{ch.rejected}"
+        if ch.rejected in rejected and key not in run.state.reacted:
+            run.update(reacted=(*run.state.reacted, key))
+            run.say(key, ch.say, "challenge")
+            return True
+    return False

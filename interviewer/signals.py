@@ -1,0 +1,242 @@
+"""Signals: the phrases and patterns of a turn, and whether they are said or turned down.
+
+Each of a scenario's signals (and each built-in label, see `labels.py`) is a list of
+phrases and regular expressions. A match counts only with its polarity right (see
+`polarity.py`): words turned down earn no credit and are kept apart as rejected, so that
+the engine may challenge them. A rejection reaches over the rest of what it names and the
+rest of its sentence; words in the candidate's own question earn nothing; a sentence that
+states a wrong claim earns nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from .labels import BUILTIN_PATTERNS, BUILTIN_PHRASES
+from .polarity import BARE_REJECTION, has_negation, turned_down
+from .sentences import Sentence, phrase_regex
+from .spans import Match, inside
+
+Found = dict[str, list[Match]]
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    label: str
+    regex: re.Pattern[str]
+    negated_form: bool  # the phrase itself carries a negation, so a preceding one is fine
+    # A word the text must contain for the phrase to match: a substring test is far cheaper
+    # than the regex, and most phrases are absent from most answers.
+    needle: str | None = None
+    rejects: bool = False  # the pattern has a `rejected` group (see `_matches`)
+
+
+class SignalScanner:
+    """The compiled matchers of one scenario: the built-in labels first, then its signals.
+    `in_questions`: signals that count inside the candidate's own questions; `wrong`:
+    signals of wrong claims."""
+
+    def __init__(
+        self,
+        signals: Mapping[str, tuple[Sequence[str], Sequence[str]]],
+        in_questions: frozenset[str] = frozenset(),
+        wrong: frozenset[str] = frozenset(),
+    ) -> None:
+        self._matchers: list[_Matcher] = []
+        for label, phrases in BUILTIN_PHRASES.items():
+            self._add_phrases(label, phrases)
+        for label, regexes in BUILTIN_PATTERNS.items():
+            self._add_patterns(label, regexes)
+        for name, (words_, patterns) in signals.items():
+            self._add_phrases(name, words_)
+            self._add_patterns(name, patterns)
+        self._signals = frozenset(signals)
+        self._in_questions = in_questions
+        self._wrong = wrong
+
+    def _add_phrases(self, label: str, phrases: Iterable[str]) -> None:
+        for phrase in phrases:
+            # The part before any apostrophe: "thats" is found for "that's".
+            needle = phrase.lower().split()[0].split("'")[0] if phrase.split() else None
+            self._matchers.append(
+                _Matcher(label, phrase_regex(phrase), has_negation(phrase), needle)
+            )
+
+    def _add_patterns(self, label: str, patterns: Iterable[str]) -> None:
+        for pattern in patterns:
+            regex = re.compile(pattern, re.IGNORECASE)
+            rejects = _REJECTED_GROUP in regex.groupindex
+            self._matchers.append(_Matcher(label, regex, has_negation(pattern), rejects=rejects))
+
+    def recognises(self, text: str) -> bool:
+        """Some signal of the scenario (not a built-in label) is in `text`."""
+        lowered = text.lower()
+        return any(
+            m.label in self._signals
+            and (m.needle is None or m.needle in lowered)
+            and m.regex.search(text) is not None
+            for m in self._matchers
+        )
+
+    def find(self, text: str, sentences: list[Sentence]) -> tuple[Found, list[Match]]:
+        """The labels said in `text` with their matches, and the signals turned down."""
+        found, rejected, asked_about, self_negated = self._matches(text, sentences)
+        _spread_rejections(text, sentences, found, rejected, self_negated)
+        self._bare_rejections(sentences, found, rejected, asked_about)
+        _hold_concessions(text, found)
+        self._drop_wrong_claims(sentences, found)
+        return found, rejected
+
+    def _matches(
+        self, text: str, sentences: list[Sentence]
+    ) -> tuple[Found, list[Match], list[Match], set[Match]]:
+        """Every matcher over the text: (found, rejected, named in the candidate's own
+        question, negated by the phrase itself)."""
+        found: Found = {}
+        rejected: list[Match] = []
+        asked_about: list[Match] = []  # named in the candidate's own question
+        self_negated: set[Match] = set()  # "no secrets in the sandbox": negation is the phrase
+        questions = [s for s in sentences if s.question]
+        lowered = text.lower()
+        for matcher in self._matchers:
+            if matcher.needle is not None and matcher.needle not in lowered:
+                continue
+            for m in matcher.regex.finditer(text):
+                if m.end() == m.start():
+                    continue
+                label = matcher.label
+                scenario_signal = label in self._signals
+                # Words inside the candidate's own question earn nothing.
+                if (
+                    scenario_signal
+                    and label not in self._in_questions
+                    and inside(m.start(), questions)
+                ):
+                    asked_about.append(Match(label, m.start(), m.end()))
+                    continue
+                # A pattern may name the turned-down form of its signal in a group called
+                # `rejected`: "fail open" says no to failing closed.
+                # "I'd never fail open" turns the rejection down in turn: credit.
+                down = (
+                    not matcher.negated_form
+                    and label not in _NOT_NEGATED
+                    and turned_down(text, m.start(), m.end())
+                )
+                if matcher.rejects and m.group(_REJECTED_GROUP) is not None:
+                    down = not down
+                if down:
+                    if scenario_signal:
+                        rejected.append(Match(label, m.start(), m.end()))
+                    continue
+                hit = Match(label, m.start(), m.end())
+                if matcher.negated_form:
+                    self_negated.add(hit)
+                found.setdefault(label, []).append(hit)
+        return found, rejected, asked_about, self_negated
+
+    def _bare_rejections(
+        self,
+        sentences: list[Sentence],
+        found: Found,
+        rejected: list[Match],
+        asked_about: list[Match],
+    ) -> None:
+        """ "KL penalty? Wouldn't bother.": a sentence that only turns down what the one
+        before it named."""
+        for before, after in pairwise(sentences):
+            if BARE_REJECTION.match(after.text):
+                named = [*asked_about, *(x for xs in found.values() for x in xs)]
+                for hit in named:
+                    if hit.label in self._signals and before.start <= hit.start < before.end:
+                        rejected.append(hit)
+                        if hit in found.get(hit.label, []):
+                            found[hit.label].remove(hit)
+                            if not found[hit.label]:
+                                del found[hit.label]
+
+    def _drop_wrong_claims(self, sentences: list[Sentence], found: Found) -> None:
+        """A sentence that states a wrong claim earns nothing else: its words are not
+        knowledge ("the variance of q.k is one, so no scaling is needed").
+        "Earlier I said the cache grows quadratically. It's linear." takes the claim back."""
+        retracted = [s for s in sentences if _RETRACTS.search(s.text)]
+        for label in self._wrong:
+            if label in found:
+                found[label] = [m for m in found[label] if not inside(m.start, retracted)]
+                if not found[label]:
+                    del found[label]
+        wrong = [m for label in self._wrong for m in found.get(label, [])]
+        if wrong:
+            spans = [
+                s for s in sentences if any(m.start < s.end and s.start < m.end for m in wrong)
+            ]
+            for label in list(found):
+                if label in self._signals and label not in self._wrong:
+                    found[label] = [m for m in found[label] if not inside(m.start, spans)]
+                    if not found[label]:
+                        del found[label]
+
+
+def _spread_rejections(
+    text: str,
+    sentences: list[Sentence],
+    found: Found,
+    rejected: list[Match],
+    self_negated: set[Match],
+) -> None:
+    """ "I would not include a KL term against the reference model": the rejection covers
+    the rest of what it names, and the rest of its sentence unless that turns ("I'd skip
+    human eval entirely, way too slow" gives the reason for skipping it)."""
+
+    def spreads(r: Match, m: Match) -> bool:
+        if m in self_negated or m.start < r.start:
+            return False
+        if m.start < r.end or _SAME_THING.fullmatch(text, r.end, m.start):
+            return not _BREAK.search(text, r.start, m.start)
+        same = any(s.start <= r.start and m.start < s.end for s in sentences)
+        return same and not _TURN.search(text, r.end, m.start)
+
+    for r in list(rejected):
+        kept = found.get(r.label, [])
+        spread = [m for m in kept if spreads(r, m)]
+        if spread:
+            rejected += spread
+            found[r.label] = [m for m in kept if m not in spread]
+            if not found[r.label]:
+                del found[r.label]
+
+
+def _hold_concessions(text: str, found: Found) -> None:
+    """ "Fair point, but ..." acknowledges an argument and then holds: not a concession."""
+    if "concede" in found:
+        kept = [m for m in found["concede"] if not _BUT_AFTER.match(text, m.end)]
+        if kept:
+            found["concede"] = kept
+        else:
+            del found["concede"]
+
+
+_BUT_AFTER = re.compile(
+    r"[^.;!?]{0,60}?\b(?:but|however|still|that said|even so|nevertheless)\b", re.IGNORECASE
+)
+
+_REJECTED_GROUP = "rejected"
+_BREAK = re.compile(r"[.,;:!?]|\b(?:but|only|just|however|instead)\b", re.IGNORECASE)
+_TURN = re.compile(
+    r"[.;!?]|\b(?:but|however|instead|rather|only|except|although|though|whereas|yet|still|also|"
+    r"unless|if|then|later|once|so|because|since|which|therefore|hence|thus|that's\s+why)\b",
+    re.IGNORECASE,
+)
+# Between two phrases of one thing: "KL term against the reference model".
+_SAME_THING = re.compile(
+    r"\W*(?:(?:against|to|with|for|on|of|and|or|the|a|an|its|their|our|any|as|in)\W+){1,4}",
+    re.IGNORECASE,
+)
+_NOT_NEGATED = frozenset({"reasons", "question"})
+_RETRACTS = re.compile(
+    r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"
+    r"\bi\s+(?:was\s+wrong|misspoke|got\s+(?:that|it)\s+wrong)\b|\bscratch\s+that\b|\bnot\s+(?:as|like)\s+i\s+said\b",
+    re.IGNORECASE,
+)
