@@ -147,7 +147,7 @@ def load_scenario(path: Path | str) -> Scenario:
 
 
 # Folders under scenarios/ that hold other data than scenarios.
-NOT_SCENARIOS = frozenset({"eval"})
+NOT_SCENARIOS = frozenset({"eval", "loops"})
 
 
 def scenario_files(root: Path) -> Iterator[Path]:

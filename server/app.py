@@ -19,9 +19,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from interviewer import Scenario, load_catalog
+from interviewer import Scenario, ScenarioError, load_catalog
+from interviewer.loops import Loop, load_loops
 from server.api import router as api_router
 from server.errors import install_error_handlers
+from server.loops_api import router as loops_router
+from server.loops_pages import install as install_loop_pages
 from server.pages import install as install_pages
 from server.registry import AudioUrl, SessionRegistry
 from server.review.mixer import ReplayMixer
@@ -106,8 +109,19 @@ def create_app(
         redoc_url=None,
     )
     _keep_state(app, settings, scenarios, store, registry, voice)
+    app.state.loops = _loops(scenarios, settings)
     _install_routes(app, settings, store, voice)
     return app
+
+
+def _loops(scenarios: Mapping[str, Scenario], settings: Settings) -> dict[str, Loop]:
+    """The full loops on offer; a loop file that does not check leaves the server without
+    loops rather than without sessions (`mockloop scenarios check` names the problem)."""
+    try:
+        return load_loops(scenarios, settings.scenarios_dir)
+    except ScenarioError as exc:
+        log.error("no full loops offered: %s", exc)
+        return {}
 
 
 def _keep_state(
@@ -137,6 +151,7 @@ def _install_routes(
 ) -> None:
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(loops_router)
     app.include_router(ws_router)
     if voice is not None:
         install_voice(app, voice)
@@ -150,3 +165,4 @@ def _install_routes(
     # The home pages first: they serve /static and keep the templates every page uses.
     install_pages(app)
     install_review_pages(app)
+    install_loop_pages(app)

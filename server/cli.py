@@ -8,6 +8,7 @@ from pathlib import Path
 
 from interviewer import Scenario, ScenarioError, json_schema, load_catalog, load_scenario
 from interviewer.loader import DEFAULT_ROOT, scenario_files
+from interviewer.loops import LOOPS_DIR, check_loop, load_loop, loop_files
 from interviewer.testplan import PlanFailure, load_plans, plan_files, run_plan
 
 from .terminal import practice
@@ -158,6 +159,11 @@ def _scenarios(args: argparse.Namespace) -> int:
         return 0
     if args.action == "check":
         files = _expand(args.paths, plans=False)
+        # Loop files (under `loops/`) are checked as loops, against the catalog.
+        loops = [p for p in files if p.parent.name == LOOPS_DIR]
+        loops += [q for p in args.paths or [_root(None)] if p.is_dir() for q in loop_files(p)]
+        loops = list(dict.fromkeys(loops))
+        files = [p for p in files if p not in loops]
         failed = 0
         for path in files:
             try:
@@ -165,6 +171,8 @@ def _scenarios(args: argparse.Namespace) -> int:
             except ScenarioError as exc:
                 print(exc)
                 failed += 1
+        failed += _check_loops(loops)
+        files += loops
         print(f"{len(files) - failed} ok, {failed} with errors", file=sys.stderr)
         return 1 if failed else 0
     if args.action == "test":
@@ -190,6 +198,25 @@ def _scenarios(args: argparse.Namespace) -> int:
         print(f"{passed} passed, {failed} failed")
         return 1 if failed else 0
     return 2
+
+
+def _check_loops(paths: list[Path]) -> int:
+    """Check loop files against the scenarios folder's catalog; the number that failed."""
+    if not paths:
+        return 0
+    try:
+        catalog = _catalog(None)
+    except ScenarioError as exc:
+        print(exc)
+        return len(paths)
+    failed = 0
+    for path in paths:
+        try:
+            check_loop(load_loop(path), catalog, path)
+        except ScenarioError as exc:
+            print(exc)
+            failed += 1
+    return failed
 
 
 def _root(given: Path | None) -> Path:

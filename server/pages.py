@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from interviewer import Scenario
 from server import web
 from server.api import held_session_ids
+from server.loops_api import held_loops, loops_of
 from server.security import SESSION_ID, key_status
 from server.storage import SessionRecord, SessionSummary
 from server.web import (
@@ -131,8 +132,29 @@ def home(request: Request) -> Response:
             "rounds": rounds,
             "initial_round": initial,
             "voice_available": _voice_available(request.app),
+            **_loop_context(request),
         },
     )
+
+
+def _loop_context(request: Request) -> dict[str, object]:
+    """The full loops on offer, and the loops this browser started (to continue)."""
+    catalog = _catalog(request.app)
+    offered = [
+        {
+            "id": loop.id,
+            "title": loop.title,
+            "summary": loop.summary,
+            "rounds": [
+                catalog[r.spec].title if r.spec in catalog else ROUND_LABELS.get(r.spec, r.spec)
+                for r in loop.rounds
+            ],
+        }
+        for loop in loops_of(request).values()
+    ]
+    store = getattr(request.app.state, "store", None)
+    started = held_loops(request, store) if store is not None else []
+    return {"loops": offered, "my_loops": started[:10]}
 
 
 @router.get("/practice/{session_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -158,7 +180,11 @@ def practice(request: Request, session_id: str) -> Response:
         return response
     voice = record.mode == "voice" and _voice_available(request.app)
     name = "voice.html" if voice else "practice.html"
-    return page(request, name, _practice_context(record, _catalog(request.app)))
+    context = _practice_context(record, _catalog(request.app))
+    # A round of a full loop ends with the way back to the loop (its break screen).
+    loop = store.loop_of_session(record.id) if store is not None else None
+    context["loop_id"] = loop.id if loop is not None else None
+    return page(request, name, context)
 
 
 def _practice_context(record: SessionRecord, catalog: Mapping[str, Scenario]) -> dict[str, object]:

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from server.api import authorized_session, held_session_ids
 from server.errors import ApiError
+from server.loops_api import held_loops
 from server.messages import CandidateLine
 from server.registry import SessionRegistry
 from server.review import view
@@ -38,7 +39,7 @@ from server.review.rubric import rubric_of
 from server.review.stored import Loaded, load
 from server.review.svg import clock
 from server.security import token_matches
-from server.storage import SessionRecord, SessionSummary, Store
+from server.storage import LoopRecord, SessionRecord, SessionSummary, Store
 from server.web import ROUND_LABELS, SESSION_ERROR_PAGES, error_page, page, status_label
 
 M = TypeVar("M", bound=BaseModel)
@@ -201,13 +202,13 @@ async def replay(request: Request, session_id: str) -> Response:
 async def progress(request: Request, scenario: str | None = None) -> Response:
     store = _store(request)
 
-    def gather() -> tuple[list[SessionSummary], dict[str, Loaded]]:
+    def gather() -> tuple[list[SessionSummary], dict[str, Loaded], list[LoopRecord]]:
         summaries = [
             s for s in store.list_sessions(held_session_ids(request, store)) if s.status == "ended"
         ]
-        return summaries, {s.id: load(store, s.id) for s in summaries}
+        return summaries, {s.id: load(store, s.id) for s in summaries}, held_loops(request, store)
 
-    summaries, loaded = await _registry(request).db(gather)
+    summaries, loaded, loops = await _registry(request).db(gather)
     shown = progress_page(summaries, loaded, _catalog(request), scenario, ROUND_LABELS)
     context = {
         "nav": "progress",
@@ -219,6 +220,7 @@ async def progress(request: Request, scenario: str | None = None) -> Response:
         "attempts": shown.attempts,
         "hidden": shown.hidden,
         "weak": shown.weak,
+        "loops": loops,
     }
     return page(request, "progress.html", context)
 

@@ -23,8 +23,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("server.speech", "server.storage", "server.messages"),
     ("server.security", "server.session", "server.resume", "server.review"),
     ("server.registry", "server.errors", "server.voice", "server.voice_channel"),
-    ("server.api", "server.ws"),  # the wire
-    ("server.web", "server.pages", "server.review_pages"),  # pages
+    ("server.api", "server.ws", "server.loops_api"),  # the wire
+    ("server.web", "server.pages", "server.review_pages", "server.loops_pages"),  # pages
     ("server.app",),
     ("server.main", "server.cli", "server.terminal", "server.eval_cli", "server.export_cli"),
 ]

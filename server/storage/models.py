@@ -182,3 +182,20 @@ class LoginRow(Base):
     expires_at: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_logins_expires_at", "expires_at"),)
+
+
+class LoopRow(Base):
+    """A full mock loop: its rounds in order, each a session of its own (`rounds`: a JSON
+    list of `{"scenario", "session"}`). Deleting the loop deletes those sessions."""
+
+    __tablename__ = "loops"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    loop_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    time_scale: Mapped[float] = mapped_column(Float)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    rounds: Mapped[str] = mapped_column(Text)

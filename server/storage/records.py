@@ -88,3 +88,22 @@ class ReviewState:
     def revealed(self) -> bool:
         """The automatic levels may be shown: self-scores are in, or the candidate asked."""
         return self.submitted_at is not None or self.revealed_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopRecord:
+    """A full mock loop: `rounds` pairs each round's scenario id with its session id."""
+
+    id: str
+    loop_id: str
+    title: str
+    mode: str
+    seed: int
+    time_scale: float
+    token_hash: str
+    created_at: float
+    rounds: tuple[tuple[str, str], ...]
+
+    @property
+    def session_ids(self) -> list[str]:
+        return [session for _, session in self.rounds]

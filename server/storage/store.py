@@ -6,8 +6,8 @@ it produced are committed together, so a crash leaves either both or neither
 (`server.storage.writes`, the one write path of the session log).
 
 `Store` is put together from one part per concept: the log's writes (`writes`), the
-candidate's review (`reviews`), voice recordings and word timestamps (`audio`) and
-sign-ins (`logins`); the sessions, the log's reads and deletion are here.
+candidate's review (`reviews`), voice recordings and word timestamps (`audio`),
+sign-ins (`logins`) and full loops (`loops`); the sessions, the log's reads and deletion are here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from server.messages import Message, Scored, messages_from_stored, scores_from_s
 from server.storage.audio import Recordings
 from server.storage.database import make_engine, migrate, normalise_url, private_file
 from server.storage.logins import Logins
+from server.storage.loops import Loops
 from server.storage.models import (
     AudioRow,
     EventRow,
@@ -62,7 +63,7 @@ def _record(row: SessionRow) -> SessionRecord:
     )
 
 
-class Store(Writes, Reviews, Recordings, Logins):
+class Store(Writes, Reviews, Recordings, Logins, Loops):
     def __init__(self, url: str, data_dir: Path, *, run_migrations: bool = True) -> None:
         url = normalise_url(url)
         self.url = url
