@@ -44,7 +44,13 @@ from .questions import Asking
 from .understanding import Lexicon
 
 Round = Literal[
-    "recruiter_screen", "hiring_manager", "culture", "system_design", "behavioral", "ml_theory"
+    "recruiter_screen",
+    "hiring_manager",
+    "culture",
+    "system_design",
+    "behavioral",
+    "ml_theory",
+    "deep_dive",
 ]
 ROUNDS: tuple[str, ...] = Round.__args__  # type: ignore[attr-defined]
 LINE_KINDS: frozenset[str] = frozenset(LineKind.__args__)  # type: ignore[attr-defined]

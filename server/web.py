@@ -31,6 +31,7 @@ ROUNDS: tuple[tuple[str, str], ...] = (
     ("system_design", "ML system design"),
     ("behavioral", "Behavioral"),
     ("ml_theory", "ML theory"),
+    ("deep_dive", "Technical deep dive"),
 )
 ROUND_LABELS = dict(ROUNDS)
 

@@ -6,6 +6,7 @@ export const ROUND_LABELS = Object.freeze({
   hiring_manager: "Hiring manager",
   culture: "Values & culture",
   system_design: "ML system design",
+  deep_dive: "Technical deep dive",
   behavioral: "Behavioral",
   ml_theory: "ML theory",
 });
