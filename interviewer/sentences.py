@@ -22,6 +22,9 @@ _AUX = (
 _QUESTION_SHAPES = re.compile(
     r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|well|quick question|"
     r"one more thing)[,\s]+)*"
+    # "Which is why the fix should be ...", "which is how it failed": a clause run on from
+    # the sentence before, not a question.
+    r"(?!which\s+(?:is|was)\s+(?:why|how|what|where|when|the\s+reason)\b)"
     r"(?:"
     rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'?s\b|'re\b|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
