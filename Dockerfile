@@ -27,6 +27,17 @@ RUN mkdir interviewer server \
     && /opt/mockloop/bin/pip uninstall --yes mockloop \
     # The stub's build output would otherwise shadow the real code in the next stage.
     && rm -rf build ./*.egg-info interviewer server
+# Smart Turn v3.2 (end-of-turn audio classifier, BSD-2-Clause) comes only inside the
+# pipecat-ai wheel: that one file, from the pinned wheel without its dependencies, checked
+# against its sha256 (as `make turn-model` does; server/speech/turn.py finds it here).
+RUN tmp=$(mktemp -d) \
+    && /opt/mockloop/bin/pip download --quiet --no-deps --dest "$tmp" 'pipecat-ai==1.14.0' \
+    && mkdir -p /opt/mockloop/share/mockloop \
+    && /opt/mockloop/bin/python3 -c 'import glob, sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(glob.glob(sys.argv[1])[0]).read("pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"))' "$tmp/pipecat_ai-*.whl" \
+       > /opt/mockloop/share/mockloop/smart-turn-v3.2-cpu.onnx \
+    && echo "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f  /opt/mockloop/share/mockloop/smart-turn-v3.2-cpu.onnx" \
+       | sha256sum -c --quiet \
+    && rm -rf "$tmp"
 
 # ---------------------------------------------------------------- the application
 FROM deps AS build

@@ -4,13 +4,31 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit schema clean audit
+.PHONY: run test lint typecheck unit schema clean audit turn-model
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(MAKE) turn-model
 	touch $(STAMP)
+
+# Smart Turn v3.2 (end-of-turn audio classifier, BSD-2-Clause) is shipped only inside the
+# pipecat-ai wheel: take that one file out of the pinned wheel, without the wheel's
+# dependencies, and check its sha256 (server/speech/turn.py).
+PIPECAT_PIN   := pipecat-ai==1.14.0
+TURN_MODEL    := $(VENV)/share/mockloop/smart-turn-v3.2-cpu.onnx
+TURN_MODEL_SHA := 2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f
+turn-model:
+	@if ! echo "$(TURN_MODEL_SHA)  $(TURN_MODEL)" | sha256sum -c --status 2>/dev/null; then \
+	  tmp=$$(mktemp -d) && \
+	  $(BIN)/python -m pip download --quiet --no-deps --dest "$$tmp" '$(PIPECAT_PIN)' && \
+	  mkdir -p $(dir $(TURN_MODEL)) && \
+	  $(BIN)/python -c 'import glob, sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(glob.glob(sys.argv[1])[0]).read("pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"))' "$$tmp/pipecat_ai-*.whl" > $(TURN_MODEL).part && \
+	  rm -rf "$$tmp" && \
+	  echo "$(TURN_MODEL_SHA)  $(TURN_MODEL).part" | sha256sum -c --quiet && \
+	  mv $(TURN_MODEL).part $(TURN_MODEL); \
+	fi
 
 run: $(STAMP)
 	$(BIN)/mockloop serve
@@ -27,17 +45,16 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
 # Installs and starts what the suite needs (Debian chromium, a PostgreSQL cluster) first.
-test: $(STAMP) lint typecheck
+test: $(STAMP) turn-model lint typecheck
 	$(BIN)/mockloop scenarios check
 	# The listening evaluation: a floor just under today's figures (see README, "How well
 	# the interviewer listens"), so a change that makes it listen worse fails. The target
 	# is 95% overall and per category; it is not reached yet.
 	$(BIN)/mockloop eval --min 0.90 --min-category 0.80
 	# The rubric against labelled complete rounds: within-one agreement at least 90%
-	# overall; per criterion the target is 90% too, not yet reached by every criterion (see
-	# README, "How the rubric agrees with a senior interviewer"), so the floor is just
-	# under today's lowest.
-	$(BIN)/mockloop eval --rubric --min 0.90 --min-category 0.65
+	# overall and for every criterion of every round type (see README, "How the rubric
+	# agrees with a senior interviewer").
+	$(BIN)/mockloop eval --rubric --min 0.90 --min-category 0.90
 	MOCKLOOP_TEST_PG_URL="$${MOCKLOOP_TEST_PG_URL:-$$(scripts/test-services.sh)}" $(BIN)/pytest -q
 
 # Known vulnerabilities in the installed dependencies (needs the vulnerability service).

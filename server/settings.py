@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     tts_voice: str = ""
     # Offer voice sessions: load the speech models at start-up (in the background).
     voice: bool = True
+    # End a spoken turn 0.4 s into a pause when Smart Turn and the transcript's wording
+    # both say the answer is finished (docs/VOICE.md, "Turn-taking"); off: the scenario's
+    # end silence or "I'm done" alone. Off by default until it beats the silence on the
+    # spoken evaluation set.
+    voice_early_turn: bool = False
 
     max_frame: int = Field(default=64 * 1024, ge=1024)
     ping_interval: float = Field(default=10.0, gt=0)

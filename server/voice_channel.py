@@ -54,12 +54,15 @@ StoreCall = Callable[..., Awaitable[Any]]
 # the next session's answer; 0.6 s still leaves the job 1.9 s or more before a 2.5 s end
 # silence fires.
 SPECULATE_AFTER = 0.6
+# With the end-of-turn model the guess is also what decides an early end 0.4 s into the
+# pause (`Listener(turn_model=...)`), so it starts sooner: a dropped guess is the price of
+# replying in under a second.
+SPECULATE_EARLY = 0.3
 
 
-def endpoint_config(end_silence: float) -> EndpointConfig:
-    return EndpointConfig(
-        end_silence=end_silence, speculate_after=min(SPECULATE_AFTER, end_silence / 2)
-    )
+def endpoint_config(end_silence: float, *, early: bool = False) -> EndpointConfig:
+    speculate = SPECULATE_EARLY if early else SPECULATE_AFTER
+    return EndpointConfig(end_silence=end_silence, speculate_after=min(speculate, end_silence / 2))
 
 
 class SpeechService(Protocol):
@@ -122,15 +125,20 @@ class VoiceChannel:
         if models is None:
             return
         await self._warm_opening()
+        # Model sets made before the end-of-turn model existed (fakes in tests) lack it.
+        settings = getattr(self.service, "settings", None)
+        early = settings is not None and settings.voice_early_turn
+        turn = getattr(models, "turn", None) if early else None
         self.listener = Listener(
             models.vad,
             models.transcriber,
             self.service.stt,
             self._on_event,
-            config=endpoint_config(float(self.scenario.voice.end_silence)),
+            config=endpoint_config(float(self.scenario.voice.end_silence), early=turn is not None),
             hotwords=hotwords_from_glossary(self.scenario.glossary),
             clock=time.time,
             vad_executor=self.service.audio,
+            turn_model=turn,
         )
 
     async def _models(self) -> SpeechModels | None:

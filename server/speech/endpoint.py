@@ -31,6 +31,9 @@ model's dips inside words do not split them.
   shorter than `end_silence` do not end the turn.
 - `done(at)` ends the turn at once from any state: `EndOfTurn(reason="done")`; from
   IDLE it is an empty turn.
+- `finish(at)` ends the turn in a PAUSE before `end_silence`, when the caller has judged
+  the answer finished (`server.speech.turn`): `EndOfTurn(reason="silence")`, exactly as
+  if the silence had lasted.
 
 `EndOfTurn.tail` is the last piece of audio to transcribe. It equals the pending
 speculative span when nothing was said after it (the caller reuses that transcription),
@@ -256,6 +259,15 @@ class Endpointer:
             return [EndOfTurn(at=at, reason="done", start=at, end=at, tail=None, empty=True)]
         end = at if self.state is State.SPEECH else self._speech_end
         return [self._end(at, "done", end=end)]
+
+    def finish(self, at: float) -> list[EndpointEvent]:
+        """The answer sounds finished: end the turn in this pause now (nothing otherwise)."""
+        if at < self._last_at:
+            raise ValueError(f"time went backwards: {at} < {self._last_at}")
+        if self.state is not State.PAUSE:
+            return []
+        self._last_at = at
+        return [self._end(at, "silence", end=self._speech_end)]
 
     def _end(self, at: float, reason: Literal["silence", "done"], end: float) -> EndOfTurn:
         tail: Span | None

@@ -18,8 +18,19 @@ Events reach `on_event` in the order they were decided, from one emitter task: a
 so the caller never sees the next answer start before the previous one is committed.
 `on_event` should be quick (put the event in the session's inbox). All times are seconds
 of audio received; sample `t * 16000` of the recording given to `recorder` is time `t`.
+
+Ending a turn early. With a `turn_model` (Smart Turn, `server.speech.turn`), each pause
+that starts a speculative transcription also asks the model, off the event loop, whether
+the last seconds of speech sound finished. `early_silence` into the pause (0.4 s), once
+both answers are in, the turn ends when the model says "complete" (at least
+`complete_above`) and the speculative transcript reads finished; otherwise the pause
+waits for the full `end_silence`. A turn ended so is an ordinary `Turn` (reason
+"silence") whose text is the speculative transcript, already there.
 """
 
+# Long because the Listener is one state machine over the endpointer's events: the
+# speculative transcript, the early end of a turn and the commit share its pause state,
+# and splitting them would pass that state between modules.
 from __future__ import annotations
 
 import asyncio
@@ -51,6 +62,7 @@ from server.speech.endpoint import (
     State,
 )
 from server.speech.stt import Transcriber, Transcript, Word
+from server.speech.turn import text_sounds_finished
 from server.speech.vad import WINDOW, VadModel
 
 _LOG = logging.getLogger(__name__)
@@ -101,6 +113,12 @@ class Discarded:
 ListenerEvent = Speaking | Partial | Turn | Discarded
 
 
+class TurnModel(Protocol):
+    """Whether speech sounds finished (e.g. `turn.SmartTurn`); called off the event loop."""
+
+    def probability(self, audio: npt.ArrayLike) -> float: ...
+
+
 class AudioSink(Protocol):
     """Where the candidate's audio goes as it arrives (e.g. `audio.CompressedWriter`)."""
 
@@ -115,6 +133,8 @@ class ListenerStats:
     speculative_dropped: int = 0
     cuts: int = 0
     turns: int = 0
+    early_ends: int = 0
+    """Turns ended before `end_silence` because the answer sounded finished."""
     ready_on_end: int = 0
     """Turns whose transcripts were all ready when the turn ended (speculation paid off)."""
     waits: list[float] = field(default_factory=list)
@@ -187,6 +207,9 @@ class Listener:
         recorder: AudioSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         vad_executor: Executor | None = None,
+        turn_model: TurnModel | None = None,
+        early_silence: float = 0.4,
+        complete_above: float = 0.5,
     ) -> None:
         config = config or EndpointConfig()
         if end_silence is not None:
@@ -211,6 +234,11 @@ class Listener:
         self._closed = False
         self._clock = clock
         self._vad_executor = vad_executor
+        self._turn_model = turn_model
+        self.early_silence = early_silence
+        self.complete_above = complete_above
+        self._sound: asyncio.Future[float] | None = None  # the model's view of this pause
+        self._pause_from = 0.0  # where the current pause's silence began
         # Feeds and "done" one at a time: with the VAD on another thread, a feed waits
         # for its windows' scores, and nothing else may move the endpointer meanwhile.
         self._turnstile = asyncio.Lock()
@@ -291,6 +319,7 @@ class Listener:
                 end = (first + i * WINDOW) / SAMPLE_RATE
                 for event in self._endpointer.frame(prob, level, end):
                     self._handle(event)
+                self._maybe_finish(end)
             self._trim()
 
     def _score(self, windows: list[Samples]) -> list[tuple[float, float]]:
@@ -320,6 +349,7 @@ class Listener:
         self._closed = True
         for job in [*self._jobs, *([self._speculative] if self._speculative else [])]:
             job.future.cancel()
+        self._drop_sound()
         self._jobs.clear()
         self._speculative = None
         if self._emitter is not None:
@@ -334,6 +364,8 @@ class Listener:
     # -- endpoint events -> jobs and emissions ------------------------------------------
 
     def _handle(self, event: EndpointEvent) -> None:
+        if not isinstance(event, SpeechStarted):
+            self._drop_sound()
         if isinstance(event, SpeechStarted):
             self._emit(Speaking(at=event.at, onset=event.onset))
         elif isinstance(event, SilenceStarted):
@@ -341,6 +373,7 @@ class Listener:
             self._speculative = self._submit(event.span, speculative=True)
             self.stats.speculative += 1
             self._emit(self._partial_after([*self._jobs, self._speculative]))
+            self._ask_turn_model(event)
         elif isinstance(event, SpeechResumed):
             self._drop_speculative()
         elif isinstance(event, SegmentCut):
@@ -356,6 +389,42 @@ class Listener:
             if jobs and all(job.future.done() for job in jobs):
                 self.stats.ready_on_end += 1
             self._emit(self._finish_turn(jobs, event, time.perf_counter()))
+
+    def _ask_turn_model(self, event: SilenceStarted) -> None:
+        if self._turn_model is None:
+            return
+        end = _samples(event.speech_end)
+        audio = self._buffer.slice(end - 8 * SAMPLE_RATE, end)
+        loop = asyncio.get_running_loop()
+        self._sound = loop.run_in_executor(self._vad_executor, self._turn_model.probability, audio)
+        self._pause_from = event.speech_end
+
+    def _drop_sound(self) -> None:
+        if self._sound is not None:
+            self._sound.cancel()
+            self._sound = None
+
+    def _maybe_finish(self, at: float) -> None:
+        """End the turn now if this pause is long enough and both judges say finished."""
+        sound, spec = self._sound, self._speculative
+        if sound is None or spec is None or at - self._pause_from < self.early_silence:
+            return
+        if not (sound.done() and spec.future.done()):
+            return
+        self._sound = None  # judged once per pause
+        if sound.cancelled() or sound.exception() is not None:
+            if not sound.cancelled():
+                _LOG.error("turn model failed: %r", sound.exception())
+            return
+        if spec.future.cancelled() or spec.future.exception() is not None:
+            return
+        if sound.result() < self.complete_above:
+            return
+        if not text_sounds_finished(spec.future.result().text):
+            return
+        self.stats.early_ends += 1
+        for event in self._endpointer.finish(at):
+            self._handle(event)
 
     def _take_or_submit(self, span: Span) -> _Job:
         """The speculative job when it covers exactly `span` (its text is final), else a new one."""

@@ -12,6 +12,7 @@ settings, so several apps in one process (tests) load them once.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,10 @@ from pathlib import Path
 from server.speech.audio import SAMPLE_RATE, resample
 from server.speech.stt import FasterWhisperTranscriber, ModelLoadError
 from server.speech.tts import PiperSynthesizer
+from server.speech.turn import SmartTurn, default_smart_turn_path
 from server.speech.vad import SileroVad, default_vad_model_path
+
+_LOG = logging.getLogger(__name__)
 
 SELF_TEST_LINE = "Testing one, two, three."
 _SELF_TEST_WORDS = ("test", "one", "two", "three", "1", "2", "3")
@@ -32,6 +36,9 @@ class SpeechModels:
     vad: SileroVad
     transcriber: FasterWhisperTranscriber
     synthesizer: PiperSynthesizer
+    turn: SmartTurn | None = None
+    """The end-of-turn classifier; None when its file is not installed (`make turn-model`):
+    turns then end by silence and "done" alone."""
 
 
 def load_default_models(
@@ -62,7 +69,15 @@ def load_default_models(
         encoder_seconds=encoder_seconds,
     )
     synthesizer = PiperSynthesizer(piper_model, piper_config)
-    return SpeechModels(vad=vad, transcriber=transcriber, synthesizer=synthesizer)
+    turn = None
+    if default_smart_turn_path().is_file():
+        try:
+            turn = SmartTurn()
+        except Exception as exc:
+            raise ModelLoadError(f"cannot load the Smart Turn model: {exc}") from exc
+    else:
+        _LOG.warning("no Smart Turn model at %s: turns end by silence", default_smart_turn_path())
+    return SpeechModels(vad=vad, transcriber=transcriber, synthesizer=synthesizer, turn=turn)
 
 
 def stt_executor(workers: int = 1) -> ThreadPoolExecutor:

@@ -5,6 +5,19 @@ previous-text conditioning, greedy decoding, English only. Whisper pads every in
 a 30 s window; here the encoder's input is cut to the piece plus 1 s with a 10 s floor,
 so a call costs about the same whatever the length, and the Listener starts calls early
 (speculatively) so that the text is ready when the turn ends.
+
+Repetition loops. An answer with a thinking pause, decoded from the shortened encoder
+input with hotwords (the scenario's glossary, given to Whisper as a prompt), came back as
+its second half a dozen times ("... release it to vetted partners and measure misuse,
+release it to vetted partners and measure misuse, ..."): on 16 paused answers in four
+voices, 15 looped with the 21-term culture glossary and 2 to 7 with 3 to 10 terms, none
+from the standard 30 s input or without hotwords. Greedy decoding at one temperature has
+no fallback, so nothing stopped the loop. Hence: with hotwords the encoder gets the
+standard 30 s input; without, the shortened one. A safety net stays: a segment whose text
+compresses like a loop (gzip ratio above 2.4, Whisper's own test) sends a shortened-input
+piece back for a standard decoding, and a phrase of four or more words said twice back to
+back is kept once. Decoding is capped in tokens in proportion to the audio's length, so a
+loop costs little before it is caught.
 """
 
 from __future__ import annotations
@@ -81,7 +94,11 @@ def _looks_like_path(model: str | Path) -> bool:
 
 
 _SPACES = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[^a-z0-9']+")
 _WINDOW_SECONDS = 30.0
+_MAX_TOKENS = 224  # Whisper's 448-token context, less faster-whisper's longest prompt
+_TOKENS_PER_SECOND = 10  # fast speech is about 4 words (6 tokens) a second, timestamps aside
+_TOKENS_SPARE = 32
 _MEL_FRAMES = 3000  # Whisper's 30 s window, 10 ms per frame
 _MEL_FRAMES_PER_SECOND = 100
 
@@ -129,7 +146,8 @@ class FasterWhisperTranscriber:
     `encoder_seconds` shortens the encoder's input from Whisper's 30 s to the piece plus
     1 s, but no less than `encoder_seconds` (10 s): a third of the CPU per call, with the
     same word error rate on 40 interview sentences, clean and noisy (docs/VOICE.md).
-    None restores the standard 30 s.
+    Only for calls without hotwords: with a prompt, a shortened input made Whisper loop.
+    None restores the standard 30 s for every call.
     """
 
     def __init__(
@@ -146,6 +164,7 @@ class FasterWhisperTranscriber:
         log_prob_threshold: float = -1.0,
         min_rms: float = 0.002,
         encoder_seconds: float | None = 10.0,
+        compression_ratio_threshold: float = 2.4,
     ) -> None:
         model = default_whisper_model_path() if model is None else model
         if _looks_like_path(model):
@@ -164,6 +183,9 @@ class FasterWhisperTranscriber:
         if encoder_seconds is not None and not 1.0 <= encoder_seconds <= _WINDOW_SECONDS:
             raise ValueError("encoder_seconds must lie between 1 and 30")
         self.encoder_seconds = encoder_seconds
+        self.compression_ratio_threshold = compression_ratio_threshold
+        self.stats_retries = 0
+        """Pieces decoded again because the first decoding looped."""
         try:
             from faster_whisper import WhisperModel
 
@@ -186,32 +208,59 @@ class FasterWhisperTranscriber:
         # Whisper invents text ("Thank you.") for near-silence; do not even ask it.
         if samples.size == 0 or rms(samples) < self.min_rms:
             return Transcript(text="", no_speech_prob=1.0, duration=duration)
-        self._window_guard.limit = duration <= _WINDOW_SECONDS
-        self._window_guard.encoded = False
-        self._window_guard.frames = None
-        if self.encoder_seconds is not None:
+        frames: int | None = None
+        if self.encoder_seconds is not None and not hotwords:
             # Content plus a second of padding, and never under the floor: cut to the
-            # content alone, tiny.en loops and hallucinates on noise.
+            # content alone, tiny.en loops and hallucinates on noise. Not with a prompt:
+            # hotwords and a shortened input made Whisper loop (see the module's text).
             seconds = max(duration + 1.0, self.encoder_seconds)
             frames = min(_MEL_FRAMES, 2 * math.ceil(seconds * _MEL_FRAMES_PER_SECOND / 2))
-            self._window_guard.frames = frames
-        segments, _info = self._model.transcribe(
-            samples,
-            language="en",
-            beam_size=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            word_timestamps=True,
-            vad_filter=False,
-            without_timestamps=False,
-            no_speech_threshold=self.no_speech_threshold,
-            log_prob_threshold=self.log_prob_threshold,
-            hotwords=hotwords or None,
+            if frames >= _MEL_FRAMES:
+                frames = None
+        heard = self._decode(samples, hotwords, frames)
+        if heard.looped and frames is not None:
+            # The shortened input is where the loops were seen; the standard one is the
+            # input Whisper was trained on. Costs a second call, on loops only.
+            self.stats_retries += 1
+            heard = self._decode(samples, hotwords, None)
+        texts, words = heard.texts, heard.words
+        kept = without_repeats(words, loop=heard.looped)
+        if len(kept) < len(words):
+            texts, words = [" ".join(w.text for w in kept)] if kept else [], kept
+        if not texts:
+            return Transcript(text="", no_speech_prob=1.0, duration=duration)
+        text = _SPACES.sub(" ", " ".join(texts)).strip()
+        return Transcript(
+            text=text, words=tuple(words), no_speech_prob=heard.worst, duration=duration
         )
-        texts: list[str] = []
-        words: list[Word] = []
-        worst = 0.0
+
+    def _decode(
+        self, samples: npt.NDArray[np.float32], hotwords: str | None, frames: int | None
+    ) -> _Heard:
+        """One decoding of `samples` (one window; the encoder input cut to `frames`)."""
+        duration = samples.size / SAMPLE_RATE
+        self._window_guard.limit = duration <= _WINDOW_SECONDS
+        self._window_guard.encoded = False
+        self._window_guard.frames = frames
+        heard = _Heard()
         try:
+            segments, _info = self._model.transcribe(
+                samples,
+                language="en",
+                beam_size=1,
+                temperature=0.0,
+                condition_on_previous_text=False,
+                word_timestamps=True,
+                vad_filter=False,
+                without_timestamps=False,
+                no_speech_threshold=self.no_speech_threshold,
+                log_prob_threshold=self.log_prob_threshold,
+                compression_ratio_threshold=self.compression_ratio_threshold,
+                max_new_tokens=min(
+                    _MAX_TOKENS, math.ceil(duration * _TOKENS_PER_SECOND) + _TOKENS_SPARE
+                ),
+                hotwords=hotwords or None,
+            )
             for segment in segments:
                 nsp = float(segment.no_speech_prob)
                 # faster-whisper skips a segment only when no-speech is likely (> 0.6) AND
@@ -228,22 +277,59 @@ class FasterWhisperTranscriber:
                 text = segment.text.strip()
                 if not text:
                     continue
-                texts.append(text)
-                worst = max(worst, nsp)
+                if float(segment.compression_ratio) > self.compression_ratio_threshold:
+                    heard.looped = True
+                heard.texts.append(text)
+                heard.worst = max(heard.worst, nsp)
                 for w in segment.words or ():
                     token = w.word.strip()
                     if token:
-                        words.append(
+                        heard.words.append(
                             Word(token, float(w.start), float(w.end), float(w.probability))
                         )
         except _SecondWindow:
             pass  # everything the first (and only needed) window heard is in
         finally:
             self._window_guard.limit = False
-        if not texts:
-            return Transcript(text="", no_speech_prob=1.0, duration=duration)
-        text = _SPACES.sub(" ", " ".join(texts)).strip()
-        return Transcript(text=text, words=tuple(words), no_speech_prob=worst, duration=duration)
+        return heard
+
+
+@dataclass
+class _Heard:
+    """What one decoding kept."""
+
+    texts: list[str] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+    worst: float = 0.0
+    looped: bool = False
+    """A kept segment compressed like a repetition loop."""
+
+
+def _norm(word: Word) -> str:
+    return _NOT_WORD.sub("", word.text.lower())
+
+
+def without_repeats(words: Sequence[Word], *, loop: bool = False) -> list[Word]:
+    """`words` with a phrase said twice back to back kept once (a decoding loop's output).
+
+    People repeat short phrases ("no, no", "I think, I think"), hardly ever four words or
+    more at once, so those are dropped always. When the decoding is known to have looped
+    (`loop`), a phrase of three words repeated is dropped too, and a shorter one when it
+    comes three times in a row.
+    """
+    kept: list[Word] = []
+    for word in words:
+        kept.append(word)
+        names = [_norm(w) for w in kept[-40:]]
+        for size in range(1, len(names) // 2 + 1):
+            last = names[-size:]
+            if last != names[-2 * size : -size] or not any(last):
+                continue
+            thrice = len(names) >= 3 * size and last == names[-3 * size : -2 * size]
+            if size >= 4 or (loop and (size == 3 or thrice)):
+                del kept[-size:]
+                break
+    return kept
 
 
 @dataclass

@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from server_testing import SCENARIO, new_session
 from starlette.testclient import WebSocketTestSession
 
-from interviewer import Scenario
+from interviewer import Scenario, load_catalog
 from server import voice_channel as voice_module
 from server.app import create_app
 from server.settings import Settings
-from server.speech.audio import SAMPLE_RATE, decode_audio, float32_to_pcm16, rms
+from server.speech.audio import SAMPLE_RATE, decode_audio, float32_to_pcm16, resample, rms
 from server.speech.models import SpeechModels
 from server.speech.recording import _Recording
 from server.speech.stt import FakeTranscriber
@@ -554,3 +554,45 @@ def test_real_speech_at_real_time_pace(real_app: FastAPI) -> None:
         # gaps that are filled with silence, so it can be a little longer than what was sent.
         sent = speech.size / SAMPLE_RATE + 3.5
         assert sent - 0.5 <= track.duration <= sent + 1.5
+
+
+@pytest.mark.slow
+def test_a_thinking_pause_over_the_websocket_is_heard_once(
+    settings: Settings,
+    catalog: dict[str, Scenario],
+    speech_models: SpeechModels,
+    speech_cache: Path,
+) -> None:
+    """The paused answer that came back with its second half repeated a dozen times:
+    piper's "I think that on balance I would", 1.5 s of silence, "release it to vetted
+    partners and measure misuse", in the culture round whose glossary is the hotwords;
+    with the early end of turn on, the pause after "I would" must not end the turn."""
+    culture = "culture-dual-use-release"
+    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
+    early = settings.model_copy(update={"voice_early_turn": True})
+    app = voice_app(early, {**catalog, culture: scenarios[culture]}, speech_models, speech_cache)
+    syn = speech_models.synthesizer
+
+    def say(text: str) -> npt.NDArray[np.float32]:
+        return resample(syn.synthesize(text), syn.sample_rate, SAMPLE_RATE)
+
+    answer = np.concatenate(
+        [
+            say("I think that on balance I would"),
+            silence(1.5),
+            say("release it to vetted partners and measure misuse."),
+            silence(3.5),  # the round's end silence is 3 s
+        ]
+    )
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice", scenario=culture)
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            send_audio(ws, answer, frame=512, pace=2.0)
+            got = until(ws, is_type("candidate"))
+    candidates = [m for m in got if m["type"] == "candidate"]
+    assert len(candidates) == 1, got
+    heard = " ".join(re.sub(r"[^a-z ]+", " ", candidates[0]["text"].lower()).split())
+    assert heard.count("release") == 1 and heard.count("partner") == 1, heard
+    assert "on balance i would" in heard and "measure misuse" in heard, heard

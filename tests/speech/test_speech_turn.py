@@ -1,0 +1,133 @@
+"""Ending a turn early when the answer sounds finished (server/speech/turn.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from speech_helpers import silence, tone
+
+from server.speech.audio import SAMPLE_RATE, float32_to_pcm16, resample
+from server.speech.endpoint import EndOfTurn, EndpointConfig, Endpointer
+from server.speech.listener import Listener, ListenerEvent, Turn
+from server.speech.models import SpeechModels
+from server.speech.stt import FakeTranscriber
+from server.speech.turn import SmartTurn, default_smart_turn_path, text_sounds_finished
+from server.speech.vad import EnergyVad
+
+
+@pytest.mark.parametrize(
+    ("text", "finished"),
+    [
+        ("I would hold it back for now.", True),
+        ("I think we should ask the people who will be affected.", True),
+        ("No.", True),
+        ("I think that on balance I would.", False),
+        ("So the first thing I would do is...", False),
+        ("We could release the weights, but", False),
+        ("My first step would be to", False),
+        ("So, um.", False),
+        ("I disagreed with my manager because,", False),
+        ("release it to vetted partners and measure misuse", False),  # no full stop yet
+        ("", False),
+    ],
+)
+def test_the_wording_of_a_finished_answer(text: str, finished: bool) -> None:
+    assert text_sounds_finished(text) is finished
+
+
+def test_finish_ends_a_pause_as_a_silence_would_and_nothing_else() -> None:
+    ep = Endpointer(EndpointConfig(end_silence=3.0))
+    assert ep.finish(0.1) == []  # idle
+    t = 0.0
+    for _ in range(20):
+        t += 0.032
+        ep.frame(0.9, 0.1, t)
+    assert ep.finish(t) == []  # speaking
+    for _ in range(10):
+        t += 0.032
+        ep.frame(0.0, 0.0, t)
+    [event] = ep.finish(t)
+    assert isinstance(event, EndOfTurn) and event.reason == "silence"
+    assert event.tail is not None and event.end < t
+
+
+class Judge:
+    def __init__(self, probability: float) -> None:
+        self.value = probability
+        self.calls = 0
+
+    def probability(self, audio: npt.ArrayLike) -> float:
+        self.calls += 1
+        return self.value
+
+
+async def play_paced(listener: Listener, *clips: npt.NDArray[np.float32]) -> None:
+    """Feed in 32 ms frames, yielding between them so that worker results arrive."""
+    pcm = float32_to_pcm16(np.concatenate(clips))
+    for i in range(0, len(pcm), 1024):
+        await listener.feed(pcm[i : i + 1024])
+        await asyncio.sleep(0.002)
+
+
+async def turn_after(
+    executor: ThreadPoolExecutor, text: str, probability: float
+) -> tuple[Turn, Listener]:
+    events: list[ListenerEvent] = []
+
+    async def on_event(event: ListenerEvent) -> None:
+        events.append(event)
+
+    listener = Listener(
+        EnergyVad(),
+        FakeTranscriber(script=lambda audio: text),
+        executor,
+        on_event,
+        config=EndpointConfig(end_silence=3.0, speculate_after=0.3),
+        turn_model=Judge(probability),
+    )
+    await play_paced(listener, silence(0.5), tone(1.5), silence(3.5))
+    await listener.drain()
+    [turn] = [e for e in events if isinstance(e, Turn)]
+    await listener.aclose()
+    return turn, listener
+
+
+async def test_a_finished_answer_ends_the_turn_early(executor: ThreadPoolExecutor) -> None:
+    turn, listener = await turn_after(executor, "I would hold it back for now.", 0.9)
+    assert turn.reason == "silence"
+    assert 0.4 <= turn.at - turn.end < 1.0
+    assert listener.stats.early_ends == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "probability"),
+    [("I think that on balance I would.", 0.9), ("I would hold it back for now.", 0.2)],
+    ids=["words-unfinished", "sound-unfinished"],
+)
+async def test_either_judge_saying_unfinished_waits_for_the_end_silence(
+    executor: ThreadPoolExecutor, text: str, probability: float
+) -> None:
+    turn, listener = await turn_after(executor, text, probability)
+    assert turn.at - turn.end == pytest.approx(3.0, abs=0.05)
+    assert listener.stats.early_ends == 0
+
+
+@pytest.mark.slow
+def test_smart_turn_hears_a_finished_sentence_and_a_pinned_file(models: SpeechModels) -> None:
+    assert default_smart_turn_path().is_file(), "make turn-model installs it"
+    model = SmartTurn()
+    syn = models.synthesizer
+
+    def say(text: str) -> npt.NDArray[np.float32]:
+        return resample(syn.synthesize(text), syn.sample_rate, SAMPLE_RATE)
+
+    finished = model.probability(
+        np.concatenate([say("I would hold it back for now."), silence(0.4)])
+    )
+    assert finished > 0.5
+    assert 0.0 <= model.probability(silence(0.2)) <= 1.0
+    assert models.turn is not None  # the server's models carry it when installed
