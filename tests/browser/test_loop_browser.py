@@ -56,7 +56,7 @@ def test_a_loop_end_to_end(server: Server, page: Page, problems: list[str]) -> N
     section = page.locator("section.full-loop")
     expect(section).to_contain_text("Short loop")
     section.get_by_text("Loop drills").click()
-    page.get_by_label("Loop time scale").fill(str(TIME_SCALE))
+    page.get_by_label("Every round runs this many times faster").fill(str(TIME_SCALE))
     page.get_by_role("button", name="Start the full loop").click()
     page.wait_for_url(re.compile(r"/loops/loop-[0-9a-f]+$"))
     loop_url = page.url
