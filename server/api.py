@@ -54,14 +54,19 @@ async def authorized_session(request: Request, session_id: str) -> SessionRecord
     record = await registry.db(_store(request).get_session, session_id)
     if record is None:
         raise ApiError(404, "not_found", "no such session")
-    status = key_status(request, session_id, record.token_hash)
+    require_key(request, session_id, record.token_hash, "session")
+    return record
+
+
+def require_key(request: Request, key_id: str, token_hash: str, what: str) -> None:
+    """401 without credentials, 403 with wrong ones, for a session or a loop alike."""
+    status = key_status(request, key_id, token_hash)
     if status == 401:
         raise ApiError(
             401, "unauthorized", "credentials required", headers={"WWW-Authenticate": "Bearer"}
         )
     if status == 403:
-        raise ApiError(403, "forbidden", "wrong credentials for this session")
-    return record
+        raise ApiError(403, "forbidden", f"wrong credentials for this {what}")
 
 
 def held_session_ids(request: Request, store: Store) -> list[str]:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from interviewer.loops import Loop, pick_rounds
-from server.api import MODES
+from server.api import require_key
 from server.errors import ApiError
 from server.registry import SessionRegistry
 from server.review.debrief import Debrief, debrief, markdown
@@ -67,13 +67,7 @@ async def authorized_loop(request: Request, loop_id: str) -> LoopRecord:
         record = await _registry(request).db(_store(request).get_loop, loop_id)
     if record is None:
         raise ApiError(404, "not_found", "no such loop")
-    status = key_status(request, loop_id, record.token_hash)
-    if status == 401:
-        raise ApiError(
-            401, "unauthorized", "credentials required", headers={"WWW-Authenticate": "Bearer"}
-        )
-    if status == 403:
-        raise ApiError(403, "forbidden", "wrong credentials for this loop")
+    require_key(request, loop_id, record.token_hash, "loop")
     return record
 
 
@@ -122,7 +116,6 @@ async def create_loop(request: Request, body: CreateLoop) -> JSONResponse:
     loop = loops_of(request).get(body.loop)
     if loop is None:
         raise ApiError(404, "unknown_loop", "no such loop")
-    assert body.mode in MODES
     catalog = request.app.state.catalog
     seed = body.seed if body.seed is not None else secrets.randbelow(2**31)
     now = time.time()
