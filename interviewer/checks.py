@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from .errors import CheckError
 from .labels import BUILTIN_LABELS
 from .lines import slug
-from .scenario import Scenario
+from .scenario import CODE_ROUNDS, Scenario
 
 SPECIAL_TARGETS = frozenset({"end", "resume"})
 # "We're close to time" belongs in the round's last 15%: nowhere earlier.
@@ -31,6 +31,7 @@ def check(sc: Scenario) -> None:
     _check_transitions_terminate(sc)
     _check_rubric(sc)
     _check_times(sc)
+    _check_code(sc)
     ids = [line.line_id for line in sc.lines()]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -51,6 +52,9 @@ def _targets(sc: Scenario) -> Iterator[tuple[tuple[str | int, ...], str]]:
     for i, timer in enumerate(sc.timers):
         if timer.goto:
             yield ("timers", i, "goto"), timer.goto
+    solved = sc.code.cues.solved if sc.code is not None else None
+    if solved is not None and solved.goto is not None:
+        yield ("code", "cues", "solved", "goto"), solved.goto
 
 
 def _check_targets(sc: Scenario) -> None:
@@ -210,6 +214,19 @@ def _check_times(sc: Scenario) -> None:
     for i, phase in enumerate(sc.phases):
         if not any(n.phase == phase.id for n in sc.nodes.values()):
             raise CheckError(("phases", i), f"no node is in phase {phase.id!r}")
+
+
+def _check_code(sc: Scenario) -> None:
+    """A coding round has its task, and only a coding round has one."""
+    if sc.round in CODE_ROUNDS and sc.code is None:
+        raise CheckError(("round",), f"a {sc.round} round needs a `code:` task")
+    if sc.code is None:
+        return
+    if sc.round not in CODE_ROUNDS:
+        rounds = " or ".join(sorted(CODE_ROUNDS))
+        raise CheckError(("code",), f"`code:` belongs to {rounds} rounds, not {sc.round}")
+    if sc.code.phase not in sc.phase_by_id:
+        raise CheckError(("code", "phase"), f"unknown phase {sc.code.phase!r}")
 
 
 def _walk(scenario: Scenario, roots: list[str]) -> set[str]:

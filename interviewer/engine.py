@@ -25,8 +25,18 @@ import math
 from dataclasses import dataclass
 
 from .actions import Action
+from .code_cues import edited, ran
 from .errors import IllegalEvent
-from .events import CandidateLeft, CandidateQuiet, CandidateSaid, CandidateSpeaking, Event, Tick
+from .events import (
+    CandidateLeft,
+    CandidateQuiet,
+    CandidateSaid,
+    CandidateSpeaking,
+    CodeEdited,
+    CodeRan,
+    Event,
+    Tick,
+)
 from .replies import answer
 from .run import Run
 from .scenario import Scenario
@@ -39,14 +49,17 @@ class Step:
     actions: tuple[Action, ...]
 
 
-def start(scenario: Scenario, seed: int, at: float = 0.0, node: str | None = None) -> Step:
+def start(
+    scenario: Scenario, seed: int, at: float = 0.0, node: str | None = None, voice: bool = False
+) -> Step:
     """Begin an interview at interview time `at` (usually 0), at the scenario's start or at
-    `node` (a drill on one question, or an evaluation case)."""
+    `node` (a drill on one question, or an evaluation case). `voice`: the candidate speaks
+    (a coding round grades narration differently when it is typed)."""
     if not math.isfinite(at):
         raise IllegalEvent("start time must be a finite number")
     if node is not None and node not in scenario.nodes:
         raise IllegalEvent(f"no node {node!r} in scenario {scenario.id!r}")
-    run = Run(scenario, State(scenario=scenario.id, seed=seed, started_at=at, now=at))
+    run = Run(scenario, State(scenario=scenario.id, seed=seed, started_at=at, now=at, voice=voice))
     run.enter(node or scenario.start)
     return _result(run)
 
@@ -74,6 +87,10 @@ def step(scenario: Scenario, state: State, event: Event) -> Step:
                 run.update(speaking=False, deferred=())
             case CandidateLeft():
                 run.finish("left")
+            case CodeEdited():
+                edited(run, event)
+            case CodeRan():
+                ran(run, event)
             case Tick():
                 pass
             case _:

@@ -54,7 +54,32 @@ class CandidateLeft:
     type: Literal["left"] = "left"
 
 
-Event = CandidateSaid | CandidateSpeaking | CandidateQuiet | Tick | CandidateLeft
+@dataclass(frozen=True, slots=True)
+class CodeEdited:
+    """Coding rounds: the shell stored a snapshot of the editor (the text stays with the
+    shell; the engine only needs to know that the candidate was coding then)."""
+
+    at: float
+    type: Literal["edited"] = "edited"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRan:
+    """Coding rounds: the candidate ran their code (`tests`: with the hidden tests). The
+    shell ran it in its sandbox and graded it; `figures` are its measures by name
+    (`interviewer.code.FIGURES`), handed in as data so the engine stays pure."""
+
+    at: float
+    tests: bool
+    exit_code: int
+    timed_out: bool
+    figures: dict[str, float]
+    type: Literal["ran"] = "ran"
+
+
+Event = (
+    CandidateSaid | CandidateSpeaking | CandidateQuiet | Tick | CandidateLeft | CodeEdited | CodeRan
+)
 
 _BY_TYPE: dict[str, type[Event]] = {
     "said": CandidateSaid,
@@ -62,6 +87,8 @@ _BY_TYPE: dict[str, type[Event]] = {
     "quiet": CandidateQuiet,
     "tick": Tick,
     "left": CandidateLeft,
+    "edited": CodeEdited,
+    "ran": CodeRan,
 }
 
 

@@ -33,10 +33,20 @@ class Facts(Protocol):
     def rejected(self, label: str) -> bool: ...
     def asked(self, fact: str) -> bool: ...
     def questions(self, node: str) -> int: ...
+    def last_run(self, figure: str) -> float: ...
+    def best_run(self, figure: str) -> float: ...
     @property
     def elapsed(self) -> float: ...
     @property
     def turns(self) -> int: ...
+    @property
+    def runs(self) -> int: ...
+    @property
+    def narration(self) -> float: ...
+    @property
+    def quiet_coding(self) -> float: ...
+    @property
+    def voice(self) -> bool: ...
 
 
 class ExprError(ValueError):
@@ -53,6 +63,7 @@ class Names:
     criteria: frozenset[str]
     phases: frozenset[str] = frozenset()
     facts: frozenset[str] = frozenset()
+    figures: frozenset[str] = frozenset()  # a code run's measures (coding rounds only)
     # The scenario's own named conditions (`conditions:`), compiled: usable as bare names.
     named: Mapping[str, Compiled] = field(default_factory=dict)
 
@@ -74,12 +85,18 @@ _FUNCTIONS: dict[str, tuple[str, ...]] = {
     "rejected": ("label",),
     "asked": ("fact",),
     "questions": ("node",),
+    "last_run": ("figure",),
+    "best_run": ("figure",),
 }
 
 _VARIABLES: dict[str, Callable[[Facts], Any]] = {
     "elapsed": lambda f: f.elapsed,
     "minutes": lambda f: f.elapsed / 60.0,
     "turns": lambda f: f.turns,
+    "runs": lambda f: f.runs,
+    "narration": lambda f: f.narration,
+    "quiet_coding": lambda f: f.quiet_coding,
+    "voice": lambda f: f.voice,
 }
 
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
@@ -205,6 +222,7 @@ def _check_name(kind: str, value: str, names: Names) -> None:
         "criterion": names.criteria,
         "phase": names.phases,
         "fact": names.facts,
+        "figure": names.figures,
     }[kind]
     if value not in pool:
         raise ExprError(f"unknown {kind} {value!r}")

@@ -98,6 +98,57 @@ class StateFacts:
         """The node was passed over: its question had been answered before it came up."""
         return node in self._state.passed
 
+    # -- coding rounds ------------------------------------------------------------------
+
+    def _runs(self) -> list[Turn]:
+        return [t for t in self._state.turns if t.meta == "code"]
+
+    def last_run(self, figure: str) -> float:
+        """A measure of the latest run with the hidden tests (0 before any)."""
+        tested = [t for t in self._runs() if "code.tests_run" in t.labels]
+        return tested[-1].figures.get(figure, 0.0) if tested else 0.0
+
+    def best_run(self, figure: str) -> float:
+        """The best a run with the hidden tests reached on a measure: the highest, or for
+        `memory_ratio` the lowest (0 before any)."""
+        values = [
+            t.figures[figure]
+            for t in self._runs()
+            if "code.tests_run" in t.labels and figure in t.figures
+        ]
+        if not values:
+            return 0.0
+        return min(values) if figure == "memory_ratio" else max(values)
+
+    @property
+    def runs(self) -> int:
+        return len(self._runs())
+
+    @property
+    def narration(self) -> float:
+        """Words the candidate said per minute of the code phase (0 outside coding rounds)."""
+        s = self._state
+        if s.coding_from is None:
+            return 0.0
+        until = s.coding_until if s.coding_until is not None else s.now
+        minutes = (until - s.coding_from) / 60.0
+        if minutes <= 0:
+            return 0.0
+        spoken = [
+            t
+            for t in s.turns
+            if t.meta != "code" and s.coding_from <= t.at <= until and "empty" not in t.labels
+        ]
+        return sum(len(t.text.split()) for t in spoken) / minutes
+
+    @property
+    def quiet_coding(self) -> float:
+        return self._state.quiet_coding
+
+    @property
+    def voice(self) -> bool:
+        return self._state.voice
+
     @property
     def elapsed(self) -> float:
         return self._state.now - self._state.started_at

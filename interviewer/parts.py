@@ -159,6 +159,10 @@ class Node(Strict):
     # Passed over, its `next` taken, when this holds: the candidate already said what the
     # node asks for ("the strongest argument on the other side", given in the story).
     unless: str | None = None
+    # Coding rounds: the node stays open while this fails. The candidate's words are
+    # narration (no probe, no move, no reply unless they ask something) until it holds,
+    # checked after each turn and each run of their code.
+    until: str | None = None
     probes: list[Probe] = Field(default=[], max_length=3)
     deeper: list[Deeper] = Field(default=[], max_length=6)
     next: list[Branch] = []
@@ -240,3 +244,54 @@ class Closing(Strict):
 
 class Voice(Strict):
     end_silence: Duration = 2.5
+
+
+class NoRunCue(Strict):
+    """Said when the candidate has not run their code for a while in the coding phase."""
+
+    after: Duration
+    say: Lines
+
+
+class CodeCue(Strict):
+    say: Lines
+
+
+class SolvedCue(Strict):
+    """Said the first time every hidden test passes; `goto` takes the round on (the
+    discussion of the solution) without waiting for the candidate to say they are done."""
+
+    say: Lines
+    goto: str | None = None
+
+
+class CodeCues(Strict):
+    no_run: NoRunCue | None = None
+    failing: CodeCue | None = None  # after a run whose hidden tests fail (once a round)
+    crashed: CodeCue | None = None  # after a run that raised or timed out (once a round)
+    solved: SolvedCue | None = None
+
+
+Code = Annotated[str, Field(max_length=20_000)]
+
+
+class CodeTask(Strict):
+    """A coding or ML operations round's task: what the editor opens with and how a run
+    of the candidate's code is checked. The code is Python; the candidate's file is the
+    module `solution`, which the hidden tests import (`from solution import attention`)."""
+
+    # The phase in which the editor is the work: the no-run cue and narration count in it.
+    phase: str
+    task: Annotated[str, Field(min_length=1, max_length=6000)]  # shown above the editor
+    starter: Code  # the editor's first contents
+    # Hidden tests: `test_*` functions that import from `solution` and assert.
+    tests: Annotated[str, Field(min_length=1, max_length=20_000)]
+    # A correct solution: the task's own check runs the hidden tests on it (all pass)
+    # and on the starter (some fail). Never shown to the candidate.
+    reference: Annotated[str, Field(min_length=1, max_length=20_000)]
+    # A plausible wrong solution: the candidate's own tests should fail on it.
+    planted: Code | None = None
+    # ML operations: a script defining `workload(solution, seed)`, timed and measured on
+    # the starter and on the candidate's code (speed-up, peak memory, same output).
+    bench: Code | None = None
+    cues: CodeCues = CodeCues()

@@ -11,6 +11,7 @@ Only then does the script move on (see docs/LISTENING.md).
 from __future__ import annotations
 
 from .actions import Say
+from .code_cues import holding
 from .lines import slug
 from .run import Run, is_deeper
 from .state import Turn, TurnMatch
@@ -44,6 +45,7 @@ def answer(run: Run, text: str) -> None:
     # A request about the conversation is not an answer to the node; a question is
     # kept with the answers (what it asked for counts), but answers nothing itrun.
     answers = run.state.answers
+    held = holding(run)
     if understood.intent is None and meta != "leave":
         answers = (*answers, turn.index)
     # Only an answer ends the wait for one: after a request ("a moment, please") or a
@@ -57,7 +59,7 @@ def answer(run: Run, text: str) -> None:
         run.finish("left")
         return
     if not any(d.at <= run.state.now for d in due_timers(run.sc, run.state)):
-        react(run, understood, turn)
+        react(run, understood, turn, held)
         return
     # Polite timers held back during the answer (or while it was awaited) go first. The
     # answer is not lost: the node moves on from it when the first detour resumes (or
@@ -67,15 +69,22 @@ def answer(run: Run, text: str) -> None:
         pending = not moved and run.state.node == answered and understood.intent is None
         moved = run.fire(due[0], pending=pending) or moved
     if not moved:
-        react(run, understood, turn)
+        react(run, understood, turn, held and run.state.node == answered)
 
 
-def react(run: Run, understood: Understanding, turn: Turn) -> None:
-    """What the interviewer says to a turn: requests first, then the script."""
+def react(run: Run, understood: Understanding, turn: Turn, held: bool = False) -> None:
+    """What the interviewer says to a turn: requests first, then the script. `held`: the
+    node was holding for the candidate's work (a coding task) before this turn."""
     if understood.intent is not None:
         _request(run, understood)
         return
     answered = _answer_questions(run, understood.asked, understood.substantive)
+    if held:
+        # Words while the candidate codes are narration: no reply, unless they asked
+        # something. The task moves on once its condition holds ("I'm done").
+        if not holding(run):
+            run.move_on()
+        return
     if answered or not understood.substantive:
         # The candidate asked something and has the answer now: the question stays
         # open for them to go on (an answer given alongside is kept for the node).

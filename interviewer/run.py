@@ -141,6 +141,11 @@ class Run:
             return
         phase = self.sc.phase_by_id[phase_id]
         until = self.state.started_at + self.sc.phase_end(phase_id)
+        code_phase = self.sc.code.phase if self.sc.code is not None else None
+        if self.state.phase == code_phase and self.state.coding_until is None:
+            self.update(coding_until=self.state.now)
+        if phase_id == code_phase and self.state.coding_from is None:
+            self.update(coding_from=self.state.now)
         self.update(
             phase=phase_id,
             phase_entered_at=self.state.now,

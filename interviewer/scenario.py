@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from .actions import LineKind
+from .code import CODE_LABELS, FIGURES
 from .errors import CheckError
 from .expressions import RESERVED, Expr, ExprError, Names, compile_expr
 from .labels import BUILTIN_LABELS
@@ -25,6 +26,7 @@ from .parts import (
     ID_PATTERN,
     Challenge,
     Closing,
+    CodeTask,
     Correction,
     Criterion,
     Definition,
@@ -51,8 +53,19 @@ Round = Literal[
     "behavioral",
     "ml_theory",
     "deep_dive",
+    "coding",
+    "ml_ops",
 ]
+# Rounds whose work is code in the browser's editor (they carry a `code:` task).
+CODE_ROUNDS: frozenset[str] = frozenset({"coding", "ml_ops"})
 ROUNDS: tuple[str, ...] = Round.__args__  # type: ignore[attr-defined]
+# What each of a coding task's cues is, as a line of the interview.
+CUE_KINDS: dict[str, LineKind] = {
+    "no_run": "nudge",
+    "failing": "hint",
+    "crashed": "hint",
+    "solved": "follow_up",
+}
 LINE_KINDS: frozenset[str] = frozenset(LineKind.__args__)  # type: ignore[attr-defined]
 
 
@@ -85,6 +98,8 @@ class Scenario(Strict):
     challenges: list[Challenge] = []
     corrections: list[Correction] = []
     rubric: list[Criterion] = Field(min_length=1)
+    # Coding and ML operations rounds: the task in the editor and how runs are checked.
+    code: CodeTask | None = None
 
     def __repr__(self) -> str:
         return f"Scenario({self.id!r})"
@@ -158,7 +173,8 @@ class Scenario(Strict):
 
     @cached_property
     def labels(self) -> frozenset[str]:
-        return frozenset(self.signals) | BUILTIN_LABELS
+        code = CODE_LABELS if self.code is not None else frozenset()
+        return frozenset(self.signals) | BUILTIN_LABELS | code
 
     @cached_property
     def phase_by_id(self) -> dict[str, Phase]:
@@ -182,6 +198,7 @@ class Scenario(Strict):
             criteria=frozenset(c.id for c in self.rubric if c.points),
             phases=frozenset(p.id for p in self.phases),
             facts=frozenset(f.id for f in self.facts),
+            figures=FIGURES if self.code is not None else frozenset(),
         )
         named: dict[str, Any] = {}
         for name, source in self.conditions.items():
@@ -230,6 +247,16 @@ class Scenario(Strict):
             out += line_variants(f"challenge.{ch.rejected}", ch.say, "challenge")
         for co in self.corrections:
             out += line_variants(f"correction.{co.signal}", co.say, "correction")
+        if self.code is not None:
+            cues = self.code.cues
+            for name, cue in (
+                ("no_run", cues.no_run),
+                ("failing", cues.failing),
+                ("crashed", cues.crashed),
+                ("solved", cues.solved),
+            ):
+                if cue is not None:
+                    out += line_variants(f"code.{name}", cue.say, CUE_KINDS[name])
         data = meta_data()
         for name in LINE_NAMES:
             out += line_variants(f"meta.{name}", data.line(name), META_KINDS[name])
@@ -251,6 +278,8 @@ class Scenario(Strict):
                     yield ("nodes", node_id, "deeper", i, "unless"), d.unless
             if node.unless is not None:
                 yield ("nodes", node_id, "unless"), node.unless
+            if node.until is not None:
+                yield ("nodes", node_id, "until"), node.until
         for i, closing in enumerate(self.closings):
             yield ("closings", i, "if"), closing.if_
         for ci, c in enumerate(self.rubric):

@@ -44,6 +44,8 @@ class Turn(Frozen):
     meta: str | None = None
     rejected: tuple[TurnMatch, ...] = ()  # signals named only to be turned down
     asked: tuple[str, ...] = ()  # facts asked for ("" for a question with no fact)
+    # A run of the candidate's code (`meta` "code"): its measures, by name (`code.FIGURES`).
+    figures: dict[str, float] = {}
 
 
 class Asked(Frozen):
@@ -72,6 +74,7 @@ class State(Frozen):
     seed: int
     started_at: float
     now: float
+    voice: bool = False  # the candidate speaks (else types): narration is graded by mode
     node: str | None = None
     entered_at: float = 0.0
     entries: int = 0  # how many times any node was entered: makes timer keys unique
@@ -96,6 +99,11 @@ class State(Frozen):
     phase: str | None = None
     phase_entered_at: float = 0.0
     phase_entries: int = 0
+    # Coding rounds: when the code phase began and ended, and the longest stretch the
+    # candidate spent editing without a word (narration is graded).
+    coding_from: float | None = None
+    coding_until: float | None = None
+    quiet_coding: float = 0.0
     ended: bool = False
     end_reason: str | None = None
     deadline: float | None = None
@@ -116,6 +124,7 @@ class StateChanges(TypedDict, total=False):
     seed: int
     started_at: float
     now: float
+    voice: bool
     node: str | None
     entered_at: float
     entries: int
@@ -138,6 +147,9 @@ class StateChanges(TypedDict, total=False):
     phase: str | None
     phase_entered_at: float
     phase_entries: int
+    coding_from: float | None
+    coding_until: float | None
+    quiet_coding: float
     ended: bool
     end_reason: str | None
     deadline: float | None

@@ -13,8 +13,17 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .actions import Action, LineKind, Say, Score
+from .code import FIGURES
 from .engine import Step, next_deadline, start, step
-from .events import CandidateLeft, CandidateSaid, CandidateSpeaking, Event, Tick
+from .events import (
+    CandidateLeft,
+    CandidateSaid,
+    CandidateSpeaking,
+    CodeEdited,
+    CodeRan,
+    Event,
+    Tick,
+)
 from .loader import PLANS_SUFFIX, parse_model
 from .parts import Duration, Strict
 from .scenario import Scenario
@@ -28,8 +37,26 @@ class Expect(Strict):
     contains: str | list[str] | None = None
 
 
+class PlanRun(Strict):
+    """A run of the candidate's code as the sandbox would report it (coding rounds)."""
+
+    tests: bool = True
+    exit_code: int = 0
+    timed_out: bool = False
+    figures: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _known(self) -> PlanRun:
+        unknown = sorted(set(self.figures) - FIGURES)
+        if unknown:
+            raise ValueError(f"unknown figures {unknown} (known: {', '.join(sorted(FIGURES))})")
+        return self
+
+
 class PlanStep(Strict):
     say: str | None = None
+    run: PlanRun | None = None  # the candidate ran their code
+    edit: bool | None = None  # the candidate edited their code
     at: Duration | None = None
     expect: Expect | None = None
     no_line: bool | None = None
@@ -46,6 +73,8 @@ class PlanStep(Strict):
             k
             for k in (
                 "say",
+                "run",
+                "edit",
                 "expect",
                 "no_line",
                 "labels",
@@ -59,8 +88,8 @@ class PlanStep(Strict):
         ]
         if len(doing) != 1:
             raise ValueError(f"a step does exactly one thing, this one has: {doing or 'nothing'}")
-        if self.at is not None and self.say is None:
-            raise ValueError("`at` goes with `say`")
+        if self.at is not None and self.say is None and self.run is None and self.edit is None:
+            raise ValueError("`at` goes with `say`, `run` or `edit`")
         return self
 
 
@@ -123,7 +152,8 @@ def run_plan(scenario: Scenario, plan: Plan) -> list[Action]:
     d = _Driver(scenario, plan.seed)
     for n, s in enumerate(plan.steps, 1):
         where = f"plan {plan.name!r}, step {n}"
-        if d.state.ended and (s.say is not None or s.speaking or s.end):
+        acts = s.say is not None or s.run is not None or s.edit or s.speaking or s.end
+        if d.state.ended and acts:
             raise PlanFailure(f"{where}: the interview had already ended ({d.state.end_reason})")
         if s.say is not None:
             d.run_until(s.at if s.at is not None else d.clock + DEFAULT_THINK)
@@ -133,6 +163,12 @@ def run_plan(scenario: Scenario, plan: Plan) -> list[Action]:
                 )
             d.unread.clear()
             d.feed(CandidateSaid(at=d.clock, text=s.say))
+        elif s.run is not None or s.edit:
+            d.run_until(s.at if s.at is not None else d.clock + DEFAULT_THINK)
+            if d.state.ended:
+                raise PlanFailure(f"{where}: the interview ended ({d.state.end_reason}) first")
+            d.unread.clear()
+            d.feed(_code_event(d.clock, s.run))
         elif s.expect is not None:
             _expect(d, s.expect, where)
         elif s.no_line:
@@ -154,6 +190,18 @@ def run_plan(scenario: Scenario, plan: Plan) -> list[Action]:
             d.feed(CandidateLeft(at=d.clock))
     _check_outcome(d, plan)
     return d.actions
+
+
+def _code_event(at: float, run: PlanRun | None) -> Event:
+    if run is None:
+        return CodeEdited(at=at)
+    return CodeRan(
+        at=at,
+        tests=run.tests,
+        exit_code=run.exit_code,
+        timed_out=run.timed_out,
+        figures=dict(run.figures),
+    )
 
 
 def _expect(d: _Driver, e: Expect, where: str) -> None:

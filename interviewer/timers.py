@@ -86,6 +86,7 @@ def due_timers(sc: Scenario, s: State) -> list[Due]:
                         detour=True,
                     )
                 )
+    out += _code_cues(sc, s, done)
     # A time box never cuts a constraint's discussion short: it waits for `resume`.
     if s.phase is not None and s.resume is None:
         phase = sc.phase_by_id[s.phase]
@@ -107,6 +108,31 @@ def due_timers(sc: Scenario, s: State) -> list[Due]:
             )
     out.sort(key=lambda d: d.at)
     return out
+
+
+def _code_cues(sc: Scenario, s: State, done: set[str]) -> list[Due]:
+    """A coding task's "you haven't run it yet" cue: due a while after the code phase began
+    or the last run, whichever came later, once for each such stretch."""
+    task = sc.code
+    cue = task.cues.no_run if task is not None else None
+    if task is None or cue is None or s.phase != task.phase or s.coding_from is None:
+        return []
+    runs = [t.at for t in s.turns if t.meta == "code"]
+    key = f"code.no_run@{len(runs)}"
+    if key in done:
+        return []
+    return [
+        Due(
+            at=max([s.coding_from, *runs]) + cue.after,
+            key=key,
+            base_id="code.no_run",
+            say=cue.say,
+            kind="nudge",
+            polite=True,
+            goto=None,
+            detour=False,
+        )
+    ]
 
 
 def deadline(sc: Scenario, state: State) -> float:
