@@ -56,10 +56,12 @@ class CandidateLeft:
 
 @dataclass(frozen=True, slots=True)
 class CodeEdited:
-    """Coding rounds: the shell stored a snapshot of the editor (the text stays with the
-    shell; the engine only needs to know that the candidate was coding then)."""
+    """Coding rounds: a snapshot of the candidate's editor. The engine only needs to know
+    that the candidate was coding then; the text rides along so that the event log keeps
+    the code as it was at every moment (the replay shows it beside the transcript)."""
 
     at: float
+    code: str = ""
     type: Literal["edited"] = "edited"
 
 

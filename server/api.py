@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from server.errors import ApiError
+from server.inbox import error_message
 from server.registry import SessionRegistry
+from server.review.code import code_view
 from server.review.export import FORMATS, metrics, render
 from server.security import (
     SlidingWindow,
@@ -22,7 +24,6 @@ from server.security import (
     new_session_id,
     new_token,
 )
-from server.session import error_message
 from server.settings import Settings
 from server.storage import SessionRecord, Store
 
@@ -198,6 +199,10 @@ async def get_session(request: Request, session_id: str) -> JSONResponse:
     messages = await registry.db(store.load_transcript, session_id, 0)
     scores = await registry.db(store.load_scored, session_id)
     scenario = request.app.state.catalog.get(record.scenario_id)
+    code = None
+    if scenario is not None and scenario.code is not None:
+        events = await registry.db(store.load_events, session_id)
+        code = code_view(scenario.code, events, record.time_scale)
     return JSONResponse(
         {
             "id": record.id,
@@ -214,6 +219,8 @@ async def get_session(request: Request, session_id: str) -> JSONResponse:
             "messages": [m.to_wire() for m in messages],
             "scores": [s.to_wire() for s in scores],
             "metrics": metrics(messages),
+            # Coding rounds: the task and the editor's snapshots (None for other rounds).
+            "code": code,
         },
         headers=_NO_STORE,
     )

@@ -22,6 +22,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from interviewer import Scenario, ScenarioError, load_catalog
 from interviewer.loops import Loop, load_loops
 from server.api import router as api_router
+from server.code_api import CodeRunner
+from server.code_api import router as code_router
 from server.errors import install_error_handlers
 from server.loops_api import router as loops_router
 from server.loops_pages import install as install_loop_pages
@@ -82,6 +84,7 @@ def create_app(
         audio_duration=voice.duration if own_audio and voice is not None else None,
         ended_unattended=voice.prepare_replay if voice is not None else None,
     )
+    code_runner = CodeRunner(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +100,7 @@ def create_app(
             if voice is not None:
                 await voice.aclose()
             mixer.shutdown()
+            code_runner.close()
             store.close()
 
     app = FastAPI(
@@ -110,6 +114,7 @@ def create_app(
     )
     _keep_state(app, settings, scenarios, store, registry, voice)
     app.state.loops = _loops(scenarios, settings)
+    app.state.code_runner = code_runner
     _install_routes(app, settings, store, voice)
     return app
 
@@ -152,6 +157,7 @@ def _install_routes(
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(loops_router)
+    app.include_router(code_router)
     app.include_router(ws_router)
     if voice is not None:
         install_voice(app, voice)

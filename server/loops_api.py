@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from interviewer.loops import Loop, pick_rounds
 from server.api import require_key
 from server.errors import ApiError
+from server.inbox import error_message
 from server.registry import SessionRegistry
 from server.review.debrief import Debrief, debrief, markdown
 from server.security import (
@@ -35,7 +36,6 @@ from server.security import (
     new_session_id,
     new_token,
 )
-from server.session import error_message
 from server.storage import LoopRecord, SessionRecord, Store
 
 router = APIRouter()

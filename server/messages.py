@@ -156,7 +156,46 @@ class Ended:
         }
 
 
-Message = InterviewerLine | CandidateLine | PhaseStarted | Ended
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeRunLine:
+    """Coding rounds: the candidate ran their code. `summary` is the run in words (the
+    engine's turn for it: score evidence quotes it); `tests_result` the hidden tests'
+    counts, None for a plain run."""
+
+    seq: int
+    at: float | None
+    tests: bool
+    exit_code: int | None
+    timed_out: bool
+    seconds: float | None
+    summary: str
+    tests_result: Mapping[str, int] | None
+    stored: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    type: Literal["code_run"] = "code_run"
+
+    def to_wire(self) -> dict[str, Any]:
+        if self.stored is not None:
+            return dict(self.stored)
+        return {
+            "type": self.type,
+            "seq": self.seq,
+            "tests": self.tests,
+            "exit_code": self.exit_code,
+            "timed_out": self.timed_out,
+            "seconds": self.seconds,
+            "summary": self.summary,
+            "tests_result": None if self.tests_result is None else dict(self.tests_result),
+            "at": self.at,
+        }
+
+
+Message = InterviewerLine | CandidateLine | CodeRunLine | PhaseStarted | Ended
+
+
+def turn_seqs(messages: Iterable[Message]) -> list[int]:
+    """The seqs of the messages that are turns of the engine (the candidate's answers and,
+    in coding rounds, their runs), in order: score evidence names turns by index."""
+    return [m.seq for m in messages if isinstance(m, CandidateLine | CodeRunLine)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +206,18 @@ class Candidate:
     text: str
     start: float | None = None
     end: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeRun:
+    """A run of the candidate's code about to be numbered (its turn's summary included)."""
+
+    tests: bool
+    exit_code: int
+    timed_out: bool
+    seconds: float
+    summary: str
+    tests_result: Mapping[str, int] | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,12 +294,13 @@ def encode(
     candidate_seqs: Sequence[int],
     clips: Mapping[str, Clip] | None = None,
     candidate: Candidate | None = None,
+    code_run: CodeRun | None = None,
 ) -> Encoded:
     """The messages of one engine step. `last_seq`: the seq of the session's last message;
     `elapsed`: wall seconds since the session began; `candidate_seqs`: the seqs of the
     candidate messages so far, in order (score evidence names answers by index);
     `clips`: the spoken clip of each line, by line id (voice mode); `candidate`: the turn
-    that caused the step, numbered first."""
+    that caused the step, numbered first; `code_run`: the run that caused it, likewise."""
     at = round(elapsed, 3)
     seq = last_seq
     seqs = list(candidate_seqs)
@@ -264,6 +316,10 @@ def encode(
                 seq=seq, at=at, text=candidate.text, start=round(start, 3), end=round(end, 3)
             )
         )
+        seqs.append(seq)
+    if code_run is not None:
+        seq += 1
+        out.append(_code_run_line(code_run, seq, at))
         seqs.append(seq)
     for action in actions:
         if isinstance(action, Say):
@@ -301,6 +357,19 @@ def encode(
             ended = Ended(seq=seq, at=at, reason=action.reason, replay=f"/sessions/{session_id}")
             out.append(ended)
     return Encoded(tuple(out), tuple(scores), ended)
+
+
+def _code_run_line(run: CodeRun, seq: int, at: float) -> CodeRunLine:
+    return CodeRunLine(
+        seq=seq,
+        at=at,
+        tests=run.tests,
+        exit_code=run.exit_code,
+        timed_out=run.timed_out,
+        seconds=round(run.seconds, 3),
+        summary=run.summary,
+        tests_result=run.tests_result,
+    )
 
 
 def _scored(action: Score, candidate_seqs: Sequence[int]) -> Scored:
@@ -350,6 +419,23 @@ def from_stored(data: Mapping[str, Any]) -> Message:
             text=str(data.get("text", "")),
             start=_number(data.get("start")),
             end=_number(data.get("end")),
+            stored=data,
+        )
+    if kind == "code_run":
+        result = data.get("tests_result")
+        return CodeRunLine(
+            seq=seq,
+            at=at,
+            tests=bool(data.get("tests")),
+            exit_code=_integer(data.get("exit_code")),
+            timed_out=bool(data.get("timed_out")),
+            seconds=_number(data.get("seconds")),
+            summary=str(data.get("summary", "")),
+            tests_result=(
+                {k: int(v) for k, v in result.items() if isinstance(v, int)}
+                if isinstance(result, Mapping)
+                else None
+            ),
             stored=data,
         )
     if kind == "phase":

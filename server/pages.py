@@ -21,6 +21,7 @@ from interviewer import Scenario
 from server import web
 from server.api import held_session_ids
 from server.loops_api import held_loops, loops_of
+from server.review.code import code_view
 from server.security import SESSION_ID, key_status
 from server.storage import SessionRecord, SessionSummary
 from server.web import (
@@ -181,6 +182,17 @@ def practice(request: Request, session_id: str) -> Response:
     voice = record.mode == "voice" and _voice_available(request.app)
     name = "voice.html" if voice else "practice.html"
     context = _practice_context(record, _catalog(request.app))
+    scenario = _catalog(request.app).get(record.scenario_id)
+    if store is not None and scenario is not None and scenario.code is not None:
+        # The editor opens with the candidate's last code (a reload loses nothing).
+        code = code_view(scenario.code, store.load_events(record.id), record.time_scale)
+        assert code is not None
+        context["code"] = {
+            "task": code["task"],
+            "starter": code["starter"],
+            "latest": code["latest"],
+            "round": str(scenario.round),
+        }
     # A round of a full loop ends with the way back to the loop (its break screen).
     loop = store.loop_of_session(record.id) if store is not None else None
     context["loop_id"] = loop.id if loop is not None else None
@@ -206,6 +218,7 @@ def _practice_context(record: SessionRecord, catalog: Mapping[str, Scenario]) ->
         "time_scale": _plain_number(record.time_scale),
         "elapsed": round(elapsed, 3) if elapsed is not None else None,
         "status": record.status,
+        "code": None,
     }
 
 

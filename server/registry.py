@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from interviewer import Say, Scenario
+from server.inbox import Stop
 from server.messages import Clip
-from server.session import SessionDriver, Stop
+from server.session import SessionDriver
 from server.storage import Store
 from server.storage.writer import Writer
 

@@ -35,11 +35,15 @@ class Replayed:
 
 
 def replay(
-    scenario: Scenario, seed: int, events: Sequence[StoredEvent], stored: Sequence[Message]
+    scenario: Scenario,
+    seed: int,
+    events: Sequence[StoredEvent],
+    stored: Sequence[Message],
+    voice: bool = False,
 ) -> Replayed:
     """The state after the stored events, and how many there were. The replayed steps'
     messages are already stored: they are compared rather than stored again."""
-    result = start(scenario, seed, at=0.0)
+    result = start(scenario, seed, at=0.0, voice=voice)
     said = [a.line_id for a in result.actions if isinstance(a, Say)]
     state = result.state
     n = 0

@@ -34,6 +34,7 @@ from server.messages import CandidateLine
 from server.registry import SessionRegistry
 from server.review import view
 from server.review.audio import clip_resolver, session_replay
+from server.review.code import code_view
 from server.review.progress import progress_page
 from server.review.rubric import rubric_of
 from server.review.stored import Loaded, load
@@ -158,6 +159,10 @@ async def replay(request: Request, session_id: str) -> Response:
     clips = clip_resolver(request.app.state) is not None
     loaded = await _registry(request).db(lambda: load(store, session_id, clips=clips))
     scenario = _catalog(request).get(record.scenario_id)
+    code = None
+    if scenario is not None and scenario.code is not None:
+        events = await _registry(request).db(store.load_events, session_id)
+        code = code_view(scenario.code, events, record.time_scale)
     replay_view = view.replay_view(
         mode=record.mode,
         status=record.status,
@@ -185,6 +190,8 @@ async def replay(request: Request, session_id: str) -> Response:
         "v": replay_view,
         "summary": view.summary_rows(replay_view.metrics, record.mode == "voice"),
         "has_audio": loaded.has_audio,
+        # Coding rounds: the editor's snapshots, shown beside the transcript.
+        "code_snapshots": code["snapshots"] if code is not None else None,
         "audio_url": f"/api/sessions/{record.id}/audio",
         "exports": [
             ("Markdown", f"/api/sessions/{record.id}/export?format=md"),

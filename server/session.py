@@ -39,7 +39,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from interviewer import (
@@ -47,6 +46,8 @@ from interviewer import (
     CandidateQuiet,
     CandidateSaid,
     CandidateSpeaking,
+    CodeEdited,
+    CodeRan,
     Event,
     IllegalEvent,
     Say,
@@ -58,14 +59,30 @@ from interviewer import (
     start,
     step,
 )
+from server.inbox import (
+    Attach,
+    Connection,
+    Detach,
+    Edited,
+    Input,
+    Leave,
+    Quiet,
+    Ran,
+    Said,
+    Speaking,
+    Stop,
+    error_message,
+)
 from server.messages import (
     Candidate,
     CandidateLine,
     Clip,
+    CodeRun,
+    CodeRunLine,
     Encoded,
-    ErrorMessage,
     Message,
     encode,
+    turn_seqs,
 )
 from server.resume import replay
 from server.storage import Conflict, Ending, SessionRecord, Store
@@ -77,100 +94,6 @@ T = TypeVar("T")
 # Interview seconds between a deadline that did not move and the next try: a guard
 # against a busy loop should the engine ever hand back a deadline it already passed.
 _MIN_WAIT = 0.05
-# A connection that does not read its messages is dropped rather than buffered forever.
-_MAX_OUTBOX = 10_000
-
-
-def error_message(code: str, message: str) -> dict[str, Any]:
-    return ErrorMessage(code=code, message=message).to_wire()
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    """Ask a connection's sender to close the websocket with this code."""
-
-    code: int
-    reason: str = ""
-
-
-class Connection:
-    """One websocket, seen from the driver: an outbox the websocket task drains."""
-
-    def __init__(self, label: str = "") -> None:
-        self.label = label
-        self.outbox: asyncio.Queue[dict[str, Any] | Close] = asyncio.Queue()
-        self.closed = False
-
-    def send(self, message: dict[str, Any]) -> None:
-        if self.closed:
-            return
-        if self.outbox.qsize() >= _MAX_OUTBOX:
-            self.close(1008, "not reading")
-            return
-        self.outbox.put_nowait(message)
-
-    def close(self, code: int, reason: str = "") -> None:
-        if not self.closed:
-            self.closed = True
-            self.outbox.put_nowait(Close(code, reason))
-
-
-# -------------------------------------------------------------------- inbox items
-
-
-@dataclass(frozen=True, slots=True)
-class Attach:
-    conn: Connection
-    last_seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class Detach:
-    conn: Connection
-
-
-@dataclass(frozen=True, slots=True)
-class Said:
-    """A committed candidate turn. `start`/`end`: wall seconds since the session began
-    (voice mode knows them from the audio); None means now."""
-
-    conn: Connection | None
-    text: str
-    start: float | None = None
-    end: float | None = None
-    # Called with the seq of the candidate message once it is stored and sent (voice
-    # mode stores the turn's word timestamps against it).
-    committed: Callable[[int], None] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Speaking:
-    """Voice mode: the candidate started talking."""
-
-    conn: Connection | None
-
-
-@dataclass(frozen=True, slots=True)
-class Quiet:
-    """Voice mode: the sound that started an answer had no words (a cough)."""
-
-    conn: Connection | None
-
-
-@dataclass(frozen=True, slots=True)
-class Leave:
-    conn: Connection | None
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """Shut the driver down (session deleted, server stopping)."""
-
-    code: int = 1001
-    error: dict[str, Any] | None = None
-
-
-Input = Attach | Detach | Said | Speaking | Quiet | Leave | Stop
 
 
 class DriverHost(Protocol):
@@ -205,6 +128,7 @@ class SessionDriver:
         self.candidate_seqs: list[int] = []
         self.conns: set[Connection] = set()
         self.ended = False
+        self.code: str | None = None  # the last stored snapshot of a coding round's editor
         self._leftover: list[Input] = []
 
     # ---------------------------------------------------------------- public
@@ -263,8 +187,10 @@ class SessionDriver:
                 if error is None and self.record is not None:
                     self._send_backlog(item.conn, item.last_seq)
                 pending.append(item.conn)
-            elif isinstance(item, Said | Speaking | Leave) and item.conn is not None:
+            elif isinstance(item, Said | Speaking | Leave | Edited) and item.conn is not None:
                 item.conn.send(error or error_message("ended", "the interview is over"))
+            elif isinstance(item, Ran) and not item.stored.done():
+                item.stored.set_result(False)
         for conn in pending:
             if error is not None:
                 conn.send(error)
@@ -311,7 +237,7 @@ class SessionDriver:
             return True
         events = await self.registry.db(store.load_events, self.session_id)
         stored = await self.registry.db(store.load_transcript, self.session_id, 0)
-        replayed = replay(scenario, record.seed, events, stored)
+        replayed = replay(scenario, record.seed, events, stored, voice=record.mode == "voice")
         if replayed.diverged:
             log.warning(
                 "session %s: replay gave %d interviewer lines, %d were stored",
@@ -321,7 +247,9 @@ class SessionDriver:
             )
         self.state, self.n = replayed.state, replayed.n
         self.messages = stored
-        self.candidate_seqs = [m.seq for m in stored if isinstance(m, CandidateLine)]
+        self.candidate_seqs = turn_seqs(stored)
+        edits = [e.data for e in events if e.data.get("type") == "edited"]
+        self.code = str(edits[-1].get("code", "")) if edits else None
         self.ended = record.status == "ended" or (self.state is not None and self.state.ended)
         return True
 
@@ -342,10 +270,10 @@ class SessionDriver:
             case Said(conn=conn, text=text, start=t0, end=t1, committed=committed):
                 at = self._now_at()
                 turn = Candidate(text=text, start=t0, end=t1)
-                seq = await self._step(CandidateSaid(at=at, text=text), conn, turn)
-                if seq is not None and committed is not None:
+                encoded = await self._step(CandidateSaid(at=at, text=text), conn, turn)
+                if encoded is not None and committed is not None:
                     try:
-                        committed(seq)
+                        committed(encoded.messages[0].seq)
                     except Exception as exc:
                         log.error(
                             "session %s: commit hook failed (%s)",
@@ -358,6 +286,10 @@ class SessionDriver:
                 await self._step(CandidateQuiet(at=self._now_at()), conn)
             case Leave(conn=conn):
                 await self._step(CandidateLeft(at=self._now_at()), conn)
+            case Edited(conn=conn, code=code):
+                await self._snapshot(code, conn)
+            case Ran() as ran:
+                await self._ran(ran)
             case Stop():  # handled by the loop
                 pass
 
@@ -370,7 +302,7 @@ class SessionDriver:
         """First hello: the clock starts and the engine says its opening line."""
         assert self.record is not None and self.scenario is not None
         started_at = time.time()
-        result = start(self.scenario, self.record.seed, at=0.0)
+        result = start(self.scenario, self.record.seed, at=0.0, voice=self.record.mode == "voice")
         self.record = dataclasses.replace(self.record, status="live", started_at=started_at)
         messages = self._encode(result.actions, elapsed=0.0).messages
         try:
@@ -396,8 +328,10 @@ class SessionDriver:
         event: Event,
         origin: Connection | None,
         turn: Candidate | None = None,
-    ) -> int | None:
-        """Take one engine step; the seq of the candidate message of `turn`, if any."""
+        run: Ran | None = None,
+    ) -> Encoded | None:
+        """Take one engine step and store it; its messages (None when it could not be
+        taken). The message of `turn` or `run`, if given, comes first."""
         assert self.record is not None and self.scenario is not None
         if self.state is None or self.ended:
             if origin is not None:
@@ -409,7 +343,17 @@ class SessionDriver:
             if origin is not None:
                 origin.send(error_message("illegal", str(exc)))
             return None
-        encoded = self._encode(result.actions, self._elapsed(event.at), turn)
+        code_run = None
+        if run is not None:
+            code_run = CodeRun(
+                tests=run.tests,
+                exit_code=run.exit_code,
+                timed_out=run.timed_out,
+                seconds=run.seconds,
+                summary=result.state.turns[-1].text,
+                tests_result=run.tests_result,
+            )
+        encoded = self._encode(result.actions, self._elapsed(event.at), turn, code_run)
         ending = None
         if encoded.ended is not None:
             ending = Ending(reason=encoded.ended.reason, at=time.time())
@@ -433,12 +377,47 @@ class SessionDriver:
             for conn in self.conns:
                 conn.close(1000)
             self.conns.clear()
-        return encoded.messages[0].seq if turn is not None else None
+        return encoded
+
+    async def _snapshot(self, code: str, origin: Connection | None) -> bool:
+        """Store the editor's content as it is now, unless it is what was stored last."""
+        assert self.scenario is not None
+        if self.scenario.code is None:
+            if origin is not None:
+                origin.send(error_message("unsupported", "this round has no code"))
+            return False
+        if code == self.code:
+            return True
+        if await self._step(CodeEdited(at=self._now_at(), code=code), origin) is None:
+            return False
+        self.code = code
+        return True
+
+    async def _ran(self, ran: Ran) -> None:
+        """A run becomes a turn: the code that ran is stored first, then the run."""
+        stored = False
+        try:
+            if await self._snapshot(ran.code, None):
+                event = CodeRan(
+                    at=self._now_at(),
+                    tests=ran.tests,
+                    exit_code=ran.exit_code,
+                    timed_out=ran.timed_out,
+                    figures=ran.figures,
+                )
+                stored = await self._step(event, None, run=ran) is not None
+        finally:
+            if not ran.stored.done():
+                ran.stored.set_result(stored)
 
     # ---------------------------------------------------------------- actions -> messages
 
     def _encode(
-        self, actions: tuple[Any, ...], elapsed: float, candidate: Candidate | None = None
+        self,
+        actions: tuple[Any, ...],
+        elapsed: float,
+        candidate: Candidate | None = None,
+        code_run: CodeRun | None = None,
     ) -> Encoded:
         """Number the step's messages (not yet published) and collect scores and the end."""
         assert self.record is not None and self.scenario is not None
@@ -456,12 +435,13 @@ class SessionDriver:
                 if voice and isinstance(a, Say)
             },
             candidate=candidate,
+            code_run=code_run,
         )
 
     def _publish(self, messages: tuple[Message, ...]) -> None:
         for message in messages:
             self.messages.append(message)
-            if isinstance(message, CandidateLine):
+            if isinstance(message, CandidateLine | CodeRunLine):
                 self.candidate_seqs.append(message.seq)
             wire = message.to_wire()
             for conn in list(self.conns):

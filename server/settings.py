@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     ping_timeout: float = Field(default=15.0, gt=0)
     hello_timeout: float = Field(default=15.0, gt=0)
     max_say_chars: int = Field(default=20_000, ge=1)
+    # Coding rounds: runs of candidate code at once for the whole server (each is a
+    # process with its own CPU budget), and how long a run waits for a free slot.
+    code_runs: int = Field(default=2, ge=1, le=16)
+    max_code_chars: int = Field(default=20_000, ge=1)
+    code_queue_wait: float = Field(default=30.0, gt=0)
 
     # Token bucket per websocket connection: JSON messages, and audio frames apart
     # (32 ms frames arrive ~31 times a second).

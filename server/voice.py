@@ -43,7 +43,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from interviewer import Say, Scenario
-from server.session import Connection, SessionDriver
+from server.inbox import Connection
+from server.session import SessionDriver
 from server.settings import Settings
 from server.speech.clips import BACKGROUND, URGENT, ClipQueue, opening_texts, script_texts
 from server.speech.models import (

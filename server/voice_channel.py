@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from interviewer import Scenario
-from server.session import Connection, Quiet, Said, SessionDriver, Speaking, error_message
+from server.inbox import Connection, Quiet, Said, Speaking, error_message
+from server.session import SessionDriver
 from server.speech.clips import opening_texts
 from server.speech.endpoint import EndpointConfig
 from server.speech.listener import Discarded, Listener, ListenerEvent, Partial, Turn

@@ -33,6 +33,16 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from interviewer import Scenario
 from server.errors import error_response
+from server.inbox import (
+    Attach,
+    Close,
+    Connection,
+    Detach,
+    Edited,
+    Leave,
+    Said,
+    error_message,
+)
 from server.registry import SessionRegistry
 from server.security import (
     TokenBucket,
@@ -42,16 +52,7 @@ from server.security import (
     origin_allowed,
     token_matches,
 )
-from server.session import (
-    Attach,
-    Close,
-    Connection,
-    Detach,
-    Leave,
-    Said,
-    SessionDriver,
-    error_message,
-)
+from server.session import SessionDriver
 from server.settings import Settings
 from server.storage import Store
 
@@ -446,6 +447,16 @@ async def _dispatch(
             fail("too_long", f"say text is limited to {settings.max_say_chars} characters")
             return
         if not driver.submit(Said(conn, said.strip())):
+            fail("ended", "the interview is over")
+    elif kind == "code":
+        code = message.get("code")
+        if not isinstance(code, str):
+            fail("bad_message", "code needs a string code")
+            return
+        if len(code) > settings.max_code_chars:
+            fail("too_long", f"code is limited to {settings.max_code_chars} characters")
+            return
+        if not driver.submit(Edited(conn, code)):
             fail("ended", "the interview is over")
     elif kind == "end":
         if not driver.submit(Leave(conn)):

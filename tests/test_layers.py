@@ -20,10 +20,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("interviewer",),  # the pure core
     ("server.settings", "server.files"),
     # Models, the database and the message types it stores: nothing of the web.
-    ("server.speech", "server.storage", "server.messages"),
+    ("server.speech", "server.storage", "server.messages", "server.coding"),
+    ("server.inbox",),
     ("server.security", "server.session", "server.resume", "server.review"),
     ("server.registry", "server.errors", "server.voice", "server.voice_channel"),
-    ("server.api", "server.ws", "server.loops_api"),  # the wire
+    ("server.api", "server.ws", "server.loops_api", "server.code_api"),  # the wire
     ("server.web", "server.pages", "server.review_pages", "server.loops_pages"),  # pages
     ("server.app",),
     ("server.main", "server.cli", "server.terminal", "server.eval_cli", "server.export_cli"),

@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.messages import CandidateLine, Ended, InterviewerLine, Message, PhaseStarted
+from server.messages import (
+    CandidateLine,
+    CodeRunLine,
+    Ended,
+    InterviewerLine,
+    Message,
+    PhaseStarted,
+    turn_seqs,
+)
 from server.review import svg
 from server.review.metrics import AnswerMetrics, as_words
 
@@ -162,8 +170,7 @@ def transcript_items(
 ) -> tuple[Item, ...]:
     """One item per stored message: answers cut into timed, marked segments (`marks`:
     evidence spans per seq); interviewer lines, phases and the end as they were sent."""
-    candidate_seqs = [m.seq for m in messages if isinstance(m, CandidateLine)]
-    turn_of = {seq: i for i, seq in enumerate(candidate_seqs)}
+    turn_of = {seq: i for i, seq in enumerate(turn_seqs(messages))}
     items: list[Item] = []
     for m in messages:
         seq = m.seq
@@ -184,6 +191,21 @@ def transcript_items(
                     turn=turn_of[seq],
                     note=turn_notes.get(str(seq), ""),
                     answer=answers.get(seq),
+                )
+            )
+        elif isinstance(m, CodeRunLine):
+            # A run of the candidate's code: a turn of its own, which evidence can mark.
+            items.append(
+                Item(
+                    type=m.type,
+                    seq=seq,
+                    at=at,
+                    seek=at,
+                    end=None,
+                    text=m.summary,
+                    segments=segments(m.summary, [], marks.get(seq, ())),
+                    turn=turn_of[seq],
+                    kind="tests" if m.tests else "run",
                 )
             )
         elif isinstance(m, InterviewerLine):

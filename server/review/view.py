@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from server.messages import CandidateLine, InterviewerLine, Message, Scored
+from server.messages import InterviewerLine, Message, Scored, turn_seqs
 from server.review import svg
 from server.review.charts import Chart, charts, timeline_svg
 from server.review.metrics import DeliveryMetrics, delivery, session_length
@@ -67,8 +67,7 @@ def replay_view(
     submitted: bool,
     line_durations: Mapping[int, float] | None = None,
 ) -> ReplayView:
-    candidate_seqs = [m.seq for m in messages if isinstance(m, CandidateLine)]
-    by_criterion = evidence_views(scores, candidate_seqs)
+    by_criterion = evidence_views(scores, turn_seqs(messages))
     metrics = delivery(messages, words, line_durations=line_durations)
     items = transcript_items(
         messages,

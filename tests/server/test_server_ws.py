@@ -16,7 +16,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from interviewer import Scenario
 from server.app import create_app
-from server.session import Connection, Said, SessionDriver
+from server.inbox import Connection, Said
+from server.session import SessionDriver
 from server.settings import Settings
 
 Ws = Any
