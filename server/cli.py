@@ -119,7 +119,17 @@ def _practice(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return practice(catalog[args.scenario], seed=args.seed, time_scale=args.time_scale)
+    scenario = catalog[args.scenario]
+    if scenario.code is not None:
+        # The code is written, run and tested in the browser's editor, beside the talk.
+        print(
+            f"mockloop: {scenario.id} is a {scenario.round} round: its code is written and "
+            "run in the browser's editor, which the terminal does not have. Start it from "
+            "the web page (`mockloop serve`, then open the home page).",
+            file=sys.stderr,
+        )
+        return 2
+    return practice(scenario, seed=args.seed, time_scale=args.time_scale)
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # The loop order; every round is shown even when no scenario for it is installed yet.
 ROUNDS: tuple[tuple[str, str], ...] = (
     ("recruiter_screen", "Recruiter screen"),
+    ("coding", "Technical phone screen"),
+    ("ml_ops", "ML operations"),
     ("hiring_manager", "Hiring manager"),
     ("culture", "Values & culture"),
     ("system_design", "ML system design"),

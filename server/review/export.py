@@ -17,6 +17,7 @@ from typing import Any, Protocol, cast
 
 from server.messages import (
     CandidateLine,
+    CodeRunLine,
     Ended,
     InterviewerLine,
     Message,
@@ -25,6 +26,7 @@ from server.messages import (
     messages_from_stored,
     scores_from_stored,
 )
+from server.review.code import code_view
 from server.review.metrics import delivery
 from server.review.rubric import ScenarioLike, rubric_of
 from server.review.transcript import align_words
@@ -84,6 +86,7 @@ def session_document(
     session_note: str | None = None,
     review: ReviewState | None = None,
     audio: Sequence[AudioTrack] = (),
+    code: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything stored about one session, in the shape `docs/export.schema.json`
     describes (the same document the JSON export writes)."""
@@ -129,6 +132,8 @@ def session_document(
         ],
         "metrics": metrics(messages),
         "delivery": delivery(messages, words).to_json(),
+        # Coding rounds: the task and the editor's snapshots (`review.code.code_view`).
+        "code": dict(code) if code is not None else None,
     }
 
 
@@ -139,6 +144,11 @@ def build_document(
     record = store.get_session(session_id)
     if record is None:
         return None
+    scenario = (catalog or {}).get(record.scenario_id)
+    task = getattr(scenario, "code", None)
+    code = None
+    if task is not None:
+        code = code_view(task, store.load_events(session_id), record.time_scale)
     return session_document(
         record,
         store.load_transcript(session_id),
@@ -150,6 +160,7 @@ def build_document(
         session_note=store.load_note(session_id),
         review=store.load_review(session_id),
         audio=store.audio_tracks(session_id),
+        code=code,
     )
 
 
@@ -203,6 +214,11 @@ def _markdown(doc: dict[str, Any], typed: _Typed) -> str:
     if doc["rubric"]:
         lines += _md_rubric(doc, typed)
     lines += _md_delivery(doc)
+    if doc["code"] is not None and doc["code"]["latest"] is not None:
+        # The code as the round left it, fenced so that Markdown leaves it alone.
+        fence = "~~~~" if "~~~" in doc["code"]["latest"] else "~~~"
+        lines += ["## Your code at the end", "", f"{fence}python", doc["code"]["latest"].rstrip()]
+        lines += [fence, ""]
     if doc["notes"]["session"]:
         lines += ["## Notes", "", _md_text(doc["notes"]["session"]), ""]
     return "\n".join(lines)
@@ -248,6 +264,8 @@ def _md_transcript(doc: dict[str, Any], messages: Sequence[Message]) -> list[str
             note = turn_notes.get(str(m.seq))
             if note:
                 lines += [f"> Your note: {_md_text(note)}", ""]
+        elif isinstance(m, CodeRunLine):
+            lines += [f"**[{at}] Code run:** {_md_text(m.summary)}", ""]
         elif isinstance(m, PhaseStarted):
             lines += [f"*[{at}] Phase: {_md_text(m.title)}*", ""]
         elif isinstance(m, Ended):

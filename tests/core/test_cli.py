@@ -99,3 +99,11 @@ def test_the_scenarios_dir_setting_is_honoured(tmp_path: Path) -> None:
         [*MOCKLOOP, "scenarios", "list"], capture_output=True, text=True, env=env, timeout=60
     )
     assert empty.returncode == 1 and f"no scenarios in {tmp_path}" in empty.stderr
+
+
+def test_practice_refuses_a_coding_round_and_says_where_to_take_it() -> None:
+    result = run("practice", "coding-attention", stdin="hello\n")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "coding round" in result.stderr and "browser" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,11 +4,13 @@ given back by the API and the replay."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -20,6 +22,7 @@ from server.app import create_app
 from server.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "export.schema.json"
 REFERENCE = (
     "def accuracy(chosen, rejected):\n"
     "    return sum(c > r for c, r in zip(chosen, rejected)) / len(chosen)\n"
@@ -97,6 +100,14 @@ def test_a_run_is_stored_as_a_turn_and_the_interviewer_reacts(code_client: TestC
     ]
     assert data["code"]["latest"] == REFERENCE
     assert [m["type"] for m in data["messages"]].count("code_run") == 2
+    # The exports carry the runs and the code: the JSON document as its schema says.
+    url = f"/api/sessions/{s['id']}/export"
+    doc = code_client.get(url, params={"format": "json"}, headers=_auth(s)).json()
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    assert doc["code"]["snapshots"][-1]["code"] == REFERENCE
+    md = code_client.get(url, params={"format": "md"}, headers=_auth(s)).text
+    assert "Code run:** Ran the tests: 1 of 1 passed." in md
+    assert "## Your code at the end" in md and "return sum(c > r" in md
 
 
 def test_a_plain_run_gives_the_programs_output(code_client: TestClient) -> None:

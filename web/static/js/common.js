@@ -3,6 +3,8 @@
 
 export const ROUND_LABELS = Object.freeze({
   recruiter_screen: "Recruiter screen",
+  coding: "Technical phone screen",
+  ml_ops: "ML operations",
   hiring_manager: "Hiring manager",
   culture: "Values & culture",
   system_design: "ML system design",
