@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit schema clean audit turn-model
+.PHONY: run test lint typecheck unit schema clean audit turn-model editor
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,16 @@ test: $(STAMP) turn-model lint typecheck
 AUDIT_FLAGS ?= --strict
 audit: $(STAMP)
 	$(BIN)/pip-audit $(AUDIT_FLAGS) --skip-editable --progress-spinner off
+
+# The code editor of the coding rounds (CodeMirror 6, pinned in web/editor/package-lock.json),
+# bundled into one committed file: the container and CI have no npm step. Needs node and npm.
+EDITOR_BANNER := /* mockloop code editor: CodeMirror 6 + Lezer (MIT). Built by `make editor`; sizes and licences in LICENSES.txt. */
+editor:
+	cd web/editor && npm ci --no-audit --no-fund && \
+	  npx esbuild entry.js --bundle --format=esm --minify --legal-comments=none \
+	    --banner:js='$(EDITOR_BANNER)' --metafile=node_modules/.editor-meta.json \
+	    --outfile=../static/js/vendor/editor.js && \
+	  node licenses.mjs node_modules/.editor-meta.json
 
 schema: $(STAMP)
 	$(BIN)/mockloop scenarios schema > scenarios/scenario.schema.json

@@ -183,15 +183,16 @@ def practice(request: Request, session_id: str) -> Response:
     name = "voice.html" if voice else "practice.html"
     context = _practice_context(record, _catalog(request.app))
     scenario = _catalog(request.app).get(record.scenario_id)
-    if store is not None and scenario is not None and scenario.code is not None:
+    task = getattr(scenario, "code", None)
+    if store is not None and task is not None:
         # The editor opens with the candidate's last code (a reload loses nothing).
-        code = code_view(scenario.code, store.load_events(record.id), record.time_scale)
+        code = code_view(task, store.load_events(record.id), record.time_scale)
         assert code is not None
         context["code"] = {
             "task": code["task"],
             "starter": code["starter"],
             "latest": code["latest"],
-            "round": str(scenario.round),
+            "round": str(getattr(scenario, "round", "")),
         }
     # A round of a full loop ends with the way back to the loop (its break screen).
     loop = store.loop_of_session(record.id) if store is not None else None

@@ -205,7 +205,7 @@ def transcript_items(
                     text=m.summary,
                     segments=segments(m.summary, [], marks.get(seq, ())),
                     turn=turn_of[seq],
-                    kind="tests" if m.tests else "run",
+                    kind=run_outcome(m),
                 )
             )
         elif isinstance(m, InterviewerLine):
@@ -224,6 +224,20 @@ def transcript_items(
         else:
             items.append(Item(type=m.type, seq=seq, at=at, seek=at, end=None, text=_marker(m)))
     return tuple(items)
+
+
+def run_outcome(run: CodeRunLine) -> str:
+    """What a run came to, for its card: `tests-passed`, `tests-failed`, `tests-crashed`,
+    `run` or `run-crashed` (a `tests-` prefix: it ran the hidden tests)."""
+    crashed = run.timed_out or (run.exit_code is not None and run.exit_code not in (0, 1))
+    if not run.tests:
+        return "run-crashed" if run.timed_out or run.exit_code else "run"
+    result = run.tests_result or {}
+    if crashed and not any(result.values()):
+        return "tests-crashed"
+    if result.get("passed") and not result.get("failed") and not result.get("errors"):
+        return "tests-passed"
+    return "tests-failed"
 
 
 def _marker(message: PhaseStarted | Ended) -> str:

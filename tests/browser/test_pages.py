@@ -49,10 +49,13 @@ class _Audit(HTMLParser):
         if tag == "style":
             self.problems.append("<style> element")
         if tag == "script":
-            if "src" not in names:
+            # A JSON data block is not run (nor does the CSP govern it); a script is.
+            data_block = dict(attrs).get("type") == "application/json"
+            if "src" not in names and not data_block:
                 self.problems.append("<script> without src")
-            self.scripts.append(dict(attrs).get("src") or "")
-            self._in_script = True
+            if not data_block:
+                self.scripts.append(dict(attrs).get("src") or "")
+                self._in_script = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":

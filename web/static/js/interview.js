@@ -7,6 +7,7 @@
 import { kindLabel, loadSession } from "./common.js";
 import { createBanner } from "./banner.js";
 import { createClock } from "./clock.js";
+import { mountCode } from "./code.js";
 import { createComposer } from "./composer.js";
 import { createSocket } from "./socket.js";
 import { createTranscript } from "./transcript.js";
@@ -116,6 +117,16 @@ export function createInterview(hooks = {}, { autoConnect = true } = {}) {
     },
   );
 
+  // Coding rounds: the editor, runs and output beside the conversation (code.js).
+  const code = mountCode({
+    sessionId,
+    status: root.dataset.status,
+    send: socket.send,
+    isOpen: socket.isOpen,
+    list: byId("transcript"),
+    announce: transcript.announce,
+  });
+
   function tick() {
     banner.tick();
     clock.render();
@@ -131,6 +142,7 @@ export function createInterview(hooks = {}, { autoConnect = true } = {}) {
     } else {
       banner.show(null);
     }
+    code.open();
     if (hooks.open) hooks.open();
   }
 
@@ -186,6 +198,7 @@ export function createInterview(hooks = {}, { autoConnect = true } = {}) {
 
   function onEnded(msg) {
     ended = true;
+    code.ended();
     clock.end();
     const reason = String(msg.reason || "");
     transcript.ended(msg.seq);
@@ -245,6 +258,9 @@ export function createInterview(hooks = {}, { autoConnect = true } = {}) {
         break;
       case "state":
         transcript.thinking(msg.value === "thinking");
+        break;
+      case "code_run":
+        code.ran(msg);
         break;
       default:
         // Types this page does not know (partial, future additions) are ignored.

@@ -33,6 +33,124 @@ for (const node of document.querySelectorAll("time.local-time")) {
   }
 }
 
+// ------------------------------------------------------------------ code (coding rounds)
+
+// The code as it was at each moment: the snapshots ({at, code}, in session seconds) from the
+// page, shown read-only for the transcript line last clicked, focused or reached by the
+// audio (the last snapshot at or before the line's data-at). Before any snapshot: the
+// first one's text is not known yet, so the editor says so.
+const codeViewer = (() => {
+  const box = document.getElementById("replay-editor");
+  const data = document.getElementById("code-snapshots");
+  if (!box || !data) return null;
+  let snapshots = [];
+  try {
+    snapshots = JSON.parse(data.textContent || "[]")
+      .filter((s) => s && typeof s.code === "string" && Number.isFinite(Number(s.at)))
+      .map((s) => ({ at: Number(s.at), code: s.code }))
+      .sort((a, b) => a.at - b.at);
+  } catch {
+    snapshots = [];
+  }
+  if (!snapshots.length) return null;
+  const when = document.getElementById("code-when");
+  const prev = document.getElementById("code-prev");
+  const next = document.getElementById("code-next");
+  const last = document.getElementById("code-last");
+  let lib = null;
+  let view = null;
+  let index = snapshots.length - 1;
+  let activeLine = null;
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
+  function render() {
+    if (index < 0) {
+      when.textContent = "Before the first edit";
+      if (view) lib.setDoc(view, "");
+    } else {
+      const snap = snapshots[index];
+      when.textContent = `At ${clock(snap.at)} · version ${index + 1} of ${snapshots.length}`;
+      if (view) lib.setDoc(view, snap.code);
+    }
+    prev.disabled = index <= 0;
+    next.disabled = index >= snapshots.length - 1;
+    last.disabled = index === snapshots.length - 1;
+  }
+
+  function show(i) {
+    index = Math.max(-1, Math.min(snapshots.length - 1, i));
+    render();
+  }
+
+  // The last snapshot at or before `at` (-1: none yet).
+  function indexAt(at) {
+    let lo = 0;
+    let hi = snapshots.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (snapshots[mid].at <= at + 1e-6) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  function markLine(line) {
+    if (activeLine) activeLine.classList.remove("code-shown");
+    activeLine = line;
+    if (line) line.classList.add("code-shown");
+  }
+
+  prev.addEventListener("click", () => {
+    markLine(null);
+    show(index - 1);
+  });
+  next.addEventListener("click", () => {
+    markLine(null);
+    show(index + 1);
+  });
+  last.addEventListener("click", () => {
+    markLine(null);
+    show(snapshots.length - 1);
+  });
+  render();
+  import("./vendor/editor.js")
+    .then((module) => {
+      lib = module;
+      view = lib.createEditor(box, "", { readOnly: true, label: "The code at the selected moment" });
+      render();
+    })
+    .catch(() => {
+      box.textContent = "The code viewer could not be loaded.";
+    });
+
+  return {
+    // Shows the code as it was at the transcript line `line` (an element with data-at).
+    showFor(line) {
+      if (!line || line === activeLine) return;
+      const at = Number(line.dataset.at);
+      if (!Number.isFinite(at)) return;
+      markLine(line);
+      show(indexAt(at));
+    },
+  };
+})();
+
+const transcriptList = document.getElementById("transcript");
+if (codeViewer && transcriptList) {
+  const lineOf = (target) => (target instanceof Element ? target.closest("li[data-at]") : null);
+  transcriptList.addEventListener("click", (event) => codeViewer.showFor(lineOf(event.target)));
+  transcriptList.addEventListener("focusin", (event) => codeViewer.showFor(lineOf(event.target)));
+}
+
 // ------------------------------------------------------------------ player
 
 const audio = document.getElementById("replay-audio");
@@ -84,6 +202,7 @@ if (audio && transcript) {
       if (line) {
         line.classList.add("current");
         line.setAttribute("aria-current", "true");
+        if (codeViewer) codeViewer.showFor(line);
         if (follow && follow.checked && !audio.paused) {
           line.scrollIntoView({ block: "nearest", behavior: "smooth" });
         }
@@ -153,7 +272,13 @@ function showEvidence(key) {
 }
 
 for (const link of document.querySelectorAll("a.evidence-link")) {
-  link.addEventListener("click", () => showEvidence(link.dataset.ev));
+  link.addEventListener("click", () => {
+    showEvidence(link.dataset.ev);
+    // Evidence from a run or an answer in a coding round: its code, too.
+    if (codeViewer && link.dataset.seq) {
+      codeViewer.showFor(document.querySelector(`#transcript li[data-seq="${CSS.escape(link.dataset.seq)}"]`));
+    }
+  });
 }
 
 // ------------------------------------------------------------------ self-assessment
