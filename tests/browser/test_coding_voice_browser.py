@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CHROMIUM, microphone_args
 from live_server import LiveServer
-from playwright.sync_api import Browser, BrowserType, ConsoleMessage, Page, expect
-from test_voice_browser import CHROMIUM, RATE, chromium, voice_ready  # noqa: F401
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from test_voice_browser import RATE
 
 from interviewer import load_catalog
 from server.speech.audio import resample, write_wav
@@ -48,41 +49,18 @@ def microphone(tmp_path_factory: pytest.TempPathFactory, speech_models: SpeechMo
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("coding-voice-server")
-    srv = LiveServer(root / "data", root / "server.log")
-    srv.start()
-    try:
-        voice_ready(srv.url)
-        yield srv
-    finally:
-        srv.stop()
+def browser(microphone: Path) -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=microphone_args(microphone))
+        yield b
+        b.close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium: BrowserType, microphone: Path) -> Iterator[Browser]:  # noqa: F811
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--autoplay-policy=no-user-gesture-required",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={microphone}%noloop",
-    ]
-    b = chromium.launch(executable_path=CHROMIUM, args=args)
-    yield b
-    b.close()
-
-
-def test_a_coding_round_by_voice(browser: Browser, server: LiveServer) -> None:
+def test_a_coding_round_by_voice(browser: Browser, voice_server: LiveServer) -> None:
     task = load_catalog()[SCENARIO].code
     assert task is not None
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.grant_permissions(["microphone"], origin=server.url)
+    context.grant_permissions(["microphone"], origin=voice_server.url)
     pg: Page = context.new_page()
     problems: list[str] = []
 
@@ -93,7 +71,7 @@ def test_a_coding_round_by_voice(browser: Browser, server: LiveServer) -> None:
     pg.on("console", on_console)
     pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
 
-    pg.goto(server.url + "/")
+    pg.goto(voice_server.url + "/")
     pg.get_by_role("radio", name=re.compile(r"^Technical phone screen")).check()
     pg.locator(f'input[name="scenario"][value="{SCENARIO}"]').check()
     voice = pg.get_by_role("radio", name=re.compile(r"^Voice"))

@@ -9,15 +9,14 @@ headphones, so the file reaches the AudioWorklet unaltered.
 
 from __future__ import annotations
 
-import json
 import re
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CHROMIUM, microphone_args
 from live_server import LiveServer
 from playwright.sync_api import (
     Browser,
@@ -33,22 +32,9 @@ from server.speech.models import SpeechModels
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 SCENARIO = "culture-dual-use-release"
 ANSWER = "I would release it with a staged rollout because defenders benefit."
 RATE = 48_000
-
-
-def voice_ready(base: str, timeout: float = 240.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-            voice = json.load(response)["voice"]
-        if voice["status"] == "ready":
-            return
-        assert voice["status"] == "loading", voice
-        time.sleep(0.25)
-    raise AssertionError("the speech models did not load")
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +50,6 @@ def microphone(tmp_path_factory: pytest.TempPathFactory, speech_models: SpeechMo
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("voice-server")
-    srv = LiveServer(root / "data", root / "server.log")
-    srv.start()
-    try:
-        voice_ready(srv.url)
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
 def chromium() -> Iterator[BrowserType]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
@@ -85,28 +59,15 @@ def chromium() -> Iterator[BrowserType]:
 
 @pytest.fixture(scope="module")
 def browser(chromium: BrowserType, microphone: Path) -> Iterator[Browser]:
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--autoplay-policy=no-user-gesture-required",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={microphone}%noloop",
-    ]
-    b = chromium.launch(executable_path=CHROMIUM, args=args)
+    b = chromium.launch(executable_path=CHROMIUM, args=microphone_args(microphone))
     yield b
     b.close()
 
 
 @pytest.fixture()
-def page(browser: Browser, server: LiveServer) -> Iterator[tuple[Page, list[str]]]:
+def page(browser: Browser, voice_server: LiveServer) -> Iterator[tuple[Page, list[str]]]:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
-    context.grant_permissions(["microphone"], origin=server.url)
+    context.grant_permissions(["microphone"], origin=voice_server.url)
     pg = context.new_page()
     problems: list[str] = []
 
@@ -121,10 +82,10 @@ def page(browser: Browser, server: LiveServer) -> Iterator[tuple[Page, list[str]
 
 
 def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
-    server: LiveServer, page: tuple[Page, list[str]]
+    voice_server: LiveServer, page: tuple[Page, list[str]]
 ) -> None:
     pg, problems = page
-    pg.goto(server.url + "/")
+    pg.goto(voice_server.url + "/")
     pg.get_by_role("radio", name=re.compile(r"^Values & culture")).check()
     pg.locator(f'input[name="scenario"][value="{SCENARIO}"]').check()
     voice = pg.get_by_role("radio", name=re.compile(r"^Voice"))
@@ -168,7 +129,7 @@ def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
     )
     assert len(urls) == 2 and all(u.startswith("/speech/") for u in urls), urls
     for url in urls:
-        with urllib.request.urlopen(server.url + url, timeout=30) as response:
+        with urllib.request.urlopen(voice_server.url + url, timeout=30) as response:
             assert response.headers["Content-Type"] == "audio/mpeg"
             assert len(response.read()) > 5_000
     assert pg.locator(".msg.interviewer .play-line").count() == 2
@@ -176,12 +137,12 @@ def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
 
 
 def test_the_worklet_resamples_a_48_khz_context_to_16_khz_frames(
-    server: LiveServer, page: tuple[Page, list[str]]
+    voice_server: LiveServer, page: tuple[Page, list[str]]
 ) -> None:
     """Where a browser will not run the microphone at 16 kHz, the worklet resamples: a
     440 Hz tone at 48 kHz comes out as 512-sample PCM16 frames at 16 kHz, same pitch."""
     pg, problems = page
-    pg.goto(server.url + "/")
+    pg.goto(voice_server.url + "/")
     url = "/static/js/mic-worklet.js"
     result = pg.evaluate(
         """async (url) => {
@@ -218,7 +179,7 @@ def test_the_worklet_resamples_a_48_khz_context_to_16_khz_frames(
 
 
 def test_a_refused_microphone_is_explained_and_the_round_goes_on_typed(
-    server: LiveServer, chromium: BrowserType
+    voice_server: LiveServer, chromium: BrowserType
 ) -> None:
     """Without the fake consent flag the browser refuses the microphone, as for a
     candidate who clicks Block: the page says so, and the answer box takes over."""
@@ -231,9 +192,9 @@ def test_a_refused_microphone_is_explained_and_the_round_goes_on_typed(
         problems: list[str] = []
         pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
         s = pg.request.post(
-            server.url + "/api/sessions", data={"scenario": SCENARIO, "mode": "voice"}
+            voice_server.url + "/api/sessions", data={"scenario": SCENARIO, "mode": "voice"}
         ).json()
-        pg.goto(server.url + s["practice"])
+        pg.goto(voice_server.url + s["practice"])
         pg.get_by_role("button", name="Start the interview").click()
         notice = pg.locator("#voice-notice")
         expect(notice).to_be_visible()
