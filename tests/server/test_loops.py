@@ -91,7 +91,8 @@ def test_bundled_loops_load_and_check() -> None:
     loops = load_loops(catalog)
     assert {"onsite-mid", "full-l5"} <= set(loops)
     full = pick_rounds(loops["full-l5"], catalog, 7)
-    assert [catalog[s].round for s in full][:2] == ["recruiter_screen", "hiring_manager"]
+    rounds = [catalog[s].round for s in full]
+    assert rounds[:4] == ["recruiter_screen", "coding", "ml_ops", "hiring_manager"]
     assert "deep-dive-own-system" in full and len(set(full)) == len(full)
     assert pick_rounds(loops["onsite-mid"], catalog, 7) == pick_rounds(
         loops["onsite-mid"], catalog, 7
