@@ -93,7 +93,8 @@ def test_the_scenarios_dir_setting_is_honoured(tmp_path: Path) -> None:
     listed = subprocess.run(
         [*MOCKLOOP, "scenarios", "list"], capture_output=True, text=True, env=env, timeout=60
     )
-    assert listed.stdout.split()[0] == "mini-design" and listed.stdout.count("\n") == 1
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert sorted(names) == ["coding-mini", "mini-design"]
     env["MOCKLOOP_SCENARIOS_DIR"] = str(tmp_path)
     empty = subprocess.run(
         [*MOCKLOOP, "scenarios", "list"], capture_output=True, text=True, env=env, timeout=60
