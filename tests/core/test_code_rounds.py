@@ -10,8 +10,8 @@ import pytest
 from interviewer import Scenario, Score, load_scenario, start, step
 from interviewer.code import describe
 from interviewer.engine import Step
-from interviewer.events import CandidateSaid, CodeEdited, CodeRan, Event, Tick
 from interviewer.errors import ScenarioError
+from interviewer.events import CandidateSaid, CodeEdited, CodeRan, Event, Tick
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
