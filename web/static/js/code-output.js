@@ -114,7 +114,13 @@ export function createOutput({ box }) {
       }
       const parts = [facts];
       if (stdout) parts.push(stream("Output (stdout)", stdout, "stdout"));
-      if (stderr) parts.push(stream("Errors (stderr)", stderr, "stderr"));
+      // With the tests, stderr also carries the hidden tests' report: red only for a run
+      // that failed, timed out or crashed.
+      const clean = !run.timed_out && run.exit_code === 0;
+      if (stderr) {
+        const label = tests ? "Test report and errors (stderr)" : "Errors (stderr)";
+        parts.push(stream(label, stderr, clean ? "report" : "stderr"));
+      }
       if (!stdout && !stderr) parts.push(h("p", { class: "muted" }, "Nothing was printed."));
       body.classList.remove("stale");
       body.replaceChildren(...parts);
