@@ -250,8 +250,11 @@ def _command(
         "drop": list(drop) if drop else None,
         "netns": fences["netns"],
         "landlock": fences["landlock"],
-        "read": reading,
-        "read_only": list(SYSTEM_READ),
+        # Execute only the interpreter (and its loader): where the Python installation is
+        # the system's own (`/usr`, as in the container), executing under it would let a
+        # shell run. The rest is read-only.
+        "read": [os.path.realpath(sys.executable), *([loader] if loader else [])],
+        "read_only": [*reading, *SYSTEM_READ],
         "write": [scratch],
         "devices": list(DEVICES),
         "channel": channel_fd,
