@@ -32,6 +32,13 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "reasons": (
         "because",
+        # typed or said short
+        "bc",
+        "b/c",
+        "bcuz",
+        "bcoz",
+        "cuz",
+        "coz",
         "since",
         "so that",
         "the reason",
@@ -242,6 +249,8 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
     # "if the reward climbs while raters disagree, then ...", "..., so ...", "given the ..."
     "reasons": (
         r"\bif\b[^.?!]{2,80}?\b(?:then|we'd|we\s+would|it\s+would|you'd|that\s+would)\b",
+        # "if we slipped it the customer would walk"; not "if you would like"
+        r"\bif\s+(?!you\s+would\b)[^.?!]{2,80}?\b(?:would|wouldn't|will|won't|might)\s+(?!like\b)\w+",
         r",\s*so\b(?!\s+that\b)",
         r"\b\w+\s+so\s+(?:\w+\s+)?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
         r"\bso\s+(?:i'?d|we'?d|i'?ll|we'?ll|i\s+would|we\s+would|i\s+will|we\s+will)\b",

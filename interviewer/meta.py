@@ -61,10 +61,14 @@ def _clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, i
         clause_start = before[-_CLAUSE_REACH_BEFORE].start()
     right = _CLAUSE.search(text, end, s.end)
     clause_end = right.start() if right else s.end
-    if _COMPLEMENT.match(text, end):
+    complement = _COMPLEMENT.match(text, end)
+    if complement:
         # "I don't know how you'd lay four models out on that cluster": what follows names
         # what is not known, to the end of its clause, or until an answer or a new thought
-        # starts ("... how it was noticed honestly somebody on support found it").
+        # starts ("... how it was noticed honestly somebody on support found it"). "This I
+        # don't know, sorry, how it becomes a decision" names it after a filler.
+        right = _CLAUSE.search(text, complement.end(), s.end)
+        clause_end = right.start() if right else s.end
         after = list(_WORD_SPAN.finditer(text, end, clause_end))
         if len(after) > _COMPLEMENT_REACH:
             clause_end = after[_COMPLEMENT_REACH - 1].end()
@@ -79,7 +83,9 @@ def _clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, i
 
 _WORD_SPAN = re.compile(r"[A-Za-z0-9']+")
 _COMPLEMENT = re.compile(
-    r"\s*(?:how|what|which|where|who|whom|whose|whether|if|why|when|abt|about)\b", re.IGNORECASE
+    r"(?:[\s,;:-]*(?:sorry|um|uh|honestly|exactly|really)\b)*[\s,;:-]*"
+    r"(?:how|what|which|where|who|whom|whose|whether|if|why|when|abt|about)\b",
+    re.IGNORECASE,
 )
 # Where an answer or a new thought begins inside a run-on sentence: "no idea what the
 # split is id use fsdp", "not sure how it was noticed honestly somebody found it".
@@ -157,7 +163,8 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
     heard = _INAUDIBLE.sub(" ", text)
     if heard != text and len(content(heard)) < MIN_ANSWER_WORDS:
         # "i dont know who should own that [inaudible]" was heard well enough.
-        return not any(find(i, heard) for i in _ORDER)
+        # "[inaudible] sorry" still asks to hear the question again.
+        return not any(find(i, heard) for i in _ORDER if i != "repeat")
     if _OTHER_SCRIPT.search(text) and len(_OTHER_SCRIPT.findall(text)) > len(ws):
         return True
     # "Perdón, ¿puedes repetir?": accents folded, so the words are whole.
@@ -188,6 +195,8 @@ def _by_shape(
         only_asks
         and len(content(text)) <= 1
         and len(ws) <= 5
+        # "Which tokenizer?" asks for a thing; "which part?", "the what?" ask again.
+        and all(w in _ABOUT_THE_TALK for w in content(text))
         and not _ASKS_WHY.match(text)
         and not any(asks_fact(s.text) for s in sentences)  # "Hypothetical okay?" asks
     ):
@@ -211,6 +220,10 @@ def _by_shape(
     return None
 
 
+_ABOUT_THE_TALK_WORDS = """
+part bit one question thing last first second again said say mean meant sense huh eh pardon come
+"""
+_ABOUT_THE_TALK = frozenset(_ABOUT_THE_TALK_WORDS.split())
 _SHAPE_MAX_WORDS = 25
 _SHAPE_REACH = 8
 _ASKS_WHY = re.compile(r"\W*(?:but\s+|and\s+|so\s+)?(?:why|how\s+come|really)\b", re.IGNORECASE)
@@ -248,6 +261,19 @@ def detect(
         ms = find_all(intent, text)
         if ms:
             found[intent] = ms
+    if "no_questions" in found:
+        # "I don't have any question" says no questions, not that there is no story.
+        done = [(m.start(), m.end()) for m in found["no_questions"]]
+        for intent in ("no_example", "dont_know"):
+            kept = [
+                m
+                for m in found.get(intent, [])
+                if not any(a < m.end() and m.start() < b for a, b in done)
+            ]
+            if kept:
+                found[intent] = kept
+            else:
+                found.pop(intent, None)
     if not found:
         return _by_shape(text, sentences, has_signal, asks_fact)
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]

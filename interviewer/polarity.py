@@ -39,7 +39,7 @@ _REJECT_BEFORE = re.compile(
     r"get\s+rid\s+of|leave\s+out|leaving\s+out|rule\s+out|do\s+away\s+with|"
     r"not\s+bother\s+with|wouldn't\s+bother\s+with|don't\s+bother\s+with|"
     r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
-    r"no\s+point\s+(?:in|to)|don'?t\s+(?:really\s+)?see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value|reason|use)\s+(?:of|in|for|to)|"
+    r"no\s+point(?:\s+(?:in|to))?|don'?t\s+(?:really\s+)?see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value|reason|use)\s+(?:of|in|for|to)|"
     r"see\s+no\s+(?:point|need|reason|value)\s+(?:of|in|for|to)|"
     r"refrain\s+from|steer\s+clear\s+of|stay\s+away\s+from|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
@@ -48,9 +48,17 @@ _REJECT_BEFORE = re.compile(
     r"leave\s+aside)\b(?:\W+\w+){0,4}\W*$",
     re.IGNORECASE,
 )
+# "No point raising a false alarm to leadership": what the gerund does, to its object.
+_POINTLESS_GERUND = re.compile(
+    r"\b(?:no\s+(?:point|need|reason|sense)|not\s+worth|pointless)\s+(?:in\s+)?[a-z]+ing\b(?:\W+\w+){0,7}\W*$",
+    re.IGNORECASE,
+)
 # After a signal in the same clause: "containers are overkill", "it just slows learning".
 _REJECT_AFTER = re.compile(
     r"[^.,;:!?]{0,40}?\b(?:overkill|unnecessary|not\s+needed|isn't\s+needed|aren't\s+needed|"
+    # "arent really needed", "is not strictly necessary", "isnt required"
+    r"(?:is|are|was|were)(?:n'?t|\s+not)\s+(?:really\s+|strictly\s+|actually\s+|absolutely\s+|that\s+)?"
+    r"(?:needed|necessary|required|essential)|"
     r"not\s+necessary|isn't\s+necessary|pointless|a\s+waste|useless|not\s+worth|overrated|"
     r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
     r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
@@ -122,7 +130,13 @@ def turned_down(text: str, start: int, end: int) -> bool:
     # "Skipping the slice eval was my call": what follows the copula is said of the
     # skipping, not skipped.
     rejected = (
-        bool(verb and not _COPULA.search(clause, verb.end("verb")))
+        bool(
+            verb
+            and not _COPULA.search(clause, verb.end("verb"))
+            # "I'd drop it and let the launch go ahead": the object was "it".
+            and not _OBJECT_DONE.match(clause, verb.end("verb"))
+        )
+        or bool(_POINTLESS_GERUND.search(clause))
         or bool(_REJECT_AFTER.match(text, end))
         or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
     )
@@ -187,6 +201,7 @@ _CHANGE_AFTER = re.compile(
     r"decreases?|degradation|shift)\b",
     re.IGNORECASE,
 )
+_OBJECT_DONE = re.compile(r"\W+(?:it|them|that|this|those)\b(?:\s+\w+){0,3}?,?\s+(?:and|then)\s")
 _COPULA = re.compile(r"\b(?:is|was|are|were)\b")
 _NOT_HAVING = re.compile(
     r"(?:^|\W)(?:not\s+(?:having|using|doing|running)|without|skipping|dropping)\s+(?:\w+\W+){0,3}$"

@@ -80,19 +80,29 @@ class QuestionMatcher:
         self, text: str, sentences: list[Sentence], fact_of: Mapping[str, str]
     ) -> tuple[str | None, bool]:
         """(term, asked): the candidate asks what a term means, and which one if known."""
+        # "What is STAR? I don't know this word.": said of the word anywhere in the turn.
+        of_a_word = ABOUT_A_WORD.search(text) is not None
         for i, s in enumerate(sentences):
             cue = find("clarify_term", s.text)
             if cue is None:
+                # "Front door?": the term said back ("Vesting?" asks for a fact).
+                echoed = self._echoed(s.text) if len(sentences) == 1 else None
+                if echoed is not None and not fact_of[s.text]:
+                    return echoed, True
                 continue
             if not s.question and not _ASKS_MEANING.search(s.text):
                 continue  # "the owners would define the pattern" asks nothing
-            spans = [(s.start + cue.start(), s.start + cue.end())]
+            strong = of_a_word or _STRONG_TERM_CUE.search(s.text) is not None
+            # "Sooner as in testing, or as in once it was live?": the readings offered are
+            # part of the asking, not an answer.
+            offers = _OFFERS_READINGS.search(s.text) is not None
+            whole = strong and (offers or s.text.rstrip().endswith("?"))
+            spans = [(s.start, s.end) if whole else (s.start + cue.start(), s.start + cue.end())]
             # "..., do you mean X? Because that changes what I'd gate on." explains the asking.
             spans += [(x.start, x.end) for x in sentences if _EXPLAINS_ASKING.match(x.text)]
             rest = meta.rest_of_turn(text, sentences, spans)
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
-            strong = _STRONG_TERM_CUE.search(s.text) is not None
             if not strong and fact_of[s.text]:
                 # "What's the TTFT target?" asks for a figure, not for a meaning.
                 return None, False
@@ -113,9 +123,21 @@ class QuestionMatcher:
                         return term, True
             if strong:
                 # No definition, but a fact may be what they are after ("when you say
-                # release, do you mean open weights?").
-                return None, not fact_of[s.text]
+                # release, do you mean open weights?"); not when the meaning is plainly
+                # what is asked ("escalation path in what sense?", "level = the title?").
+                return None, offers or of_a_word or not fact_of[s.text]
         return None, False
+
+    def _echoed(self, sentence: str) -> str | None:
+        """A defined term said back on its own ("Front door?", "the replica?"): the
+        candidate asks what it means."""
+        bare = _ECHO.fullmatch(sentence.strip())
+        if bare is None:
+            return None
+        for term, regexes in self._definitions:
+            if any(r.fullmatch(bare.group("term")) for r in regexes):
+                return term
+        return None
 
 
 def own_questions(
@@ -212,20 +234,36 @@ _EXPLAINS_ASKING = re.compile(
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
     re.IGNORECASE,
 )
+# Fillers and the adverbs that only colour a question ("who actually reads", "does anyone
+# even watch it"): set aside before the facts' phrases are looked for.
 _NOISE = re.compile(
-    r"\[[a-z ]+\]|\b(?:um+|uh+|erm+|er|hmm+|ah+)\b[,.]?|\byou\s+know\b|\bi\s+mean\b", re.IGNORECASE
+    r"\[[a-z ]+\]|\b(?:um+|uh+|erm+|er|hmm+|ah+)\b[,.]?|\byou\s+know\b|\bi\s+mean\b|"
+    r"\b(?:actually|really|even|basically|currently|already)\s+(?=\w)",
+    re.IGNORECASE,
 )
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _STRONG_TERM_CUE = re.compile(
     r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
     r"(?:^|[\s(])['\"‘“][a-z][^'\"’”]{1,40}['\"’”](?=[\s,.?!:;)]|$)|"
     r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
-    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$",
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$|"
+    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w",
+    re.IGNORECASE,
+)
+# Readings offered with the asking: "X as in A, or as in B", "in what sense", "X = Y?".
+_OFFERS_READINGS = re.compile(
+    r"\bas\s+in\b[^.!?]{1,80}\bor\b|\bin\s+what\s+(?:sense|way|respect)\b|\s=\s|\w=\w|"
+    r"\b(?:do|did)\s+(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b",
+    re.IGNORECASE,
+)
+_ECHO = re.compile(
+    r"\W*(?:(?:sorry|um|uh|hmm|the)\W+)*(?P<term>[\w'-]+(?:\s+[\w'-]+){0,2})\s*\?+\W*",
     re.IGNORECASE,
 )
 _ASKS_MEANING = re.compile(
     r"^\W*define\b|\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|"
     r"\bnot familiar with the\b|"
-    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bsame\s+(?:thing\s+)?as\b|\bterm\b",
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bsame\s+(?:thing\s+)?as\b|\bterm\b|"
+    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s",
     re.IGNORECASE,
 )

@@ -16,19 +16,23 @@ _SPLIT = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 _AUX = (
-    r"(?:is|are|was|were|do|does|did|can|could|would|will|should|shall|may|might|must|has|have|"
+    r"(?:is|are|am|was|were|do|does|did|can|could|would|will|should|shall|may|might|must|has|have|"
     r"had|isn't|aren't|doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|hasn't|haven't)"
 )
 _QUESTION_SHAPES = re.compile(
-    r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|well|quick question|"
-    r"one more thing)[,\s]+)*"
+    r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|hmm+|hm|well|wait|oh|first|"
+    r"quick question|one more thing|before\s+(?:i|we)\s+(?:\w+\s+)?\w+)[,:\s]+)*"
     # "Which is why the fix should be ...", "which is how it failed": a clause run on from
     # the sentence before, not a question.
     r"(?!which\s+(?:is|was)\s+(?:why|how|what|where|when|the\s+reason)\b)"
     r"(?:"
     rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'?s\b|'re\b|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
-    r"|(?:what|which)\s+\w+\s+(?:should|do|does|would|will|can|is|are)\s+(?:i|we|you|they|it)\b"
+    # "who approves the pull requests", "who actually reads the output"
+    r"|who\s+(?:actually\s+|really\s+|usually\s+|normally\s+|else\s+)?(?!is\b|was\b|has\b|does\b|knows\b)[a-z]{3,}s\s+(?:the|this|that|it|these|those|our|your|a|an)\b"
+    # "what learning rate would you use"; not "what it does is ..."
+    r"|(?:what|which)\s+(?!(?:i|we|you|they|he|she|it)\b)\w+(?:\s+\w+)?\s+"
+    r"(?:should|do|does|did|would|will|can|could|is|are)\s+(?:i|we|you|they|it)\b"
     # "what tools does the agent get", "which data do the raters see"; not "what we do is
     # the rollback" (a pronoun after "what" is the speaker's own clause).
     r"|(?:what|which)\s+(?!(?:i|we|you|they|he|she|it|the|this|that)\b)\w+(?:\s+\w+)?\s+"
@@ -37,9 +41,12 @@ _QUESTION_SHAPES = re.compile(
     r"data|scale|stage|stages|round|rounds|format|percentage|fraction|share|part)\b"
     r"|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"
     r"wouldn't|can't|couldn't|shouldn't)\s+(?:i|we|you|they|it|there|the|this|that|these|those|"
-    r"our|your|a|an|any|users?|customers?|people|he|she)\b"
-    r"|(?:do|does|did|don't|doesn't|didn't|has|have|had|hasn't|haven't)\s+(?:i|we|you|they|it|"
-    r"there|he|she|users?|customers?|people|anyone|any)\b"
+    r"our|your|my|his|her|their|a|an|any|users?|customers?|people|he|she|someone|somebody|"
+    r"anyone|anybody|one|two|three|both|multiple|several)\b"
+    r"|(?:do|does|did|don't|doesn't|didn't|has|hasn't|haven't)\s+(?:i|we|you|they|it|"
+    r"there|he|she|users?|customers?|people|anyone|any|someone|somebody|anybody|my|our|your)\b"
+    # "Have it ask, then." tells: after "have", "it" is no subject.
+    r"|(?:have|had)\s+(?:i|we|you|they|there|he|she|users?|customers?|people|anyone|any)\b"
     r"|(?:does|doesn't|did|didn't|has|hasn't)\s+(?:the|this|that|our|your|a|an)\b"
     r"|(?:can|could|would)\s+you\s+(?:tell|say|share|explain|clarify|give)\b"
     r")",
@@ -115,15 +122,32 @@ ASK_CUE = re.compile(
 # ("it depends on how many users we have", "I know what the budget is").
 _INNER_QUESTION = re.compile(
     r"(?:^|,|\bso\b|\band\b|\blike\b|\bthing\b|\bokay\b|\bok\b|\bquestion\b|\bbut\b|"
-    r"\bstart\b|\bfirst\b|\bquickly\b|\bwondering\b)\s*"
+    r"\bstart\b|\bfirst\b|\bquickly\b|\bwondering\b|\bwait\b|\bhm+\b|\bgoing\b|\bthough\b|\bin\b)\s*"
     r"(?:what'?s\s+(?:the|our|your|a|an)\b|what\s+(?:is|are|do|does|would|will|should)\s+"
-    r"(?:the|our|your|we|you|they|users|customers|people)\b|how\s+(?:many|much|long|often|big|fast)\s+"
+    r"(?:the|our|your|we|you|they|users|customers|people)\b|"
+    # "busy but getting nowhere, like what does that look like"
+    r"what\s+(?:does|would|will)\s+(?:that|this|it)\s+(?:look|mean|involve|cover|include)\b|"
+    r"how\s+(?:many|much|long|often|big|fast)\s+"
     r"\w+\s+(?:do|does|is|are|will|would|can|should)\b|is\s+there\b|are\s+there\b|"
+    r"how\s+(?:many|much|long|often|big|large|fast)\s+(?:is|are|was|does|do|did|will|would|can|should)\s+"
+    r"(?:the|our|your|this|that|it|we|you|they|there)\b|"
+    # "the api side do those callers get the same target": a noun or two, then the verb
+    r"do\s+(?:those|these|the)\s+(?:[a-z]+\s+){1,2}?(?:get|have|need|see|use|expect|want|care|know)\b|"
     r"do\s+(?:we|you|they)\s+(?:have|know|need|get|expect|care|want|use)\b|"
     r"does\s+(?:the|it|this|that)\b|"
     r"can\s+(?:i|we)\s+(?:just\s+)?(?:assume|use|ask|get|have|buy|do|give|talk|pick|choose|skip)\b|"
     r"should\s+(?:i|we)\s+(?:start|assume|go|use|cover|focus)\b|"
     r"or\s+(?:is|are|was|do|does|will|would|should|can)\s+(?:it|there|we|you|they|i)\b)",
+    re.IGNORECASE,
+)
+_SO_DOES = re.compile(
+    r"\bso\s+(?:does|do|did|is|are|was|were|can|will|would|has|have)\s+"
+    r"(?:the\s+\w+|it|this|that|we|they|i|he|she|mine|ours)\W*$",
+    re.IGNORECASE,
+)
+# "so the api side do those callers get the same target": inverted after "those", anywhere.
+_THOSE = re.compile(
+    r"\bdo\s+(?:those|these)\s+(?:[a-z]+\s+){1,2}?(?:get|have|need|see|use|expect|want|care|know)\b",
     re.IGNORECASE,
 )
 _EMBEDDED = re.compile(
@@ -178,8 +202,15 @@ def normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
+# Chat shorthand, read as the words it stands for when judging a sentence's shape: "r the
+# weights in bf16", "what lr wd u use", "n how many rounds r there".
+_SHORTHAND = {"u": "you", "r": "are", "ur": "your", "wd": "would", "n": "and", "1st": "first"}
+_SHORT_WORD = re.compile(r"\b(?:u|r|ur|wd|n|1st)\b", re.IGNORECASE)
+
+
 def is_question(sentence: str) -> bool:
     s = normalise(sentence.strip())
+    s = _SHORT_WORD.sub(lambda m: _SHORTHAND[m.group(0).lower()], s)
     cue = ASK_CUE.match(s)
     if cue is not None and len(words(s[cue.end() :])) >= 2:
         return True  # "can I ask: is the cluster ours?"
@@ -195,7 +226,10 @@ def is_question(sentence: str) -> bool:
         return True
     if _QUESTION_SHAPES.match(s):
         return True
-    return any(not _EMBEDDED.search(s[: m.start()]) for m in _INNER_QUESTION.finditer(s))
+    # "if one goes up, so does the other" says "also"; it asks nothing.
+    s = _SO_DOES.sub("", s)
+    inner = [*_INNER_QUESTION.finditer(s), *_THOSE.finditer(s)]
+    return any(not _EMBEDDED.search(s[: m.start()]) for m in inner)
 
 
 # "..., right?" and "..., yes?" check a claim rather than ask for something.

@@ -86,7 +86,7 @@ class Lexicon:
         if (
             asked_term
             and (term is not None or ABOUT_A_WORD.search(text))
-            and find("repeat", text) is None  # "was that 'why now'? repeat the q"
+            and _not_a_repeat(text, term)  # "was that 'why now'? repeat the q"
         ):
             return self._request(text, "clarify_term", term)
         recognises = self._signals.recognises
@@ -140,3 +140,10 @@ class Lexicon:
     def _request(self, text: str, intent: Intent, term: str | None = None) -> Understanding:
         labels = frozenset({"empty", "short"}) if not words(text) else frozenset()
         return Understanding(labels, (), intent=intent, term=term, substantive=False)
+
+
+def _not_a_repeat(text: str, term: str | None) -> bool:
+    """The turn asks for no repeat, or only ends in "again?" after a known term: "whats a
+    value model again?" wants the meaning."""
+    m = find("repeat", text)
+    return m is None or (term is not None and m.group(0).lower().startswith("again"))

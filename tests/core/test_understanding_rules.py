@@ -281,3 +281,84 @@ def test_a_side_said_under_a_condition_is_not_a_second_side(lex: Lexicon) -> Non
     labels = read(lex, "I'd ship it. If the evals came back bad, I'd hold it back.").labels
     assert "stance.for" in labels
     assert "stance.mixed" not in labels
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # fillers and "wait" before a question, "am I", chat shorthand, "do those ..."
+        ("hmm how many GPUs am i allowed", ("gpus",)),
+        ("wait r the GPUs shared with anyone", ("gpus",)),
+        ("so the api side do those callers get more traffic at peak", ("traffic",)),
+        ("before I dive in how big is the base model", ("model",)),
+        # "so does the other" says "also"; "have it ask" tells
+        ("If one goes up, so does the other.", ()),
+        ("Fair. Have it ask, then.", ()),
+    ],
+)
+def test_more_shapes_of_a_question(lex: Lexicon, text: str, asked: tuple[str, ...]) -> None:
+    assert read(lex, text).asked == asked
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a duration is not a request for time; a clause that starts with it is
+        ("Is the one second to first token measured at peak?", None),
+        ("ok one sec, thinking", "need_time"),
+        ("Moment please, I write it down.", "need_time"),
+        ("[inaudible] sorry", "repeat"),
+        ("sorry the doorbell went, what did you ask me", "repeat"),
+        ("Once again the question, please?", "repeat"),
+        ("Which part?", "repeat"),
+        ("which tokenizer?", None),
+        ("Not that I know of.", "no_example"),
+        ("I don't actually have an example of that.", "no_example"),
+        ("I'm kind of stuck, and I'd rather not invent a number.", "dont_know"),
+        ("This I don't know, sorry, how the gate becomes a decision.", "dont_know"),
+    ],
+)
+def test_more_ways_of_asking(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Front door?", "front door"),
+        ("whats a replica again?", "replica"),
+        ("Replica in what sense: a copy of the weights, or a whole node?", "replica"),
+        ("Sooner as in during testing, or as in once it was live?", None),
+        ("Level = the title on the offer?", None),
+    ],
+)
+def test_more_ways_of_asking_what_a_word_means(text: str, term: str | None) -> None:
+    asking = Asking(definitions=[("front door", []), ("replica", ["replicas"])])
+    u = Lexicon({}, None, [], asking).understand(text)
+    assert (u.intent, u.term) == ("clarify_term", term)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        ("The kv cache isnt really needed at this size.", "cache", False),
+        ("No point adding an output classifier to every response.", "classifier", False),
+        # the rejection's object was "it": what follows "and" is kept
+        ("I'd drop it and ship it.", "ship", True),
+    ],
+)
+def test_more_shapes_of_turning_down(lex: Lexicon, text: str, label: str, credited: bool) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "credited"),
+    [
+        ("They shipped it bc the contract had a penalty.", True),
+        ("cuz nobody tested the new checkpoint", True),
+        ("If we slipped it the customer would walk.", True),
+        ("If you would like, I can go on.", False),
+    ],
+)
+def test_reasons_in_shorthand_and_conditionals(lex: Lexicon, text: str, credited: bool) -> None:
+    assert ("reasons" in read(lex, text).labels) is credited
