@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from interviewer import Scenario
 from server.api import authorized_session
@@ -75,8 +75,16 @@ class CodeRunner:
 
 
 @router.post("/api/sessions/{session_id}/code/run")
-async def code_run(request: Request, session_id: str, body: RunBody) -> JSONResponse:
+async def code_run(request: Request, session_id: str) -> JSONResponse:
+    # The key is checked before the body is read: a request without it learns nothing.
     record = await authorized_session(request, session_id)
+    try:
+        body = RunBody.model_validate_json(await request.body())
+    except ValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ApiError(422, "invalid_request", where) from None
     settings: Settings = request.app.state.settings
     if len(body.code) > settings.max_code_chars:
         raise ApiError(413, "too_long", f"code is limited to {settings.max_code_chars} characters")
