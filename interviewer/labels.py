@@ -12,7 +12,7 @@ import re
 
 from .sentences import Sentence, words
 from .spans import Match, inside
-from .stance import STANCE_LABELS
+from .stance import HELD, STANCE_LABELS
 
 BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     "hedging": (
@@ -258,6 +258,15 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bif\b[^.?!,;]{2,80},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|no\s+one)\b",
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b",
+        # A counter-argument is a reason too: "moving to a competitor doesn't make our model
+        # any safer", "that's exactly the thing that would hide a problem", "thinner evals
+        # are not a standard we should copy", "that's evidence, not a hunch".
+        r"\b(?:doesn'?t|does\s+not|won'?t|wouldn'?t|will\s+not)\s+make\s+(?:\w+\s+){0,3}?(?:any\s+)?"
+        r"(?:safer|better|worse|riskier|cheaper|faster|less|more)\b",
+        r"\bexactly\s+(?:the\s+(?:thing|kind\s+of\s+thing|sort\s+of\s+thing|risk|problem|case)|what)\b",
+        r"\b(?:is|are|isn'?t|aren'?t|is\s+not|are\s+not)\s+(?:a\s+)?(?:standard|reason|excuse|argument|"
+        r"justification)\s+(?:we|to|for|i)\b",
+        r"\bthat'?s\s+(?:evidence|data|a\s+fact|measured|not\s+a\s+(?:hunch|guess|feeling|preference))\b",
     ),
     "star.result": (
         r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",
@@ -285,7 +294,7 @@ _SPECIFIC = re.compile(
 )
 DERIVED = ("star.complete", "specific", "vague", "short", "empty", "glossary", "bare_list")
 STAR_PARTS = ("star.situation", "star.task", "star.action", "star.result")
-BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS])
+BUILTIN_LABELS = frozenset([*BUILTIN_PHRASES, *BUILTIN_PATTERNS, *DERIVED, *STANCE_LABELS, HELD])
 SHORT_WORDS = 12
 _LIST_SPLIT = re.compile(r"[,;/]|\band\b|\bor\b|\bthen\b|\bplus\b", re.IGNORECASE)
 

@@ -136,16 +136,21 @@ def _without_self_description(rest: str, intent: Intent | None = None) -> str:
             c
             for p in kept
             for c in re.split(r"\s+(?:and|or|which)\s+", p)
-            if not _NOTHING_HAPPENED.search(c) and not _CAREER.match(c)
+            if not _NOTHING_HAPPENED.search(c) and not _CAREER.match(c) and not _AS_A_RULE.search(c)
         ]
     return " ".join(kept)
 
 
 def _without_deliberation(rest: str) -> str:
     """Beside "give me a moment", "I have a couple in mind and want to pick the right one"
-    says why the time is needed; it is not an answer."""
+    says why the time is needed; beside "say that again", "I caught the reward model part
+    but not the rest" says what was missed. Neither is an answer."""
     parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
-    return " ".join(p for p in parts if not _DELIBERATION.search(p) and not _REACTION.match(p))
+    return " ".join(
+        p
+        for p in parts
+        if not _DELIBERATION.search(p) and not _REACTION.match(p) and not _WHAT_WAS_MISSED.search(p)
+    )
 
 
 def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
@@ -279,6 +284,18 @@ def detect(
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
     rest = rest_of_turn(text, sentences, spans)
     first = next(iter(found))
+    if first == "need_time" and len(found) > 1:
+        # "Let me think... no, I think you answered everything. I'm all set.": the time
+        # was taken in the turn, and what it concluded is the request.
+        thought = max(m.end() for m in found["need_time"])
+        later = [
+            i for i in found if i != "need_time" and min(m.start() for m in found[i]) > thought
+        ]
+        if later:
+            first = later[0]
+            found.pop("need_time")
+            spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
+            rest = rest_of_turn(text, sentences, spans)
     if first == "no_example" and _concludes_without_story(text, sentences, found[first]):
         return first
     if first in ("repeat", "need_time"):
@@ -417,6 +434,25 @@ _DELIBERATION = re.compile(
     r"\b(?:a\s+couple|a\s+few|several|two|three|some)\s+(?:\w+\s+){0,2}?(?:in\s+mind|candidates|options)\b|"
     r"\b(?:don'?t|do\s+not)\s+want\s+to\s+(?:blurt|rush|ramble|get\s+it\s+wrong|answer\s+too)\b|"
     r"\b(?:say|put)\s+it\s+(?:properly|right|well|clearly)\b",
+    re.IGNORECASE,
+)
+# Beside a missing story, how things go as a rule is not a story: "everything I've led has
+# basically shipped on time", "things have mostly gone okay", "I know I should have one".
+_AS_A_RULE = re.compile(
+    r"\b(?:everything|every\s+(?:project|launch|time)|all\s+of\s+(?:them|it)|things)\b"
+    r"[^.;!?]{0,40}?\b(?:has|have|had|'ve|was|were|went|go|goes|gone|been|basically|mostly|"
+    r"generally|always)\b|"
+    r"\b(?:i\s+know\s+)?i\s+(?:really\s+)?should\s+(?:have|know)\s+(?:one|an?\s+\w+|something)\b",
+    re.IGNORECASE,
+)
+# What a request to repeat says it missed: "I caught the reward model part but not the
+# rest", "the part about the agent evals".
+_WHAT_WAS_MISSED = re.compile(
+    r"^\W*(?:(?:just|only|sorry)\W+)*(?:the\s+)?(?:part|bit|piece|half|end|beginning|start)\s+"
+    r"(?:about|on|with|where|after|before|when)\b|"
+    r"\b(?:i\s+)?(?:caught|heard|got|followed|understood)\s+(?:the\s+)?[^.;!?]{0,40}?"
+    r"\b(?:part|bit|first\s+half|beginning|start)\b|"
+    r"^\W*(?:not|but\s+not|missed)\s+the\s+(?:rest|end|second\s+half|last\s+(?:part|bit))\b",
     re.IGNORECASE,
 )
 _BY_OTHERS = re.compile(r"\w+(?:\s+care\s+of|\s+up)?\s+by\b", re.IGNORECASE)

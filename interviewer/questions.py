@@ -67,7 +67,7 @@ class QuestionMatcher:
             unknown = [
                 w
                 for w in meta.content(head.group("head"))
-                if w not in _ANY_THING and _singular(w) not in self._fact_words
+                if _singular(w) not in _ANY_THING and _singular(w) not in self._fact_words
             ]
             within = any(
                 m.start() < b and a < m.end() for r in best_regexes for m in r.finditer(question)
@@ -210,11 +210,13 @@ _NOT_A_THING = (
     r"you|we|i|they|he|she|it|that|this|else|exactly|kind\s+of)\b"
 )
 _ASKED_THING = re.compile(
-    r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+question)\W+)*"
+    r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+(?:question|one)|one\s+more)\W+)*"
     r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be|(?=\s+(?!" + _NOT_A_THING + r")))"
-    r"|which|how(?:'?s|\s+is|\s+are))\s+"
+    r"|which|how(?:'?s|\s+is|\s+are)"
+    # "are there data residency rules, like ...?", "do we have a privacy review?"
+    r"|(?:are|is)\s+there(?:\s+any)?|(?:do|does)\s+(?:we|you|it|the\s+team)\s+have(?:\s+any)?)\s+"
     r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?)"
-    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|did|is|are|was|were|will|would|like)\b|\W*$)",
+    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|did|is|are|was|were|will|would|like)\b|\s*[,;:]|\W*$)",
     re.IGNORECASE,
 )
 # Words that name an aspect of whatever follows, not a thing of their own.
@@ -224,6 +226,7 @@ breakdown split mix share ratio percentage fraction makeup composition details d
 story plan state structure nature range level rate volume quality source sources timeline
 schedule capacity limit limits spec specs current exact rough overall typical usual main
 latest full total average idea point thing things part parts process best whole actual called
+figure data info information stat statistic estimate
 """
 _ANY_THING = frozenset(_ANY_THING_WORDS.split())
 

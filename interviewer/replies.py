@@ -14,6 +14,7 @@ from .actions import Say
 from .code_cues import holding
 from .lines import slug
 from .run import Run, is_deeper
+from .stance import HELD, STANCE_LABELS
 from .state import Turn, TurnMatch
 from .timers import due_timers
 from .understanding import Understanding
@@ -27,6 +28,8 @@ def answer(run: Run, text: str) -> None:
     if meta is None and understood.leaving and not understood.substantive:
         meta = "leave"  # "Sorry, I have to stop here": nothing said before it
     labels = set(understood.labels)
+    if _holds_side(run, understood):
+        labels |= _side_before(run)
     for fact_id in understood.asked:
         if fact_id:
             labels.update(run.sc.fact_by_id[fact_id].labels)
@@ -173,3 +176,30 @@ def _challenge_or_correct(run: Run, turn: Turn) -> bool:
             run.say(key, ch.say, "challenge")
             return True
     return False
+
+
+def _holds_side(run: Run, understood: Understanding) -> bool:
+    """The turn keeps the side taken before without naming it: "I still wait", or, under
+    pushback, reasons given with no side and no concession ("Because I have three prompts
+    that break it. That's evidence.")."""
+    labels = understood.labels
+    if HELD in labels:
+        return True
+    node = run.sc.nodes.get(run.state.node or "")
+    return (
+        node is not None
+        and node.kind == "pushback"
+        and understood.intent is None
+        and "reasons" in labels
+        and "concede" not in labels
+        and not labels & set(STANCE_LABELS)
+    )
+
+
+def _side_before(run: Run) -> set[str]:
+    """The side the candidate last took in this round ("I still wait" keeps it)."""
+    for turn in reversed(run.state.turns):
+        sides = set(turn.labels) & set(STANCE_LABELS)
+        if sides:
+            return sides
+    return set()

@@ -97,13 +97,26 @@ def split(text: str) -> list[Sentence]:
         # "I'd start with the data, which is why I wanted to ask: is the cluster ours?"
         # The question after the cue is a sentence of its own.
         cue = ASK_CUE.search(text, start + 1, end)
-        if cue is not None and words(text[start : cue.start()]):
-            head = text[start : cue.start()].rstrip(" ,;:-")
+        at = cue.start() if cue is not None else None
+        if cue is None and (stop := _INTERRUPTION.search(text, start + 1, end)) is not None:
+            at = stop.end()  # "hold on," stays with what it interrupted
+        if at is not None and words(text[start:at]):
+            head = text[start:at].rstrip(" ,;:-")
             out.append(Sentence(start, start + len(head), head, is_question(head)))
-            start = cue.start()
+            start = at
             stripped = text[start:end]
         out.append(Sentence(start, end, stripped, is_question(stripped)))
     return out
+
+
+# The speaker stops their own answer to ask: "SFT, reward model, then PPO, but hold on,
+# do I even have demonstration data?" The question is a sentence of its own.
+_INTERRUPTION = re.compile(
+    r"\b(?:(?:but|oh|oh\s+wait|actually)\s+)?(?:hold\s+on|hang\s+on|wait(?:\s+a\s+(?:sec|second|minute))?)"
+    r"\s*[,:;-]+\s*(?=(?:do|does|did|is|are|am|was|were|can|could|will|would|should|what|how|"
+    r"which|who|where|when|whether)\b)",
+    re.IGNORECASE,
+)
 
 
 # Asking the interviewer, said before the question: "can I ask: is there ...?", "which is
@@ -202,6 +215,35 @@ def normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
+def expand_shorthand(text: str) -> str:
+    """Chat shorthand and dropped apostrophes written out ("wdym by steer", "cant rly think
+    of one", "idk tbh"), for reading what a turn asks of the conversation. The result has
+    other offsets than `text`: only what is read as a whole (a request, a term asked
+    about) may use it, never evidence spans."""
+    return _EXPANDABLE.sub(lambda m: _EXPANSIONS[m.group(0).lower()], text)
+
+
+# Read as the words they stand for. Listed as text: add a pair where it belongs.
+_EXPANSIONS_TEXT = """
+wdym=what do you mean|wym=what you mean|rly=really|realy=really|relly=really|u=you|ur=your
+pls=please|plz=please|rn=right now|atm=at the moment|abt=about|bc=because|cuz=because
+cant=can't|dont=don't|didnt=didn't|doesnt=doesn't|wont=won't|wouldnt=wouldn't|couldnt=couldn't
+havent=haven't|hasnt=hasn't|isnt=isn't|wasnt=wasn't|im=I'm|ive=I've|thats=that's
+whats=what's|theres=there's|gonna=going to|wanna=want to|gotta=got to|kinda=kind of
+sorta=sort of|dunno=don't know|nvm=never mind|ngl=not going to lie|w/=with|smth=something
+"""
+_EXPANSIONS = {
+    short: long
+    for line in _EXPANSIONS_TEXT.strip().splitlines()
+    for pair in line.split("|")
+    for short, long in [pair.split("=", 1)]
+}
+_EXPANDABLE = re.compile(
+    r"(?<![\w'])(?:" + "|".join(re.escape(k) for k in _EXPANSIONS) + r")(?![\w'-])",
+    re.IGNORECASE,
+)
+
+
 # Chat shorthand, read as the words it stands for when judging a sentence's shape: "r the
 # weights in bf16", "what lr wd u use", "n how many rounds r there".
 _SHORTHAND = {"u": "you", "r": "are", "ur": "your", "wd": "would", "n": "and", "1st": "first"}
@@ -270,11 +312,21 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+_PARTICLES = frozenset({"back", "off", "down", "out"})
+
+
 def phrase_regex(phrase: str, plural: bool = False) -> re.Pattern[str]:
     """A phrase as a whole-word, case-insensitive regex. Typed and transcribed answers drop
     apostrophes ("dont", "im"), so an apostrophe in the phrase is optional; `plural` also
     matches a trailing s/es ("GPU" finds "GPUs")."""
     parts = [re.escape(w).replace("'", "'?") for w in phrase.lower().split()]
+    if len(parts) == 2 and parts[1] in _PARTICLES and parts[0].isalpha():
+        # A phrasal verb takes its object inside and its tenses: "roll back" is said as
+        # "roll it back", "rolled everything back", "switching the feature off".
+        verb = parts[0] + r"(?:s|es|ed|d|ing|" + parts[0][-1:] + r"ed|" + parts[0][-1:] + r"ing)?"
+        return re.compile(
+            rf"\b{verb}(?:\s+(?:[\w'-]+\s+){{0,2}}?|[\s-]+){parts[1]}\b", re.IGNORECASE
+        )
     body = r"[\s,-]+".join(parts)
     # Whole words only; a phrase that ends in punctuation cannot use a trailing \b.
     lead = r"\b" if phrase[:1].isalnum() else ""

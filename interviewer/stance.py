@@ -17,6 +17,9 @@ from .sentences import Sentence, phrase_regex
 from .spans import Match, inside
 
 STANCE_LABELS = ("stance.for", "stance.against", "stance.mixed")
+# A turn that names no side but keeps the one taken before ("I still wait", "I stand by
+# it"): the engine, which remembers the round, gives it that side.
+HELD = "stance.held"
 _MIXED_PHRASES = (
     "it depends",
     "depends on",
@@ -85,7 +88,11 @@ _TORN = re.compile(
     r"\bpart\s+of\s+me\b.*\bpart\s+of\s+me\b|\btorn\b|\bback\s+and\s+forth\b|"
     r"\bon\s+(?:the\s+)?one\s+hand\b|\beither\s+way\b|\b(?:can'?t|cannot)\s+(?:really\s+)?decide\b|"
     r"\b(?:can'?t|cannot)\s+(?:really\s+)?say\s+(?:yet|for\s+sure|which|either)\b|"
-    r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b",
+    r"\bon\s+the\s+fence\b|\bgenuinely\s+(?:unsure|split)\b|\bhard\s+to\s+(?:say|call)\b|"
+    # "I can see real arguments both ways", "not ready to pick", "can't pick one yet"
+    r"\b(?:arguments?|points?|merits?|a\s+case)\s+(?:on\s+|for\s+)?both\s+(?:ways|sides)\b|"
+    r"\bnot\s+ready\s+to\s+(?:pick|choose|decide|commit)\b|"
+    r"\b(?:can'?t|cannot)\s+(?:really\s+)?(?:pick|choose)\s+(?:one|a\s+side|either|between)\b",
     re.IGNORECASE,
 )
 _SETTLES = re.compile(
@@ -98,6 +105,17 @@ _SETTLES = re.compile(
 _LANDS = re.compile(
     r"\b(?:where\s+i\s+(?:land|come\s+down|end\s+up)|i\s+(?:land|come\s+down)\s+on|ultimately|"
     r"on\s+balance|in\s+the\s+end|if\s+i\s+had\s+to\s+(?:choose|pick|decide))\b",
+    re.IGNORECASE,
+)
+
+
+# Keeping one's side under pressure, without naming it again.
+_HOLDS = re.compile(
+    r"\b(?:i|we)(?:'?d|\s+would|'?ll|\s+will)?\s+still\s+(?!(?:think|don'?t|do\s+not|not|need|have|want)\b)\w+|"
+    r"\b(?:i|we)\s+(?:still\s+)?stand\s+by\b|\bstick(?:ing)?\s+(?:with|to)\s+(?:my|our|that|it)\b|"
+    r"\b(?:my|the)\s+(?:answer|position|view|call)\s+(?:stays|stands|is\s+the\s+same|doesn'?t\s+change|hasn'?t\s+changed)\b|"
+    r"\bsame\s+(?:answer|position|call)\b|\bnot\s+changing\s+my\s+(?:mind|answer|position|view)\b|"
+    r"\b(?:i|we)\s+(?:hold|keep)\s+(?:my|our)\s+(?:position|ground|answer|view)\b",
     re.IGNORECASE,
 )
 
@@ -161,6 +179,12 @@ class StanceReader:
             found["stance.mixed"] = pro_hits + con_hits
         elif mixed_hits:
             found["stance.mixed"] = mixed_hits
+        if not any(label in found for label in STANCE_LABELS):
+            held = [Match(HELD, m.start(), m.end()) for m in _HOLDS.finditer(text)]
+            held = [m for m in held if not inside(m.start, [s for s in sentences if s.question])]
+            if held:
+                found[HELD] = held
+                labels.add(HELD)
         for label in STANCE_LABELS:
             if label in found:
                 labels.add(label)
@@ -236,7 +260,8 @@ def _settle_torn(
         pro_last = [m for m in pro_hits if m.start >= start]
         con_last = [m for m in con_hits if m.start >= start]
         if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
-            mixed_hits += pro_hits + con_hits
+            # "I can't pick one yet" is torn in itself, with or without a side's words.
+            mixed_hits += [*pro_hits, *con_hits, Match("stance.mixed", torn.start(), torn.end())]
             pro_hits, con_hits = [], []
         else:
             pro_hits, con_hits = pro_last, con_last

@@ -20,7 +20,7 @@ from . import meta
 from .labels import add_derived, add_specific
 from .meta_phrases import Intent, find
 from .questions import ABOUT_A_WORD, Asking, QuestionMatcher, own_questions
-from .sentences import Sentence, normalise, phrase_regex, split, words
+from .sentences import Sentence, expand_shorthand, normalise, phrase_regex, split, words
 from .signals import SignalScanner
 from .spans import Match, inside
 from .stance import StanceReader
@@ -80,17 +80,24 @@ class Lexicon:
             return replace(self.understand(before), leaving=True)
         # The fact each sentence would call up: asked for below, more than once.
         fact_of = {x.text: self._questions.fact_for(x.text) for x in sentences}
+        # Requests are read with chat shorthand written out ("wdym by steer", "cant rly
+        # think of one"); they keep no spans, so the other offsets do not matter.
+        plain = expand_shorthand(text)
+        plain_sentences, plain_facts = sentences, fact_of
+        if plain != text:
+            plain_sentences = split(plain)
+            plain_facts = {x.text: self._questions.fact_for(x.text) for x in plain_sentences}
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
         # I don't know this word" wants the meaning, not help.
-        term, asked_term = self._questions.term_asked(text, sentences, fact_of)
+        term, asked_term = self._questions.term_asked(plain, plain_sentences, plain_facts)
         if (
             asked_term
-            and (term is not None or ABOUT_A_WORD.search(text))
-            and _not_a_repeat(text, term)  # "was that 'why now'? repeat the q"
+            and (term is not None or ABOUT_A_WORD.search(plain))
+            and _not_a_repeat(plain, term)  # "was that 'why now'? repeat the q"
         ):
             return self._request(text, "clarify_term", term)
         recognises = self._signals.recognises
-        intent = meta.detect(text, sentences, recognises, lambda q: bool(fact_of[q]))
+        intent = meta.detect(plain, plain_sentences, recognises, lambda q: bool(plain_facts[q]))
         if intent is not None:
             return self._request(text, intent)
         if asked_term:

@@ -284,3 +284,56 @@ def test_a_conditional_is_a_reason(mini: Scenario) -> None:
 
 def test_keyboard_mash_with_an_apology_is_asked_again(mini: Scenario) -> None:
     assert understand(mini, "asdfjk;; sorry cat on keyboard").intent == "repeat"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I stand by that.",
+        "Same answer. The risk is what it is.",
+        # reasons under pushback, with no side named and nothing conceded
+        "Because the evals are not done. That's evidence enough.",
+    ],
+)
+def test_a_side_kept_under_pushback_without_naming_it_is_still_that_side(
+    mini: Scenario, text: str
+) -> None:
+    s = answer(mini, start(mini, seed=1, node="decide").state, 5, "No, I'd hold it back.").state
+    assert s.node == "push_against"
+    turn = answer(mini, s, 10, text).state.turns[-1]
+    assert "stance.against" in turn.labels
+    assert "stance.for" not in turn.labels
+
+
+def test_a_concession_under_pushback_is_not_a_side_kept(mini: Scenario) -> None:
+    s = answer(mini, start(mini, seed=1, node="decide").state, 5, "No, I'd hold it back.").state
+    turn = answer(mini, s, 10, "Fair point, you're right, I'd ship it.").state.turns[-1]
+    assert "stance.against" not in turn.labels
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("wdym by kv cache", "clarify_term"),
+        ("cant rly think of one", "no_example"),
+        ("pls say that again", "repeat"),
+        ("im gonna need a sec to think", "need_time"),
+    ],
+)
+def test_chat_shorthand_is_read_as_the_words_it_stands_for(
+    mini: Scenario, text: str, intent: str
+) -> None:
+    assert understand(mini, text).intent == intent
+
+
+def test_torn_without_either_side_is_mixed(mini: Scenario) -> None:
+    labels = understand(mini, "I can see arguments both ways, I'm not ready to pick.").labels
+    assert "stance.mixed" in labels
+
+
+def test_a_question_that_interrupts_an_answer_is_asked_and_the_answer_kept(
+    mini: Scenario,
+) -> None:
+    u = understand(mini, "I'd put a kv cache in front, but hang on, how fast does it need to be?")
+    assert u.asked == ("latency",)
+    assert "cache" in u.labels

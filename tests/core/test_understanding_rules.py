@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.questions import Asking
-from interviewer.sentences import split
+from interviewer.sentences import phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
 
 SIGNALS: dict[str, tuple[list[str], list[str]]] = {
@@ -362,3 +362,26 @@ def test_more_shapes_of_turning_down(lex: Lexicon, text: str, label: str, credit
 )
 def test_reasons_in_shorthand_and_conditionals(lex: Lexicon, text: str, credited: bool) -> None:
     assert ("reasons" in read(lex, text).labels) is credited
+
+
+def test_hold_on_splits_the_question_from_the_answer_it_interrupts() -> None:
+    parts = split("SFT, reward model, then PPO, but hold on, do I even have demonstration data?")
+    assert [(p.text, p.question) for p in parts] == [
+        ("SFT, reward model, then PPO, but hold on", False),
+        ("do I even have demonstration data?", True),
+    ]
+    # "wait" that is not followed by a question stays in its sentence
+    assert len(split("I'd wait a second, then retry the request.")) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("we rolled it back within the hour", True),
+        ("roll everything back", True),
+        ("rolling back the model", True),
+        ("roll the dice and then come back", False),
+    ],
+)
+def test_a_phrasal_verb_takes_its_object_inside_and_its_tenses(text: str, found: bool) -> None:
+    assert bool(phrase_regex("roll back").search(text)) is found
