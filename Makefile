@@ -47,10 +47,12 @@ unit: $(STAMP)
 # Installs and starts what the suite needs (Debian chromium, a PostgreSQL cluster) first.
 test: $(STAMP) turn-model lint typecheck
 	$(BIN)/mockloop scenarios check
-	# The listening evaluation: a floor just under today's figures (see README, "How well
-	# the interviewer listens"), so a change that makes it listen worse fails. The target
-	# is 95% overall and per category; it is not reached yet.
-	$(BIN)/mockloop eval --min 0.90 --min-category 0.80
+	# The listening evaluation (see README, "How well the interviewer listens"): the 95%
+	# target overall and per category on the development set; over all turns, held-out
+	# ones included, 95% overall and a floor of 90% per category, so a change that makes
+	# it listen worse to new people fails too.
+	$(BIN)/mockloop eval --dir scenarios/eval/dev --min 0.95 --min-category 0.95
+	$(BIN)/mockloop eval --min 0.95 --min-category 0.90
 	# The rubric against labelled complete rounds: within-one agreement at least 90%
 	# overall and for every criterion of every round type (see README, "How the rubric
 	# agrees with a senior interviewer").

@@ -267,6 +267,12 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:is|are|isn'?t|aren'?t|is\s+not|are\s+not)\s+(?:a\s+)?(?:standard|reason|excuse|argument|"
         r"justification)\s+(?:we|to|for|i)\b",
         r"\bthat'?s\s+(?:evidence|data|a\s+fact|measured|not\s+a\s+(?:hunch|guess|feeling|preference))\b",
+        # What cannot be undone, and what is still unknown beside what is known: "once it
+        # is out we cannot take it back", "while the uplift is unknown".
+        r"\b(?:can'?t|cannot|couldn'?t)\s+(?:\w+\s+)?(?:take|pull|call|get)\s+(?:it|them|that|those)\s+back\b|"
+        r"\b(?:can'?t|cannot)\s+be\s+(?:undone|reversed|recalled)\b|\birreversibl[ey]\b|\bone-?way\s+door\b",
+        r"\bwhile\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+){0,4}?\s+(?:is|are|remains?|stays?)\s+(?:still\s+)?"
+        r"(?:unknown|unclear|unmeasured|untested|unproven)\b",
     ),
     "star.result": (
         r"\d+(?:\.\d+)?\s*(?:%|percent|x\b)",

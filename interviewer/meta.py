@@ -131,6 +131,8 @@ def _without_self_description(rest: str, intent: Intent | None = None) -> str:
     follows is told in clauses of its own."""
     parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
     kept = [p for p in parts if not _SELF_DESCRIPTION.match(p) and not _REACTION.match(p)]
+    if intent == "dont_know":
+        kept = [p for p in kept if not _GIST.match(p)]
     if intent == "no_example":
         kept = [
             c
@@ -208,15 +210,19 @@ def _by_shape(
         return "repeat"
     if len(ws) > _SHAPE_MAX_WORDS or any(s.question for s in sentences):
         return None
-    # The negative must govern the word: "never really came up", not "a small case,
-    # nothing special".
-    negatives = [i for i, w in enumerate(ws) if w in _NEGATIVE or w.endswith("n't")]
+    # The negative must govern the word, in its clause: "never really came up", not "a
+    # small case, nothing special" or "I would not measure anything, I'd read the code".
+    clauses = [words(c) for c in _CLAUSE.split(text) if c and c.strip()]
 
     def governed(vocabulary: frozenset[str]) -> bool:
-        return any(
-            w in vocabulary and any(0 < j - i <= _SHAPE_REACH for i in negatives)
-            for j, w in enumerate(ws)
-        )
+        for cw in clauses:
+            negatives = [i for i, w in enumerate(cw) if w in _NEGATIVE or w.endswith("n't")]
+            if any(
+                w in vocabulary and any(0 < j - i <= _SHAPE_REACH for i in negatives)
+                for j, w in enumerate(cw)
+            ):
+                return True
+        return False
 
     if governed(_STORY_WORDS):
         return "no_example"
@@ -406,6 +412,16 @@ _SELF_DESCRIPTION = re.compile(
     r"(?:i|i'?ve|i\s+have)\s+(?:\w+\s+)?(?:worked|work)\s+(?:in|at|on)\s+[\w\s-]{1,30}?\W*$|"
     r"(?:it|everything)\s+was\s+(?:all\s+)?(?:pretty\s+|quite\s+|fairly\s+|very\s+)?"
     r"(?:straightforward|smooth|simple|easy|fine|routine)\b)",
+    re.IGNORECASE,
+)
+# Beside "I can't tell you how", the topic said aloud while thinking ("the bottleneck...",
+# "oh, GPU nondeterminism...") and the gist of it ("I know it rotates something", "I've
+# heard it's a thing") are not an answer.
+_GIST = re.compile(
+    r"\W*(?:(?:oh|um|uh|hmm|well|so|and|yeah)\W+)*(?:"
+    r"i\s+(?:know|remember)\s+(?:it|that|they|there'?s|there\s+is)\b[^.;]{0,40}$|"
+    r"i(?:'ve|\s+have)\s+(?:\w+\s+)?heard\b|i\s+mean\b[^.;]{0,40}$|"
+    r"(?:the\s+|a\s+)?[\w-]+(?:\s+[\w-]+)?\s*(?:\.\.\.|\u2026)\s*$)",
     re.IGNORECASE,
 )
 _NOTHING_HAPPENED = re.compile(

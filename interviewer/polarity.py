@@ -45,7 +45,10 @@ _REJECT_BEFORE = re.compile(
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
     r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include)|"
     r"hold\s+off\s+on|put\s+off|postpone|postponing|defer|deferring|punt\s+on|punting\s+on|"
-    r"leave\s+aside)\b(?:\W+\w+){0,4}\W*$",
+    r"leave\s+aside|"
+    # "the vendors do their own quality control": someone else's, not the design's
+    r"(?:do|does|did|run|runs|handle|handles|own|owns)\s+(?:their|its|his|her)\s+own|"
+    r"(?:not|wouldn'?t|won'?t|don'?t)\s+spend\s+(?:\w+\s+)?(?:time|effort|money)\s+(?:on\s+)?)\b(?:\W+\w+){0,4}\W*$",
     re.IGNORECASE,
 )
 # "No point raising a false alarm to leadership": what the gerund does, to its object.
@@ -72,6 +75,9 @@ _REJECT_AFTER = re.compile(
     r"(?:is|are|'s|belongs\s+to)\s+(?:really\s+|just\s+|more\s+|mostly\s+|entirely\s+)?(?:[\w]+\s+){0,4}?"
     r"[\w]+s?'s?\s+(?:job|problem|concern|responsibility|department|business|area)|"
     r"(?:doesn'?t|does\s+not|won'?t|will\s+not|can'?t|cannot|never)\s+scales?|"
+    # "the summing order doesnt matter", "is irrelevant here", "makes no difference"
+    r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|shouldn'?t)\s+(?:really\s+)?matter|"
+    r"(?:is|are)\s+(?:\w+\s+)?irrelevant|makes?\s+no\s+(?:real\s+)?difference|(?:is|are)\s+a\s+non-?issue|"
     r"(?:would\s+be|is|was|'s)\s+(?:a\s+)?(?:big\s+|huge\s+|real\s+|serious\s+)?(?:mistake|error|bad\s+idea)|"
     r"(?:only|just|can|could|would|will|might)\s+makes?\s+(?:it|things|us|everything|the\s+\w+)\s+(?:weaker|worse|slower|harder)|"
     # "rolling a model back at scale breaks everyone's integrations"

@@ -150,11 +150,15 @@ def own_questions(
     whether the turn says something of substance besides them)."""
     # "Every action is allowed, right?" checks a claim: a question only if a fact of
     # the scenario answers it.
+    # "This is hypothetical, ok? Say I own a launch ...": a check-in the speaker goes on
+    # past without waiting is not asked either, even when a fact would answer it.
     sentences = [
         Sentence(s.start, s.end, s.text, False)
-        if s.question and is_tag_question(s.text) and not fact_of[s.text]
+        if s.question
+        and is_tag_question(s.text)
+        and (not fact_of[s.text] or _goes_on(sentences[i + 1 :], recognises))
         else s
-        for s in sentences
+        for i, s in enumerate(sentences)
     ]
     # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer.
     sentences = [
@@ -185,6 +189,14 @@ def own_questions(
                 a for s, a in zip(questions, asked, strict=True) if a and s.text.endswith("?")
             )
     return sentences, asked, substantive
+
+
+def _goes_on(after: list[Sentence], recognises: Callable[[str], bool]) -> bool:
+    """What follows is an answer of its own, with no question in it."""
+    if not after or any(s.question for s in after):
+        return False
+    rest = " ".join(s.text for s in after)
+    return len(words(rest)) >= _SUBSTANCE and recognises(rest)
 
 
 def _names_another(text: str, head: re.Match[str], term: re.Match[str]) -> bool:

@@ -211,8 +211,28 @@ _REQUEST = re.compile(
 
 
 def normalise(text: str) -> str:
-    """Typographic apostrophes as plain ones, so that phrases match either."""
-    return text.replace("\u2019", "'").replace("\u2018", "'")
+    """Typographic apostrophes as plain ones, so that phrases match either, and the
+    commonest transposed letters of fast typing ("teh", "adn") set right. Every change
+    keeps the length, so offsets into the turn stay valid."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return _TRANSPOSED.sub(lambda m: _TRANSPOSITIONS[m.group(0).lower()], text)
+
+
+# Same length on both sides: evidence spans are offsets into what the candidate typed.
+_TRANSPOSITIONS = {
+    "teh": "the",
+    "hte": "the",
+    "adn": "and",
+    "taht": "that",
+    "waht": "what",
+    "whta": "what",
+    "jsut": "just",
+    "wiht": "with",
+    "thier": "their",
+    "becuase": "because",
+    "modle": "model",
+}
+_TRANSPOSED = re.compile(r"\b(?:" + "|".join(_TRANSPOSITIONS) + r")\b", re.IGNORECASE)
 
 
 def expand_shorthand(text: str) -> str:

@@ -92,7 +92,8 @@ _TORN = re.compile(
     # "I can see real arguments both ways", "not ready to pick", "can't pick one yet"
     r"\b(?:arguments?|points?|merits?|a\s+case)\s+(?:on\s+|for\s+)?both\s+(?:ways|sides)\b|"
     r"\bnot\s+ready\s+to\s+(?:pick|choose|decide|commit)\b|"
-    r"\b(?:can'?t|cannot)\s+(?:really\s+)?(?:pick|choose)\s+(?:one|a\s+side|either|between)\b",
+    # "I still can't pick", "can't pick one"; not "can't pick the model we can't explain"
+    r"\b(?:can'?t|cannot)\s+(?:really\s+|yet\s+)?(?:pick|choose)\b(?!\s+(?:the|that|this|it|them)\b)",
     re.IGNORECASE,
 )
 _SETTLES = re.compile(

@@ -13,6 +13,7 @@ and, in a culture round, the side taken (`stance.py`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -98,6 +99,10 @@ class Lexicon:
             return self._request(text, "clarify_term", term)
         recognises = self._signals.recognises
         intent = meta.detect(plain, plain_sentences, recognises, lambda q: bool(plain_facts[q]))
+        if intent == "repeat" and asked_term and not _HEAR_AGAIN.search(plain):
+            # "I don't quite get the question, what do you mean by batch inference?": the
+            # confusion is about a meaning, and no word asks to hear it again.
+            return self._request(text, "clarify_term", term)
         if intent is not None:
             return self._request(text, intent)
         if asked_term:
@@ -147,6 +152,13 @@ class Lexicon:
     def _request(self, text: str, intent: Intent, term: str | None = None) -> Understanding:
         labels = frozenset({"empty", "short"}) if not words(text) else frozenset()
         return Understanding(labels, (), intent=intent, term=term, substantive=False)
+
+
+_HEAR_AGAIN = re.compile(
+    r"\b(?:again|repeat|rephrase|re-?word|say\s+(?:that|it|the)|pardon|catch|caught|hear|heard|"
+    r"missed|lost\s+you|cut\s+out|froze|one\s+more\s+time|what\s+was\s+(?:that|the\s+question))\b",
+    re.IGNORECASE,
+)
 
 
 def _not_a_repeat(text: str, term: str | None) -> bool:

@@ -337,3 +337,8 @@ def test_a_question_that_interrupts_an_answer_is_asked_and_the_answer_kept(
     u = understand(mini, "I'd put a kv cache in front, but hang on, how fast does it need to be?")
     assert u.asked == ("latency",)
     assert "cache" in u.labels
+
+
+def test_still_cant_pick_is_torn(mini: Scenario) -> None:
+    assert "stance.mixed" in understand(mini, "Honestly I still can't pick.").labels
+    assert "stance.mixed" not in understand(mini, "I can't pick the risk over the cost.").labels

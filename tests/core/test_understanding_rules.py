@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.questions import Asking
-from interviewer.sentences import phrase_regex, split
+from interviewer.sentences import normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
 
 SIGNALS: dict[str, tuple[list[str], list[str]]] = {
@@ -385,3 +385,71 @@ def test_hold_on_splits_the_question_from_the_answer_it_interrupts() -> None:
 )
 def test_a_phrasal_verb_takes_its_object_inside_and_its_tenses(text: str, found: bool) -> None:
     assert bool(phrase_regex("roll back").search(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a negative in one clause does not govern a word of the next
+        ("I would not measure anything, I would just read the code carefully", None),
+        # the topic said aloud, and its gist, beside not knowing
+        (
+            "oh, kv cache... I've heard it's a thing but I couldn't tell you how it works",
+            "dont_know",
+        ),
+        ("I know it rotates something but I honestly can't remember the details.", "dont_know"),
+    ],
+)
+def test_what_stands_beside_not_knowing(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+def test_confusion_about_a_meaning_is_a_clarify_not_a_repeat() -> None:
+    lex = Lexicon({}, None, [], Asking(definitions=[("uplift", [])]))
+    u = lex.understand("Sorry, I don't quite get it, what do you mean by uplift here?")
+    assert u.intent == "clarify_term"
+    # asking to hear it again stays a repeat
+    assert lex.understand("Sorry, can you say that again?").intent == "repeat"
+
+
+def test_a_check_in_the_speaker_goes_on_past_is_not_asked(lex: Lexicon) -> None:
+    text = (
+        "I'd assume the memory is what it is, ok? Then I'd put a kv cache in front of every "
+        "replica and a classifier behind it."
+    )
+    assert read(lex, text).asked == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        ("The vendors do their own sandbox checks, so I'd trust them.", "sandbox", False),
+        ("The kv cache doesn't really matter at this size.", "cache", False),
+        ("I wouldn't spend time on the output classifier.", "classifier", False),
+        ("We run our own sandbox for every task.", "sandbox", True),
+    ],
+)
+def test_someone_elses_and_what_does_not_matter(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "credited"),
+    [
+        ("Once it is out we cannot take it back.", True),
+        ("That decision can't be undone.", True),
+        ("Defenders gain a little, while the uplift is still unknown.", True),
+        ("We took it back to the team.", False),
+    ],
+)
+def test_what_cannot_be_undone_is_a_reason(lex: Lexicon, text: str, credited: bool) -> None:
+    assert ("reasons" in read(lex, text).labels) is credited
+
+
+def test_transposed_letters_are_read_as_meant() -> None:
+    assert (
+        normalise("id go with teh stronger one adn ship") == "id go with the stronger one and ship"
+    )
+    assert len(normalise("teh")) == 3
