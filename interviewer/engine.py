@@ -78,8 +78,8 @@ def step(scenario: Scenario, state: State, event: Event) -> Step:
     run.advance(event.at)
     if not run.state.ended:
         match event:
-            case CandidateSaid(text=text):
-                answer(run, text)
+            case CandidateSaid(text=text, unsure=unsure):
+                answer(run, text, unsure)
             case CandidateSpeaking():
                 run.update(speaking=True)
             case CandidateQuiet():

@@ -14,10 +14,15 @@ from typing import Any, Literal
 
 @dataclass(frozen=True, slots=True)
 class CandidateSaid:
-    """The candidate finished a turn: typed text, or the final transcript of speech."""
+    """The candidate finished a turn: typed text, or the final transcript of speech.
+
+    `unsure`: voice mode, the words the speech model heard with low confidence (lower
+    case, as heard). A stance that rests on one of them is said back as a question
+    before it counts, since a misheard "hold" and "fold" argue opposite sides."""
 
     at: float
     text: str
+    unsure: tuple[str, ...] = ()
     type: Literal["said"] = "said"
 
 
@@ -95,7 +100,10 @@ _BY_TYPE: dict[str, type[Event]] = {
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
-    return asdict(event)
+    data = asdict(event)
+    if data.get("unsure") == ():  # typed turns: stored logs stay as they were
+        del data["unsure"]
+    return data
 
 
 def event_from_json(data: dict[str, Any]) -> Event:
@@ -104,4 +112,6 @@ def event_from_json(data: dict[str, Any]) -> Event:
     if cls is None:
         raise ValueError(f"unknown event type {kind!r}")
     fields = {k: v for k, v in data.items() if k != "type"}
+    if "unsure" in fields:  # JSON has lists; the event is frozen and hashable
+        fields["unsure"] = tuple(fields["unsure"])
     return cls(**fields)

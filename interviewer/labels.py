@@ -263,7 +263,7 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         # are not a standard we should copy", "that's evidence, not a hunch".
         r"\b(?:doesn'?t|does\s+not|won'?t|wouldn'?t|will\s+not)\s+make\s+(?:\w+\s+){0,3}?(?:any\s+)?"
         r"(?:safer|better|worse|riskier|cheaper|faster|less|more)\b",
-        r"\bexactly\s+(?:the\s+(?:thing|kind\s+of\s+thing|sort\s+of\s+thing|risk|problem|case)|what)\b",
+        r"\bexactly\s+(?:the\s+(?:thing|kind\s+of\s+thing|sort\s+of\s+thing|risk|problem|case|ones?)|what)\b",
         r"\b(?:is|are|isn'?t|aren'?t|is\s+not|are\s+not)\s+(?:a\s+)?(?:standard|reason|excuse|argument|"
         r"justification)\s+(?:we|to|for|i)\b",
         r"\bthat'?s\s+(?:evidence|data|a\s+fact|measured|not\s+a\s+(?:hunch|guess|feeling|preference))\b",

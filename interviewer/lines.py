@@ -38,6 +38,7 @@ META_KINDS: dict[str, LineKind] = {
     "no_example": "hint",
     "move_on": "hint",
     "need_time": "ack",
+    "unsure_side": "repeat",  # a side heard unclearly, asked for again
 }
 
 

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from .beside import without_deliberation, without_self_description
 from .meta_phrases import Intent, find, find_all, leaving_patterns
 from .sentences import Sentence, words
 
@@ -122,37 +123,6 @@ def rest_of_turn(text: str, sentences: list[Sentence], spans: list[tuple[int, in
     kept.append(text[at:])
     # What was set aside was a clause: what stood either side of it does not run on.
     return "; ".join(kept)
-
-
-def _without_self_description(rest: str, intent: Intent | None = None) -> str:
-    """Beside "I can't think of one", "I usually just do what the lead says" explains the
-    missing story; it is not the story. Beside a missing story, so does a statement that
-    nothing happened ("nothing like that ever came up", "I didn't notice"): a story that
-    follows is told in clauses of its own."""
-    parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
-    kept = [p for p in parts if not _SELF_DESCRIPTION.match(p) and not _REACTION.match(p)]
-    if intent == "dont_know":
-        kept = [p for p in kept if not _GIST.match(p)]
-    if intent == "no_example":
-        kept = [
-            c
-            for p in kept
-            for c in re.split(r"\s+(?:and|or|which)\s+", p)
-            if not _NOTHING_HAPPENED.search(c) and not _CAREER.match(c) and not _AS_A_RULE.search(c)
-        ]
-    return " ".join(kept)
-
-
-def _without_deliberation(rest: str) -> str:
-    """Beside "give me a moment", "I have a couple in mind and want to pick the right one"
-    says why the time is needed; beside "say that again", "I caught the reward model part
-    but not the rest" says what was missed. Neither is an answer."""
-    parts = re.split(r"(?<=[.!?,;])\s+|\s+(?:so|but|because)\s+", rest)
-    return " ".join(
-        p
-        for p in parts
-        if not _DELIBERATION.search(p) and not _REACTION.match(p) and not _WHAT_WAS_MISSED.search(p)
-    )
 
 
 def is_answer(rest: str, has_signal: Callable[[str], bool]) -> bool:
@@ -267,24 +237,7 @@ def detect(
         return "repeat"
     if not words(text):
         return "dont_know"  # the shrug
-    found: dict[Intent, list[re.Match[str]]] = {}
-    for intent in _ORDER:
-        ms = find_all(intent, text)
-        if ms:
-            found[intent] = ms
-    if "no_questions" in found:
-        # "I don't have any question" says no questions, not that there is no story.
-        done = [(m.start(), m.end()) for m in found["no_questions"]]
-        for intent in ("no_example", "dont_know"):
-            kept = [
-                m
-                for m in found.get(intent, [])
-                if not any(a < m.end() and m.start() < b for a, b in done)
-            ]
-            if kept:
-                found[intent] = kept
-            else:
-                found.pop(intent, None)
+    found = _requests_in(text)
     if not found:
         return _by_shape(text, sentences, has_signal, asks_fact)
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
@@ -307,46 +260,93 @@ def detect(
     if first in ("repeat", "need_time"):
         # What comes with these is about the request ("I missed what you asked, I was
         # still writing"): an answer only if the scenario recognises something in it.
-        if has_signal(_without_deliberation(rest)):
+        if has_signal(without_deliberation(rest)):
             return None
-    elif is_answer(_without_self_description(rest, first), has_signal):
+    elif is_answer(without_self_description(rest, first), has_signal):
         return None
-    # "I'm not sure we should release it": after the request comes a clause of its own (a
-    # subject, then the answer) that the scenario recognises. "I haven't thought about
-    # safety" or "I'm not sure how to check the grader" only name the topic.
-    if first in ("dont_know", "no_example"):
-        # "The KV cache never failed us": what the clause is about comes before the phrase
-        # and the scenario knows it; "I've never used a KV cache" names it after, as a topic.
-        for m in (m for ms in found.values() for m in ms):
-            for s in sentences:
-                if s.start <= m.start() < s.end:
-                    clause_start, _ = _clause_around(text, s, m.start(), m.end())
-                    subject = text[clause_start : m.start()]
-                    # "I finished my degree in May and haven't had a job": after "and" the
-                    # phrase has its own clause, whose subject is the speaker. "The GPUs
-                    # were managed by another team" says who knew them, not what they did.
-                    if (
-                        not _AFTER_CONJUNCTION.search(subject)
-                        and not _BY_OTHERS.match(m.group(0))
-                        and has_signal(subject)
-                    ):
-                        return None
-        for m in (m for ms in found.values() for m in ms):
-            after = text[m.end() : m.end() + 200]
-            if _OWN_CLAUSE.match(after):
-                clause_end = _CLAUSE.search(after)
-                if has_signal(after[: clause_end.start()] if clause_end else after):
-                    return None
+    if first in ("dont_know", "no_example") and _answers_in_own_clause(
+        text, sentences, found, has_signal
+    ):
+        return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
         return None  # "No questions about pay. But how big is the team?" asks one
     # "Not sure which level. What would six years map to?" asks. "Can I take half a minute
     # to pick a project?" only asks for the time.
     asking = [s for s in sentences if s.question and asks_fact(s.text)]
     if first == "need_time":
-        asking = [s for s in asking if not any(s.start <= a < s.end for a, _ in spans)]
+        asking = [s for s in asking if not _asks_for_time_in(text, s, spans)]
     if first != "repeat" and asking:
         return None
     return first
+
+
+def _requests_in(text: str) -> dict[Intent, list[re.Match[str]]]:
+    """Every request phrase of the turn, by intent, in the order intents are tried."""
+    found: dict[Intent, list[re.Match[str]]] = {}
+    for intent in _ORDER:
+        ms = find_all(intent, text)
+        if ms:
+            found[intent] = ms
+    if "no_questions" in found:
+        # "I don't have any question" says no questions, not that there is no story.
+        done = [(m.start(), m.end()) for m in found["no_questions"]]
+        for intent in ("no_example", "dont_know"):
+            kept = [
+                m
+                for m in found.get(intent, [])
+                if not any(a < m.end() and m.start() < b for a, b in done)
+            ]
+            if kept:
+                found[intent] = kept
+            else:
+                found.pop(intent, None)
+    return found
+
+
+def _answers_in_own_clause(
+    text: str,
+    sentences: list[Sentence],
+    found: dict[Intent, list[re.Match[str]]],
+    has_signal: Callable[[str], bool],
+) -> bool:
+    """ "I'm not sure we should release it": after the request comes a clause of its own
+    (a subject, then the answer) that the scenario recognises. "I haven't thought about
+    safety" or "I'm not sure how to check the grader" only name the topic."""
+    matches = [m for ms in found.values() for m in ms]
+    # "The KV cache never failed us": what the clause is about comes before the phrase
+    # and the scenario knows it; "I've never used a KV cache" names it after, as a topic.
+    for m in matches:
+        for s in sentences:
+            if s.start <= m.start() < s.end:
+                clause_start, _ = _clause_around(text, s, m.start(), m.end())
+                subject = text[clause_start : m.start()]
+                # "I finished my degree in May and haven't had a job": after "and" the
+                # phrase has its own clause, whose subject is the speaker. "The GPUs
+                # were managed by another team" says who knew them, not what they did.
+                if (
+                    not _AFTER_CONJUNCTION.search(subject)
+                    and not _BY_OTHERS.match(m.group(0))
+                    and has_signal(subject)
+                ):
+                    return True
+    for m in matches:
+        after = text[m.end() : m.end() + 200]
+        if _OWN_CLAUSE.match(after):
+            clause_end = _CLAUSE.search(after)
+            if has_signal(after[: clause_end.start()] if clause_end else after):
+                return True
+    return False
+
+
+def _asks_for_time_in(text: str, s: Sentence, spans: list[tuple[int, int]]) -> bool:
+    """The question holds the request for time ("can I take a minute to pick one?"). A
+    "hang on" that opens a question stops the speaker to ask ("Hang on, before I pick, is
+    the eval required by the policy?"); it asks for no time."""
+    return any(
+        s.start <= a < s.end
+        and not (_INTERJECTION.fullmatch(text[a:b]) and len(words(text[b : s.end])) >= 6)
+        for a, b in spans
+    )
 
 
 def _concludes_without_story(
@@ -386,91 +386,7 @@ MIN_ANSWER_WORDS = 6
 _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
 _VOWEL = re.compile(r"[aeiouy]")
 _MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
-_SELF_DESCRIPTION = re.compile(
-    r"\W*(?:(?:and|honestly|tbh|maybe|to\s+be\s+honest)\W+)*"
-    r"(?:(?:i|im|i'm|i\s+am|ive|i've)\s+(?:\w+\s+){0,2}?"
-    r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new|early)\b|"
-    r"most\s+of\s+(?:my|our)\s+(?:work|time|career|projects?|experience)\b|"
-    r"(?:like\s+)?most\s+of\s+(?:the\s+)?(?:stuff|things|work|projects?)\s+(?:i|we)\b|"
-    r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"
-    r"(?:it'?s|it\s+is)\s+a\s+(?:big|large|small|huge)\s+(?:company|team|org)\b|"
-    r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"
-    r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:always|usually|mostly|never|only)\b|"
-    r"in\s+my\s+(?:company|team|job|lab)\s+we\s+(?:don'?t|never|only|just)\b|"
-    r"(?:it|everything|they)\s+(?:\w+\s+){0,2}?(?:always|mostly|all)\s+(?:went|gone|felt|been|behaved)\b|"
-    # "Usually my manager decides", "Mostly I was fixing bugs", "I'm embarrassed to say it",
-    # "My work has been on forecasting", "I worked in ad tech for four years",
-    # "Everything I've trained was a toy model".
-    r"(?:usually|mostly|always|normally|typically|generally|sincerely)\b|"
-    r"(?:i'?m|i\s+am)\s+(?:\w+\s+){0,2}?(?:embarrassed|ashamed|afraid|sorry|nervous)\b|"
-    r"my\s+(?:\w+\s+)?(?:work|job|career|experience|background|role)\s+(?:has\s+been|was|is|'s)\b|"
-    r"(?:i|i'?ve|i\s+have)\s+(?:been\s+)?(?:worked|working|was|been)\s+(?:in|at|on|with)\b[^.,;]{0,40}\b(?:for|since)\s+(?:\w+\s+)?(?:years?|months?|\d{4})\b|"
-    r"(?:everything|all|anything)\s+(?:i'?ve|i\s+have|i|we'?ve|we)\s+(?:\w+\s+)?(?:built|trained|done|worked\s+on|shipped|made)\b|"
-    r"(?:all|most|everything)\s+(?:of\s+)?(?:the\s+)?(?:stuff|things|work|projects?)\s+(?:i|we)\b|"
-    r"everything\s+else\s+(?:was|is|has\s+been|went)\b|(?:i\s+)?(?:already|just)\s+told\s+you\b|"
-    r"there'?s\s+always\b|there\s+is\s+always\b|(?:i'?m|i\s+am)\s+(?:still\s+)?(?:trying|struggling)\s+to\b|"
-    r"(?:i|i'?ve|i\s+have)\s+(?:\w+\s+)?(?:worked|work)\s+(?:in|at|on)\s+[\w\s-]{1,30}?\W*$|"
-    r"(?:it|everything)\s+was\s+(?:all\s+)?(?:pretty\s+|quite\s+|fairly\s+|very\s+)?"
-    r"(?:straightforward|smooth|simple|easy|fine|routine)\b)",
-    re.IGNORECASE,
-)
-# Beside "I can't tell you how", the topic said aloud while thinking ("the bottleneck...",
-# "oh, GPU nondeterminism...") and the gist of it ("I know it rotates something", "I've
-# heard it's a thing") are not an answer.
-_GIST = re.compile(
-    r"\W*(?:(?:oh|um|uh|hmm|well|so|and|yeah)\W+)*(?:"
-    r"i\s+(?:know|remember)\s+(?:it|that|they|there'?s|there\s+is)\b[^.;]{0,40}$|"
-    r"i(?:'ve|\s+have)\s+(?:\w+\s+)?heard\b|i\s+mean\b[^.;]{0,40}$|"
-    r"(?:the\s+|a\s+)?[\w-]+(?:\s+[\w-]+)?\s*(?:\.\.\.|\u2026)\s*$)",
-    re.IGNORECASE,
-)
-_NOTHING_HAPPENED = re.compile(
-    r"\b(?:nothing|never|none|nobody|no\s+one)\b|\bnot\s+really\b|n'?t\s+really\b|"
-    r"\b(?:didn'?t|did\s+not|didnt)\s+(?:\w+\s+)?(?:notice|happen|come\s+up|see)\b|"
-    r"\b(?:wouldn'?t|would\s+not)\s+call\s+(?:it|that|this)\b|\blet\s+alone\b|"
-    r"\bunless\s+you\s+count\b",
-    re.IGNORECASE,
-)
-# "I joined my first team in March": where the speaker's career stands, said on its own.
-_CAREER = re.compile(
-    r"\W*(?:i|i'?ve|i\s+have)\s+(?:only\s+|just\s+|recently\s+)?(?:joined|started|graduated|finished|"
-    r"switched|moved|been\s+(?:here|there|in\s+the\s+field|working))\b[^.;!?]{0,40}?\W*$",
-    re.IGNORECASE,
-)
-# Said of the question, not an answer to it: "Ooh, that's a tough one", "good question".
-_REACTION = re.compile(
-    r"\W*(?:(?:ooh|oh|hmm+|wow|okay|ok|right|well|so|gosh)\W+)*(?:(?:that'?s|it'?s|this\s+is|what)\s+a\s+"
-    r"(?:\w+\s+)?(?:tough|hard|difficult|good|big|great|tricky|interesting)\s+(?:one|call|question)|"
-    r"(?:good|great|interesting|tough|hard|fair)\s+question)\b",
-    re.IGNORECASE,
-)
-_DELIBERATION = re.compile(
-    r"\b(?:pick|choose|decide|select|find)\s+(?:\w+\s+){0,3}?(?:which|the\s+(?:best|right|better)|"
-    r"between|one\s+of)\b|"
-    r"\b(?:a\s+couple|a\s+few|several|two|three|some)\s+(?:\w+\s+){0,2}?(?:in\s+mind|candidates|options)\b|"
-    r"\b(?:don'?t|do\s+not)\s+want\s+to\s+(?:blurt|rush|ramble|get\s+it\s+wrong|answer\s+too)\b|"
-    r"\b(?:say|put)\s+it\s+(?:properly|right|well|clearly)\b",
-    re.IGNORECASE,
-)
-# Beside a missing story, how things go as a rule is not a story: "everything I've led has
-# basically shipped on time", "things have mostly gone okay", "I know I should have one".
-_AS_A_RULE = re.compile(
-    r"\b(?:everything|every\s+(?:project|launch|time)|all\s+of\s+(?:them|it)|things)\b"
-    r"[^.;!?]{0,40}?\b(?:has|have|had|'ve|was|were|went|go|goes|gone|been|basically|mostly|"
-    r"generally|always)\b|"
-    r"\b(?:i\s+know\s+)?i\s+(?:really\s+)?should\s+(?:have|know)\s+(?:one|an?\s+\w+|something)\b",
-    re.IGNORECASE,
-)
-# What a request to repeat says it missed: "I caught the reward model part but not the
-# rest", "the part about the agent evals".
-_WHAT_WAS_MISSED = re.compile(
-    r"^\W*(?:(?:just|only|sorry)\W+)*(?:the\s+)?(?:part|bit|piece|half|end|beginning|start)\s+"
-    r"(?:about|on|with|where|after|before|when)\b|"
-    r"\b(?:i\s+)?(?:caught|heard|got|followed|understood)\s+(?:the\s+)?[^.;!?]{0,40}?"
-    r"\b(?:part|bit|first\s+half|beginning|start)\b|"
-    r"^\W*(?:not|but\s+not|missed)\s+the\s+(?:rest|end|second\s+half|last\s+(?:part|bit))\b",
-    re.IGNORECASE,
-)
+_INTERJECTION = re.compile(r"\W*(?:wait|hang\s+on|hold\s+on|one\s+sec(?:ond)?)\W*", re.I)
 _BY_OTHERS = re.compile(r"\w+(?:\s+care\s+of|\s+up)?\s+by\b", re.IGNORECASE)
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|but|or|so)\s*$", re.IGNORECASE)
 _OWN_CLAUSE = re.compile(

@@ -38,7 +38,15 @@ class MetaData(BaseModel):
         return [value] if isinstance(value, str) else list(value)
 
 
-LINE_NAMES = ("no_fact", "no_definition", "dont_know", "no_example", "move_on", "need_time")
+LINE_NAMES = (
+    "no_fact",
+    "no_definition",
+    "dont_know",
+    "no_example",
+    "move_on",
+    "need_time",
+    "unsure_side",
+)
 
 
 @cache

@@ -93,8 +93,20 @@ _REJECT_AFTER = re.compile(
     r"(?:punish(?:es)?|annoys?|alienates?)\s+(?:the\s+)?(?:\w+\s+)?(?:users|customers|people)|"
     r"hurts?\s+(?:legit|legitimate|honest|real|normal|good)\s+(?:users|customers)|"
     r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:leave\s+out|skip|drop|not\s+(?:do|use|bother|include))|"
+    # "the float summing order thing I'd ignore", "... nobody cares about"
+    r"(?:thing\s+|part\s+|bit\s+)?(?:i'?d|we'?d|(?:i|we)(?:\s+would|'ll|\s+will|\s+can|\s+could))\s+(?:just\s+|safely\s+)?ignore|"
+    # "locking down the network always ends up breaking package installs"
+    r"(?:always\s+|just\s+|only\s+)?ends?\s+up\s+(?:breaking|slowing|blocking|hurting)|"
     r"(?:i|we)\s+(?:would|will|should)\s+not\W*$|(?:i|we)\s+(?:wouldn'?t|won'?t|shouldn'?t)\W*$)\b|"
     r"\s+(?:no\s+one|nobody|noone)\b",
+    re.IGNORECASE,
+)
+# "To watch what it outputs, this was overkill for us": the verdict comes after a comma,
+# on "this" standing for what was just named.
+_REJECT_RESUMED = re.compile(
+    r"[^.;:!?,]{0,40}?,\s*(?:this|that|it)(?:'s|\s+(?:is|was|would\s+be|seems|seemed|felt|feels))\s+"
+    r"(?:just\s+|really\s+|way\s+|a\s+bit\s+)?(?:overkill|unnecessary|pointless|a\s+waste|not\s+needed|"
+    r"too\s+(?:much|expensive|costly|slow|heavy))\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
@@ -146,6 +158,7 @@ def turned_down(text: str, start: int, end: int) -> bool:
         )
         or bool(_POINTLESS_GERUND.search(clause))
         or bool(_REJECT_AFTER.match(text, end))
+        or bool(_REJECT_RESUMED.match(text, end))
         or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
     )
     if _CLAUSE_NEGATION.search(clause):

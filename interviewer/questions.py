@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 
 from . import meta
 from .meta_phrases import find
-from .sentences import ASK_CUE, Sentence, is_tag_question, is_topic, phrase_regex, words
+from .sentences import (
+    ASK_CUE,
+    Sentence,
+    expand_shorthand,
+    is_tag_question,
+    is_topic,
+    phrase_regex,
+    words,
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class QuestionMatcher:
         """The fact that answers `question`, "" for none."""
         # "how many um raters do we [inaudible] in house": fillers and noise aside, and "can
         # I ask," before the question, which is not what it asks about.
-        question = _NOISE.sub(" ", question)
+        question = _NOISE.sub(" ", expand_shorthand(question))
         cue = ASK_CUE.match(question.strip())
         if cue is not None and len(words(question.strip()[cue.end() :])) >= 2:
             question = question.strip()[cue.end() :]
@@ -222,13 +230,18 @@ _NOT_A_THING = (
     r"you|we|i|they|he|she|it|that|this|else|exactly|kind\s+of)\b"
 )
 _ASKED_THING = re.compile(
-    r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+(?:question|one)|one\s+more)\W+)*"
+    r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+(?:question|one)|one\s+more|roughly|"
+    r"do\s+(?:we|you)\s+know|any\s+idea|before\s+i\s+(?:start|begin|answer|go\s+on)(?:\s+(?:that|this|it))?|"
+    # "The competitor, what price will they charge?": the topic named first
+    r"the\s+[\w-]+(?:\s+[\w-]+)?(?=\s*,\s*(?:what|which|how)\b))\W+)*"
     r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be|(?=\s+(?!" + _NOT_A_THING + r")))"
-    r"|which|how(?:'?s|\s+is|\s+are)"
+    r"|which|how(?:'?s|\s+is|\s+are)|how\s+(?:many|much)"
     # "are there data residency rules, like ...?", "do we have a privacy review?"
-    r"|(?:are|is)\s+there(?:\s+any)?|(?:do|does)\s+(?:we|you|it|the\s+team)\s+have(?:\s+any)?)\s+"
+    r"|(?:are|is)\s+there(?:\s+any)?|(?:do|does)\s+(?:we|you|it|the\s+[\w-]+(?:\s+[\w-]+)?)\s+have(?:\s+any)?"
+    # "do you sponsor work visas?", "does the company offer relocation?"
+    r"|(?:do|does)\s+(?:you|we|the\s+(?:company|team|lab))\s+(?:sponsor|offer|provide|cover|pay\s+for)(?:\s+any)?)\s+"
     r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?)"
-    r"(?:\s+(?:of|at|for|in|on|during|with|has|have|does|do|did|is|are|was|were|will|would|like)\b|\s*[,;:]|\W*$)",
+    r"(?:\s+(?:of|at|for|in|on|during|with|this|these|those|our|your|we|you|they|has|have|does|do|did|is|are|was|were|will|would|like)\b|\s*[,;:]|\W*$)",
     re.IGNORECASE,
 )
 # Words that name an aspect of whatever follows, not a thing of their own.

@@ -14,14 +14,32 @@ from .actions import Say
 from .code_cues import holding
 from .lines import slug
 from .run import Run, is_deeper
+from .sentences import words
 from .stance import HELD, STANCE_LABELS
 from .state import Turn, TurnMatch
 from .timers import due_timers
 from .understanding import Understanding
 
 
-def answer(run: Run, text: str) -> None:
+def answer(run: Run, text: str, unsure: tuple[str, ...] = ()) -> None:
     understood = run.sc.lexicon.understand(text)
+    if _doubtful_side(run, understood, text, unsure):
+        # "I would hold it back" heard as "fold it back": the side rests on a word the
+        # speech model was unsure of, and the two readings argue opposite sides. Ask
+        # once which way they go; the turn counts for nothing and the question stays.
+        turn = Turn(
+            index=len(run.state.turns),
+            at=run.state.now,
+            node=run.state.node,
+            phase=run.state.phase,
+            text=text,
+            labels=(),
+            matches=(),
+            meta=UNSURE_SIDE,
+        )
+        run.update(speaking=False, turns=(*run.state.turns, turn), deferred=())
+        run.say_meta(UNSURE_SIDE)
+        return
     meta: str | None = understood.intent
     if meta is None and understood.asked and not understood.substantive:
         meta = "question"
@@ -203,3 +221,24 @@ def _side_before(run: Run) -> set[str]:
         if sides:
             return sides
     return set()
+
+
+UNSURE_SIDE = "unsure_side"
+
+
+def _doubtful_side(run: Run, understood: Understanding, text: str, unsure: tuple[str, ...]) -> bool:
+    """The side taken rests on a word heard with low confidence (voice mode), and the
+    candidate was not already asked to say it again."""
+    stance = run.sc.stance
+    if not unsure or stance is None or understood.intent is not None:
+        return False
+    if not set(understood.labels) & set(STANCE_LABELS):
+        return False
+    if run.state.turns and run.state.turns[-1].meta == UNSURE_SIDE:
+        return False  # asked once: take what they say now
+    doubtful = set(words(" ".join(unsure)))
+    sides = {*STANCE_LABELS, *stance.for_, *stance.against, *stance.mixed}
+    # Doubt only when every word that carries the side was heard unsure: "I would
+    # release it with a staged rollout" keeps its side if "release" was heard clearly.
+    carried = [set(words(text[m.start : m.end])) for m in understood.matches if m.label in sides]
+    return bool(carried) and all(doubtful & span for span in carried)

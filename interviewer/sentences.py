@@ -251,6 +251,7 @@ cant=can't|dont=don't|didnt=didn't|doesnt=doesn't|wont=won't|wouldnt=wouldn't|co
 havent=haven't|hasnt=hasn't|isnt=isn't|wasnt=wasn't|im=I'm|ive=I've|thats=that's
 whats=what's|theres=there's|gonna=going to|wanna=want to|gotta=got to|kinda=kind of
 sorta=sort of|dunno=don't know|nvm=never mind|ngl=not going to lie|w/=with|smth=something
+shld=should|shd=should|wld=would|cld=could|yrs=years|convo=conversation|convos=conversations|msgs=messages|msg=message|params=parameters
 """
 _EXPANSIONS = {
     short: long
@@ -333,6 +334,10 @@ def words(text: str) -> list[str]:
 
 
 _PARTICLES = frozenset({"back", "off", "down", "out"})
+_OBJECT = (
+    r"(?:it|them|this|that|these|those|everything|something|anything|all|"
+    r"(?:the|a|an|our|their|its|my|your|his|her|every|each)(?:\s+[\w'-]+){1,2}?)"
+)
 
 
 def phrase_regex(phrase: str, plural: bool = False) -> re.Pattern[str]:
@@ -344,9 +349,9 @@ def phrase_regex(phrase: str, plural: bool = False) -> re.Pattern[str]:
         # A phrasal verb takes its object inside and its tenses: "roll back" is said as
         # "roll it back", "rolled everything back", "switching the feature off".
         verb = parts[0] + r"(?:s|es|ed|d|ing|" + parts[0][-1:] + r"ed|" + parts[0][-1:] + r"ing)?"
-        return re.compile(
-            rf"\b{verb}(?:\s+(?:[\w'-]+\s+){{0,2}}?|[\s-]+){parts[1]}\b", re.IGNORECASE
-        )
+        # The object is a pronoun or a noun phrase that starts with a determiner: not
+        # "the weights are out" for "weights out".
+        return re.compile(rf"\b{verb}(?:\s+{_OBJECT}\s+|[\s-]+){parts[1]}\b", re.IGNORECASE)
     body = r"[\s,-]+".join(parts)
     # Whole words only; a phrase that ends in punctuation cannot use a trailing \b.
     lead = r"\b" if phrase[:1].isalnum() else ""

@@ -39,8 +39,9 @@ class Turn(Frozen):
     text: str
     labels: tuple[str, ...]
     matches: tuple[TurnMatch, ...]
-    # Not an answer: a request about the conversation (`meta_phrases.Intent`), or "question" for a
-    # turn that only asked the interviewer something.
+    # Not an answer: a request about the conversation (`meta_phrases.Intent`), "question" for a
+    # turn that only asked the interviewer something, or "unsure_side" for a side heard too
+    # unclearly to count (voice mode; the candidate is asked which way they go).
     meta: str | None = None
     rejected: tuple[TurnMatch, ...] = ()  # signals named only to be turned down
     asked: tuple[str, ...] = ()  # facts asked for ("" for a question with no fact)

@@ -75,6 +75,8 @@ class Said:
     text: str
     start: float | None = None
     end: float | None = None
+    # Voice mode: words heard with low confidence (`CandidateSaid.unsure`).
+    unsure: tuple[str, ...] = ()
     # Called with the seq of the candidate message once it is stored and sent (voice
     # mode stores the turn's word timestamps against it).
     committed: Callable[[int], None] | None = None

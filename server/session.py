@@ -267,10 +267,11 @@ class SessionDriver:
                     self.conns.add(conn)
             case Detach(conn=conn):
                 self.conns.discard(conn)
-            case Said(conn=conn, text=text, start=t0, end=t1, committed=committed):
+            case Said(conn=conn, text=text, start=t0, end=t1, unsure=unsure, committed=committed):
                 at = self._now_at()
                 turn = Candidate(text=text, start=t0, end=t1)
-                encoded = await self._step(CandidateSaid(at=at, text=text), conn, turn)
+                event = CandidateSaid(at=at, text=text, unsure=unsure)
+                encoded = await self._step(event, conn, turn)
                 if encoded is not None and committed is not None:
                     try:
                         committed(encoded.messages[0].seq)

@@ -343,6 +343,7 @@ class FakeTranscriber:
 
     script: Sequence[str] | Callable[[npt.NDArray[np.float32]], str] = ()
     delay: float = 0.0
+    unsure: frozenset[str] = frozenset()  # words "heard" with low confidence (0.2)
     calls: list[tuple[float, str | None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -359,7 +360,10 @@ class FakeTranscriber:
             text = self.script[index] if index < len(self.script) else ""
         tokens = text.split()
         step = duration / max(len(tokens), 1)
-        words = tuple(Word(tok, i * step, (i + 1) * step, 1.0) for i, tok in enumerate(tokens))
+        words = tuple(
+            Word(tok, i * step, (i + 1) * step, 0.2 if tok in self.unsure else 1.0)
+            for i, tok in enumerate(tokens)
+        )
         return Transcript(
             text=text, words=words, no_speech_prob=0.0 if text else 1.0, duration=duration
         )

@@ -342,3 +342,32 @@ def test_a_question_that_interrupts_an_answer_is_asked_and_the_answer_kept(
 def test_still_cant_pick_is_torn(mini: Scenario) -> None:
     assert "stance.mixed" in understand(mini, "Honestly I still can't pick.").labels
     assert "stance.mixed" not in understand(mini, "I can't pick the risk over the cost.").labels
+
+
+def test_a_side_heard_unclearly_is_asked_for_again_once(mini: Scenario) -> None:
+    s = start(mini, seed=1, node="decide").state
+    # "hold" was heard with low confidence: "fold it back" and "hold it back" differ
+    r = step(mini, s, CandidateSaid(at=5, text="No, I'd hold it back.", unsure=("hold",)))
+    assert says(r) == [("meta.unsure_side", "repeat")]
+    assert r.state.node == "decide"
+    assert r.state.turns[-1].labels == ()
+    assert r.state.answers == ()
+    # what they say next is read as usual, even if unsure again: asked once
+    r = step(mini, r.state, CandidateSaid(at=10, text="Ship it.", unsure=("ship",)))
+    assert r.state.node == "push_for"
+    assert "stance.for" in r.state.turns[-1].labels
+
+
+def test_an_unsure_word_outside_the_side_changes_nothing(mini: Scenario) -> None:
+    s = start(mini, seed=1, node="decide").state
+    said = CandidateSaid(at=5, text="No, I'd hold it back for now.", unsure=("now",))
+    r = step(mini, s, said)
+    assert r.state.node == "push_against"
+    assert "stance.against" in r.state.turns[-1].labels
+
+
+def test_a_side_also_said_in_clearly_heard_words_is_not_asked_again(mini: Scenario) -> None:
+    s = start(mini, seed=1, node="decide").state
+    said = CandidateSaid(at=5, text="I'd ship it, yes, release it now.", unsure=("release",))
+    r = step(mini, s, said)
+    assert r.state.node == "push_for"

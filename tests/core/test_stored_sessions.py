@@ -41,3 +41,13 @@ def test_a_stored_session_replays_and_names_lines_that_still_exist(
     known = {line.line_id for line in scenario.lines()}
     missing = [line for line in session["lines"] if line not in known]
     assert not missing, f"stored lines no longer in {scenario.id}: {missing}"
+
+
+def test_unsure_words_survive_the_event_log_and_typed_turns_store_as_before() -> None:
+    from interviewer import CandidateSaid, event_to_json
+
+    voiced = CandidateSaid(at=3.0, text="I'd hold it back", unsure=("hold",))
+    assert event_from_json(event_to_json(voiced)) == voiced
+    typed = CandidateSaid(at=3.0, text="I'd hold it back")
+    assert "unsure" not in event_to_json(typed)
+    assert event_from_json(event_to_json(typed)) == typed

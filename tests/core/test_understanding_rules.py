@@ -381,6 +381,8 @@ def test_hold_on_splits_the_question_from_the_answer_it_interrupts() -> None:
         ("roll everything back", True),
         ("rolling back the model", True),
         ("roll the dice and then come back", False),
+        # a noun and a particle are no phrasal verb: "weights out" is not "weights are out"
+        ("rolls are back on the menu", False),
     ],
 )
 def test_a_phrasal_verb_takes_its_object_inside_and_its_tenses(text: str, found: bool) -> None:
@@ -453,3 +455,72 @@ def test_transposed_letters_are_read_as_meant() -> None:
         normalise("id go with teh stronger one adn ship") == "id go with the stronger one and ship"
     )
     assert len(normalise("teh")) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        # the verdict after a comma, on "this" standing for what was named
+        (
+            "To run every output through the classifier, this was overkill for us.",
+            "classifier",
+            False,
+        ),
+        ("The kv cache thing id ignore, it barely matters.", "cache", False),
+        ("A sandbox always ends up breaking the builds.", "sandbox", False),
+        ("We put a sandbox around it, this was the main safeguard.", "sandbox", True),
+    ],
+)
+def test_verdicts_that_come_late(lex: Lexicon, text: str, label: str, credited: bool) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+def test_how_many_of_a_thing_no_fact_names_is_not_answered_by_the_topic() -> None:
+    facts = [("tests", ["tests", "hidden tests"]), ("volume", ["conversations", "how many"])]
+    lex = Lexicon({}, None, [], Asking(facts=facts))
+    assert lex.understand("How much RAM does the machine running the tests have?").asked == ("",)
+    assert lex.understand("How many hidden tests are there?").asked == ("tests",)
+    # shorthand is read as the words it stands for first
+    assert lex.understand("how many convos like this do we get?").asked == ("volume",)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("No idea, honestly. I never did a kv cache layout on one cluster.", "dont_know"),
+    ],
+)
+def test_more_ways_of_not_knowing_and_asking(lex: Lexicon, text: str, intent: str) -> None:
+    assert read(lex, text).intent == intent
+
+
+def test_what_you_mean_with_asks_for_a_meaning() -> None:
+    lex = Lexicon({}, None, [], Asking(definitions=[("leading dimensions", [])]))
+    u = lex.understand("What you mean with leading dimensions?")
+    assert (u.intent, u.term) == ("clarify_term", "leading dimensions")
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # the thing asked for, in more shapes: a detail no fact holds is not the topic's
+        ("The traffic, what price do they pay per request?", ("",)),
+        ("Do the GPUs have any ECC error history?", ("",)),
+        ("Before I answer that, do you sponsor work visas?", ("",)),
+        ("Do we know what MFU this cluster of GPUs gets?", ("",)),
+        # and the facts still answer what they hold
+        ("The traffic, what peak do we see?", ("traffic",)),
+        ("Do the GPUs have much memory?", ("gpus",)),
+    ],
+)
+def test_the_thing_asked_for_in_more_shapes(
+    lex: Lexicon, text: str, asked: tuple[str, ...]
+) -> None:
+    assert read(lex, text).asked == asked
+
+
+def test_hang_on_that_opens_a_question_asks_no_time(lex: Lexicon) -> None:
+    u = read(lex, "Hang on, before I pick, how many GPUs do we have for the whole thing?")
+    assert u.intent is None
+    assert u.asked == ("gpus",)
+    assert read(lex, "Hang on, let me think for a second.").intent == "need_time"

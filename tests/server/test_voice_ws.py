@@ -596,3 +596,30 @@ def test_a_thinking_pause_over_the_websocket_is_heard_once(
     heard = " ".join(re.sub(r"[^a-z ]+", " ", candidates[0]["text"].lower()).split())
     assert heard.count("release") == 1 and heard.count("partner") == 1, heard
     assert "on balance i would" in heard and "measure misuse" in heard, heard
+
+
+def test_a_side_heard_with_low_confidence_is_asked_for_again(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    culture = "culture-ship-before-evals"
+    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
+    said = "I would hold it back until the evals are done"
+    models = cast(
+        SpeechModels,
+        SimpleModels(
+            EnergyVad(),
+            FakeTranscriber(lambda a: said if rms(a) > 0.01 else "", unsure=frozenset({"hold"})),
+            FakeSynthesizer(),
+        ),
+    )
+    app = voice_app(settings, {**catalog, culture: scenarios[culture]}, models, speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice", scenario=culture)
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            send_audio(ws, np.concatenate([tone(1.0), silence(3.5)]), frame=8000, pace=None)
+            got = until(ws, is_type("interviewer"))
+            assert next(m for m in got if m["type"] == "candidate")["text"] == said
+            assert got[-1]["line_id"] == "meta.unsure_side"
+            assert got[-1]["audio"].startswith("/speech/")
