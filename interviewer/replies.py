@@ -10,6 +10,8 @@ Only then does the script move on (see docs/LISTENING.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 from .actions import Say
 from .code_cues import holding
 from .lines import slug
@@ -27,16 +29,7 @@ def answer(run: Run, text: str, unsure: tuple[str, ...] = ()) -> None:
         # "I would hold it back" heard as "fold it back": the side rests on a word the
         # speech model was unsure of, and the two readings argue opposite sides. Ask
         # once which way they go; the turn counts for nothing and the question stays.
-        turn = Turn(
-            index=len(run.state.turns),
-            at=run.state.now,
-            node=run.state.node,
-            phase=run.state.phase,
-            text=text,
-            labels=(),
-            matches=(),
-            meta=UNSURE_SIDE,
-        )
+        turn = _turn(run, text, labels=(), matches=(), meta=UNSURE_SIDE)
         run.update(speaking=False, turns=(*run.state.turns, turn), deferred=())
         run.say_meta(UNSURE_SIDE)
         return
@@ -51,12 +44,9 @@ def answer(run: Run, text: str, unsure: tuple[str, ...] = ()) -> None:
     for fact_id in understood.asked:
         if fact_id:
             labels.update(run.sc.fact_by_id[fact_id].labels)
-    turn = Turn(
-        index=len(run.state.turns),
-        at=run.state.now,
-        node=run.state.node,
-        phase=run.state.phase,
-        text=text,
+    turn = _turn(
+        run,
+        text,
         labels=tuple(sorted(labels)),
         matches=tuple(TurnMatch.of(m) for m in understood.matches),
         meta=meta,
@@ -194,6 +184,18 @@ def _challenge_or_correct(run: Run, turn: Turn) -> bool:
             run.say(key, ch.say, "challenge")
             return True
     return False
+
+
+def _turn(run: Run, text: str, **heard: Any) -> Turn:
+    """The candidate's turn, said now at the current node."""
+    return Turn(
+        index=len(run.state.turns),
+        at=run.state.now,
+        node=run.state.node,
+        phase=run.state.phase,
+        text=text,
+        **heard,
+    )
 
 
 def _holds_side(run: Run, understood: Understanding) -> bool:
