@@ -137,31 +137,56 @@ def deadline_protocol(settings: Settings) -> type[DeadlineH11Protocol]:
 
 
 class ClosingWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websocket protocol (websockets, sans-I/O), except that a peer which goes
-    on sending after the server's close frame is cut off. uvicorn parses, unmasks and
-    drops everything that arrives until the peer answers the close, for up to 10 s: a
-    client flooding audio that ignored the close kept the server parsing 23 MB per
-    closed connection. Past two frames' worth after the close, what arrives is dropped
-    unparsed, and the connection is closed a second later (time for the peer to read
-    the close frame and its reason)."""
+    """uvicorn's websocket protocol (websockets, sans-I/O), with a lingering close.
 
-    AFTER_CLOSE_GRACE = 1.0  # seconds
+    - A frame the parser refuses (too big: 1009; text not UTF-8: 1007) is answered with
+      the close frame, then the connection lingers: what the peer still sends is read and
+      dropped unparsed, and the socket is closed a second later or when the peer closes.
+      uvicorn closed the socket at once, while the rest of the refused frame was still
+      arriving; unread data at close makes the kernel send a reset, and a reset can
+      discard the close frame before the peer reads it (the peer saw 1006, not 1009).
+    - A peer which goes on sending after the server's close frame is cut off the same
+      way. uvicorn parses, unmasks and drops everything that arrives until the peer
+      answers the close, for up to 10 s: a client flooding audio that ignored the close
+      kept the server parsing 23 MB per closed connection. Past two frames' worth after
+      the close, what arrives is dropped unparsed."""
+
+    AFTER_CLOSE_GRACE = 1.0  # seconds: time for the peer to read the close frame
 
     _after_close = 0
-    _cut = False
+    _lingering = False
 
     def data_received(self, data: bytes) -> None:
-        if self._cut:
-            return
+        if self._lingering:
+            return  # read (a peer blocked in a send could not read the close), not parsed
         if self.close_sent:
             self._after_close += len(data)
             if self._after_close > 2 * self.config.ws_max_size:
-                # Still read (a peer blocked in a send could not read the close frame),
-                # never parsed.
-                self._cut = True
-                self.loop.call_later(self.AFTER_CLOSE_GRACE, self.transport.close)
+                self._linger()
                 return
         super().data_received(data)
+
+    def handle_parser_exception(self) -> None:
+        close = self.conn.close_sent
+        assert close is not None  # websockets sends the close frame when it fails
+        self.queue.put_nowait(
+            {"type": "websocket.disconnect", "code": close.code, "reason": close.reason}
+        )
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self._linger()
+
+    def _linger(self) -> None:
+        self._lingering = True
+        if self.read_paused:  # uvicorn's flow control: the app will not read on
+            self.read_paused = False
+            self.transport.resume_reading()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # the peer reads the close frame, then the end
+        # As `close_timer`, uvicorn's own: the app's end then leaves the socket open too.
+        if self.close_timer is not None:
+            self.close_timer.cancel()
+        self.close_timer = self.loop.call_later(self.AFTER_CLOSE_GRACE, self.transport.close)
 
 
 def _log_config() -> dict[str, Any]:
