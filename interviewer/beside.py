@@ -50,7 +50,9 @@ _SELF_DESCRIPTION = re.compile(
     r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"
     r"(?:it'?s|it\s+is)\s+a\s+(?:big|large|small|huge)\s+(?:company|team|org)\b|"
     r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"
-    r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:always|usually|mostly|never|only)\b|"
+    r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:(?:were|was|are|have\s+been)\s+)?(?:always|usually|mostly|never|only|all|just)\b|"
+    # "they just worked", "it simply did what it was told"
+    r"(?:it|they|everything)\s+(?:just|always|simply)\s+(?:worked|did\s+what)\b|"
     r"in\s+my\s+(?:company|team|job|lab)\s+we\s+(?:don'?t|never|only|just)\b|"
     r"(?:it|everything|they)\s+(?:\w+\s+){0,2}?(?:always|mostly|all)\s+(?:went|gone|felt|been|behaved)\b|"
     # "Usually my manager decides", "Mostly I was fixing bugs", "I'm embarrassed to say it",
@@ -89,7 +91,10 @@ _NOTHING_HAPPENED = re.compile(
 # "I joined my first team in March": where the speaker's career stands, said on its own.
 _CAREER = re.compile(
     r"\W*(?:i|i'?ve|i\s+have)\s+(?:only\s+|just\s+|recently\s+)?(?:joined|started|graduated|finished|"
-    r"switched|moved|been\s+(?:here|there|in\s+the\s+field|working))\b[^.;!?]{0,40}?\W*$",
+    r"switched|moved|been\s+(?:here|there|in\s+the\s+field|working))\b[^.;!?]{0,40}?\W*$|"
+    # "Last year I was not working, I had a career break for my family"
+    r"[^.;!?]{0,20}\b(?:i\s+)?(?:was\s+not|wasn'?t|wasnt)\s+working\b[^.;!?]{0,30}$|"
+    r"[^.;!?]{0,20}\b(?:career\s+break|(?:took|had|on)\s+(?:a\s+)?(?:break|leave|time\s+off))\b[^.;!?]{0,40}$",
     re.IGNORECASE,
 )
 # Said of the question, not an answer to it: "Ooh, that's a tough one", "good question".

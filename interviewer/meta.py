@@ -287,6 +287,9 @@ def _requests_in(text: str) -> dict[Intent, list[re.Match[str]]]:
         ms = find_all(intent, text)
         if ms:
             found[intent] = ms
+    if "no_questions" in found and "dont_know" in found:
+        # "I don't know, I think that's enough to start with": done asking, not stuck.
+        found.pop("dont_know")
     if "no_questions" in found:
         # "I don't have any question" says no questions, not that there is no story.
         done = [(m.start(), m.end()) for m in found["no_questions"]]

@@ -45,7 +45,7 @@ _REJECT_BEFORE = re.compile(
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
     r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include)|"
     r"hold\s+off\s+on|put\s+off|postpone|postponing|defer|deferring|punt\s+on|punting\s+on|"
-    r"leave\s+aside|"
+    r"leave\s+aside|stop(?:ped|ping)?\s+(?:doing|using|running)|"
     # "the vendors do their own quality control": someone else's, not the design's
     r"(?:do|does|did|run|runs|handle|handles|own|owns)\s+(?:their|its|his|her)\s+own|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+spend\s+(?:\w+\s+)?(?:time|effort|money)\s+(?:on\s+)?)\b(?:\W+\w+){0,4}\W*$",
@@ -92,7 +92,10 @@ _REJECT_AFTER = re.compile(
     r"second-guessing|going\s+behind|undermining|overriding|relitigating)\b|"
     r"(?:punish(?:es)?|annoys?|alienates?)\s+(?:the\s+)?(?:\w+\s+)?(?:users|customers|people)|"
     r"hurts?\s+(?:legit|legitimate|honest|real|normal|good)\s+(?:users|customers)|"
-    r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:leave\s+out|skip|drop|not\s+(?:do|use|bother|include))|"
+    r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:probably\s+|just\s+|honestly\s+)?(?:leave\s+out|take\s+out|skip|drop|"
+    r"not\s+(?:do|use|bother|include))|"
+    # "what the model says is really a research team thing, not us"
+    r"(?:is|are|'s)\s+(?:really\s+|just\s+|more\s+|mostly\s+)?(?:an?\s+|the\s+)?(?:\w+\s+){0,2}team(?:'s)?\s+thing|"
     # "the float summing order thing I'd ignore", "... nobody cares about"
     r"(?:thing\s+|part\s+|bit\s+)?(?:i'?d|we'?d|(?:i|we)(?:\s+would|'ll|\s+will|\s+can|\s+could))\s+(?:just\s+|safely\s+)?ignore|"
     # "locking down the network always ends up breaking package installs"
@@ -106,7 +109,12 @@ _REJECT_AFTER = re.compile(
 _REJECT_RESUMED = re.compile(
     r"[^.;:!?,]{0,40}?,\s*(?:this|that|it)(?:'s|\s+(?:is|was|would\s+be|seems|seemed|felt|feels))\s+"
     r"(?:just\s+|really\s+|way\s+|a\s+bit\s+)?(?:overkill|unnecessary|pointless|a\s+waste|not\s+needed|"
-    r"too\s+(?:much|expensive|costly|slow|heavy))\b",
+    r"too\s+(?:much|expensive|costly|slow|heavy))\b|"
+    # "the mean moving is float rounding, I would leave it", "we could cache it, but I
+    # wouldn't bother"
+    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)(?:'d|\s+would|'ll|\s+will)\s+(?:just\s+|honestly\s+|probably\s+)?"
+    r"(?:leave\s+(?:it|that|this)\b(?!\s+(?:on|in|running|as\s+a|to|for))|ignore\s+(?:it|that|this)\b)|"
+    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)\s+(?:wouldn'?t|won'?t)\s+(?:really\s+)?bother\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
@@ -196,8 +204,9 @@ def turned_down(text: str, start: int, end: int) -> bool:
 
 _DOUBLE_NEGATION = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
-    r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without)\b|"
-    r"\bnever\s+(?:\w+\s+){0,4}?without\b|\bnot\s+(?:\w+\s+){0,3}?without\b|"
+    r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without|"
+    r"(?:get|getting)\s+away\s+without|manage\s+without|live\s+without)\b|"
+    r"\b(?:never|nothing)\s+(?:[\w']+\s+){0,5}?without\b|\bnot\s+(?:\w+\s+){0,3}?without\b|"
     r"\bno\s+(?:way|world|chance|scenario)\s+(?:[\w']+\s+){0,6}?without\b|"
     r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
     r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",
@@ -209,7 +218,7 @@ _NEGATED_AFTER = re.compile(
 )
 _CLAUSE_NEGATION = re.compile(
     r"\b(?:i\s+)?(?:don'?t|do\s+not|didn'?t)\s+(?:really\s+)?(?:think|believe|see\s+why|feel)\b|"
-    r"\bi\s+doubt\b|\bnot\s+convinced\b|\bi'?m\s+not\s+sure\s+(?:we|you|it)\b(?!\s+(?:can|could)\b)|"
+    r"\bi\s+doubt\b|\bnot\s+convinced\b|\b(?:i'?m|i\s+am)\s+not\s+sure\s+(?:we|you|it)\b(?!\s+(?:can|could)\b)|"
     r"\bnot\s+(?:comfortable|happy|ok|okay|fine)\s+with\b|\buncomfortable\s+with\b|"
     r"\b(?:i'?m|i\s+am|i'?d\s+be|i\s+would\s+be)\s+against\b",
 )

@@ -275,7 +275,10 @@ _STRONG_TERM_CUE = re.compile(
     r"(?:^|[\s(])['\"‘“][a-z][^'\"’”]{1,40}['\"’”](?=[\s,.?!:;)]|$)|"
     r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$|"
-    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w",
+    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w|"
+    r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:it|that|they|this|those|an?\s+[^.!?]{1,40}?)\s+exactly\b|"
+    r"\b(?:heard|know|recogni[sz]e|familiar\s+with)\s+(?:the|that|this)\s+name\b|"
+    r"^\W*[\w'-]+(?:\s+[\w'-]+){0,3}\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\s+here\b",
     re.IGNORECASE,
 )
 # Readings offered with the asking: "X as in A, or as in B", "in what sense", "X = Y?".
@@ -292,6 +295,7 @@ _ASKS_MEANING = re.compile(
     r"^\W*define\b|\bmean\b|\bmeaning\b|\bnever heard\b|\bhaven't heard\b|"
     r"\bnot familiar with the\b|"
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bsame\s+(?:thing\s+)?as\b|\bterm\b|"
-    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s",
+    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|"
+    r"\bexactly\W*\?|\bthe\s+name\b|\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\b",
     re.IGNORECASE,
 )

@@ -86,6 +86,7 @@ class SignalScanner:
         found, rejected, asked_about, self_negated = self._matches(text, sentences)
         _spread_rejections(text, sentences, found, rejected, self_negated)
         self._bare_rejections(sentences, found, rejected, asked_about)
+        _hold_rejections(sentences, found, rejected)
         _hold_concessions(text, found)
         self._drop_wrong_claims(sentences, found)
         return found, rejected
@@ -206,6 +207,32 @@ def _spread_rejections(
             found[r.label] = [m for m in kept if m not in spread]
             if not found[r.label]:
                 del found[r.label]
+
+
+def _hold_rejections(sentences: list[Sentence], found: Found, rejected: list[Match]) -> None:
+    """ "I'd go straight into PPO without a supervised stage. The supervised step can
+    reduce diversity.": once turned down, a thing named again in a later sentence is still
+    the thing turned down, unless that sentence changes the candidate's mind ("Actually,
+    ...")"""
+    for label in {r.label for r in rejected}:
+        first = min(r.start for r in rejected if r.label == label)
+        held = [s for s in sentences if s.start > first and not _CHANGE_OF_MIND.search(s.text)]
+        kept = [m for m in found.get(label, []) if not inside(m.start, held)]
+        if label in found:
+            moved = [m for m in found[label] if m not in kept]
+            rejected += moved
+            if kept:
+                found[label] = kept
+            else:
+                del found[label]
+
+
+_CHANGE_OF_MIND = re.compile(
+    r"\b(?:actually|on\s+second\s+thought|then\s+again|wait|scratch\s+that|"
+    r"i\s+take\s+(?:that|it)\s+back|but|though|although|that\s+said|still|except|unless|"
+    r"fair|okay|ok|you'?re\s+right|good\s+point)\b",
+    re.IGNORECASE,
+)
 
 
 def _hold_concessions(text: str, found: Found) -> None:
