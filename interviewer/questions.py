@@ -176,10 +176,18 @@ def own_questions(
         for s, nxt in zip(sentences, [*sentences[1:], None], strict=True)
     ]
     questions = [s for s in sentences if s.question]
+
     # "... a proper uplift study. Has anyone run one yet?": a question that names
-    # nothing is read with the sentence before it.
+    # nothing is read with the sentence before it, or with the reason given after it ("Is
+    # it okay if I change the names? Because of my NDA ...").
+    def reason_after(i: int) -> str:
+        after = sentences[i + 1] if i + 1 < len(sentences) else None
+        if after is None or after.question or not _EXPLAINS_ASKING.match(after.text):
+            return ""
+        return fact_of[after.text]
+
     asked = tuple(
-        fact_of[s.text] or (fact_of[sentences[i - 1].text] if i else "")
+        fact_of[s.text] or (fact_of[sentences[i - 1].text] if i else "") or reason_after(i)
         for i, s in enumerate(sentences)
         if s.question
     )
@@ -196,11 +204,21 @@ def own_questions(
             asked = tuple(
                 a for s, a in zip(questions, asked, strict=True) if a and s.text.endswith("?")
             )
+    # "... eighty gigabytes each, yes? I want to check this before I decide about ZeRO
+    # sharding.": why the candidate asks belongs to the asking, and earns nothing either.
+    sentences = [
+        Sentence(s.start, s.end, s.text, True)
+        if i and sentences[i - 1].question and _EXPLAINS_ASKING.match(s.text)
+        else s
+        for i, s in enumerate(sentences)
+    ]
     return sentences, asked, substantive
 
 
 def _goes_on(after: list[Sentence], recognises: Callable[[str], bool]) -> bool:
-    """What follows is an answer of its own, with no question in it."""
+    """What follows is an answer of its own, with no question in it ("I want to check
+    this before I decide" only says why the candidate asks)."""
+    after = [s for s in after if not _EXPLAINS_ASKING.match(s.text)]
     if not after or any(s.question for s in after):
         return False
     rest = " ".join(s.text for s in after)
@@ -259,7 +277,8 @@ _ANY_THING = frozenset(_ANY_THING_WORDS.split())
 ABOUT_A_WORD = re.compile(r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE)
 _EXPLAINS_ASKING = re.compile(
     r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
-    r"that\s+(?:changes|matters)|it\s+(?:changes|matters))\b",
+    r"that\s+(?:changes|matters)|it\s+(?:changes|matters)|"
+    r"i\s+(?:want|wanted|need|needed)\s+to\s+(?:check|confirm|make\s+sure|be\s+sure|know)\b)\b",
     re.IGNORECASE,
 )
 # Fillers and the adverbs that only colour a question ("who actually reads", "does anyone

@@ -26,8 +26,8 @@ _QUESTION_SHAPES = re.compile(
     # the sentence before, not a question.
     r"(?!which\s+(?:is|was)\s+(?:why|how|what|where|when|the\s+reason)\b)"
     r"(?:"
-    rf"(?:what|which|who|whom|whose|when|where|why|how)(?:'?s\b|'re\b|\s+{_AUX}\b)"
-    r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old)\b"
+    rf"(?:what|which|who|whom|whose|when|where|why|how)(?:\s+(?:exactly|actually|really))?(?:'?s\b|'re\b|\s+{_AUX}\b)"
+    r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old|exact|exactly|close|precise|accurate|strict)\b"
     # "who approves the pull requests", "who actually reads the output"
     r"|who\s+(?:actually\s+|really\s+|usually\s+|normally\s+|else\s+)?(?!is\b|was\b|has\b|does\b|knows\b)[a-z]{3,}s\s+(?:the|this|that|it|these|those|our|your|a|an)\b"
     # "what learning rate would you use"; not "what it does is ..."
@@ -150,9 +150,14 @@ _INNER_QUESTION = re.compile(
     r"does\s+(?:the|it|this|that)\b|"
     r"can\s+(?:i|we)\s+(?:just\s+)?(?:assume|use|ask|get|have|buy|do|give|talk|pick|choose|skip)\b|"
     r"should\s+(?:i|we)\s+(?:start|assume|go|use|cover|focus)\b|"
-    r"or\s+(?:is|are|was|do|does|will|would|should|can)\s+(?:it|there|we|you|they|i)\b)",
+    r"or\s+(?:is|are|was|do|does|will|would|should|can)\s+(?:it|there|we|you|they|i)\b|"
+    # "sorry, one thing first, is our cloud account on AWS": a question let in
+    r"(?:one\s+thing\s+first|sorry|quick\s+one)\s*,\s*(?:is|are|do|does|can|will|would|should)\s+"
+    r"(?:our|your|the|we|you|it|there|this|that)\b)",
     re.IGNORECASE,
 )
+# "when the mask is true does that mean the query can look": asks what follows means.
+_DOES_IT_MEAN = re.compile(r"\b(?:does|would|will)\s+(?:that|this|it)\s+mean\b", re.IGNORECASE)
 _SO_DOES = re.compile(
     r"\bso\s+(?:does|do|did|is|are|was|were|can|will|would|has|have)\s+"
     r"(?:the\s+\w+|it|this|that|we|they|i|he|she|mine|ours)\W*$",
@@ -192,7 +197,9 @@ _PROPOSED = re.compile(
     r"block|filter|cap|limit|shard|cache|measure|sample|escalate|alert|page|watch|train|"
     r"lower|raise|increase|decrease|reduce|drop|remove|rate-limit|quarantine|revert|"
     r"scan|audit|cluster|count|split|swap|switch|throw|fall|restart|stop|kill|"
-    r"(?!(?:any|some|no|every)thing\b)(?!during\b|morning\b|evening\b|nothing\b)[a-z]{3,}ing)\b",
+    r"(?!(?:any|some|no|every)thing\b)(?!during\b|morning\b|evening\b|nothing\b)"
+    # "Just checking, am I allowed ...?" asks.
+    r"(?!(?:checking|wondering|asking)\b)[a-z]{3,}ing)\b",
     re.IGNORECASE,
 )
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'
@@ -291,7 +298,7 @@ def is_question(sentence: str) -> bool:
         return True
     # "if one goes up, so does the other" says "also"; it asks nothing.
     s = _SO_DOES.sub("", s)
-    inner = [*_INNER_QUESTION.finditer(s), *_THOSE.finditer(s)]
+    inner = [*_INNER_QUESTION.finditer(s), *_THOSE.finditer(s), *_DOES_IT_MEAN.finditer(s)]
     return any(not _EMBEDDED.search(s[: m.start()]) for m in inner)
 
 
