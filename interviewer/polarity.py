@@ -44,6 +44,8 @@ _REJECT_BEFORE = re.compile(
     r"refrain\s+from|steer\s+clear\s+of|stay\s+away\s+from|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
     r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include)|"
+    # "I'm not going to bother subtracting the max", "won't bother measuring"
+    r"(?:not\s+going\s+to|not\s+gonna|won'?t|don'?t)\s+bother|"
     r"hold\s+off\s+on|put\s+off|postpone|postponing|defer|deferring|punt\s+on|punting\s+on|"
     r"leave\s+aside|stop(?:ped|ping)?\s+(?:doing|using|running)|"
     # "the vendors do their own quality control": someone else's, not the design's
@@ -163,6 +165,8 @@ def turned_down(text: str, start: int, end: int) -> bool:
             and not _COPULA.search(clause, verb.end("verb"))
             # "I'd drop it and let the launch go ahead": the object was "it".
             and not _OBJECT_DONE.match(clause, verb.end("verb"))
+            # "a test that every pair skipped raises": the pairs were skipped, not the raise
+            and not _DESCRIBES_NOUN.search(clause, 0, verb.end("verb"))
         )
         or bool(_POINTLESS_GERUND.search(clause))
         or bool(_REJECT_AFTER.match(text, end))
@@ -232,6 +236,9 @@ _CHANGE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _OBJECT_DONE = re.compile(r"\W+(?:it|them|that|this|those)\b(?:\s+\w+){0,3}?,?\s+(?:and|then)\s")
+_DESCRIBES_NOUN = re.compile(
+    r"\b(?:every|each|all|any|the)\s+[a-z]+\s+(?:skipped|dropped|removed|ignored|avoided)$"
+)
 _COPULA = re.compile(r"\b(?:is|was|are|were)\b")
 _NOT_HAVING = re.compile(
     r"(?:^|\W)(?:not\s+(?:having|using|doing|running)|without|skipping|dropping)\s+(?:\w+\W+){0,3}$"

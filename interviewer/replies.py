@@ -92,7 +92,11 @@ def react(run: Run, understood: Understanding, turn: Turn, held: bool = False) -
     answered = _answer_questions(run, understood.asked, understood.substantive)
     if held:
         # Words while the candidate codes are narration: no reply, unless they asked
-        # something. The task moves on once its condition holds ("I'm done").
+        # something, or turned down what the task needs ("I won't bother subtracting the
+        # max") or said something wrong, which an interviewer watching would not let
+        # pass. The task moves on once its condition holds ("I'm done").
+        if not answered and _challenge_or_correct(run, turn):
+            return
         if not holding(run):
             run.move_on()
         return

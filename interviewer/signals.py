@@ -163,6 +163,9 @@ class SignalScanner:
         knowledge ("the variance of q.k is one, so no scaling is needed").
         "Earlier I said the cache grows quadratically. It's linear." takes the claim back."""
         retracted = [s for s in sentences if _RETRACTS.search(s.text)]
+        # "Decode is compute-bound because... No wait, other way round.": the sentence
+        # before is taken back.
+        retracted += [b for b, a in pairwise(sentences) if _RETRACTS_BEFORE.match(a.text)]
         for label in self._wrong:
             if label in found:
                 found[label] = [m for m in found[label] if not inside(m.start, retracted)]
@@ -262,8 +265,16 @@ _SAME_THING = re.compile(
     re.IGNORECASE,
 )
 _NOT_NEGATED = frozenset({"reasons", "question"})
+_RETRACTS_BEFORE = re.compile(
+    r"^\W*(?:(?:no|wait|hmm+|sorry|oh|um+|uh+)\W+)*(?:no\s+wait|wait\s+no|scratch\s+that|"
+    r"(?:the\s+)?other\s+way\s+a?round|i\s+mean\s+the\s+opposite|i\s+got\s+(?:that|it)\s+backwards|"
+    r"that'?s\s+(?:wrong|backwards))\b",
+    re.IGNORECASE,
+)
 _RETRACTS = re.compile(
     r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"
+    # "decode is compute-bound because... no wait, other way round."
+    r"\bno\s+wait\b|\b(?:the\s+)?other\s+way\s+a?round\b|\bi\s+mean\s+the\s+opposite\b|"
     r"\bi\s+(?:was\s+wrong|misspoke|got\s+(?:that|it)\s+wrong)\b|\bscratch\s+that\b|\bnot\s+(?:as|like)\s+i\s+said\b",
     re.IGNORECASE,
 )

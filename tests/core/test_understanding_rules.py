@@ -524,3 +524,65 @@ def test_hang_on_that_opens_a_question_asks_no_time(lex: Lexicon) -> None:
     assert u.intent is None
     assert u.asked == ("gpus",)
     assert read(lex, "Hang on, let me think for a second.").intent == "need_time"
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        # once turned down, named again later it is still the thing turned down...
+        ("I'd go without a sandbox. The sandbox would only slow the agent.", "sandbox", False),
+        # ...unless the later sentence changes the candidate's mind
+        ("No sandbox at first. Actually, a container per task is cheap.", "sandbox", True),
+        ("You can't get away without a kv cache at this context length.", "cache", True),
+        ("I am not sure we really need the reference model.", "kl", False),
+        ("I'd stop doing human eval entirely.", "human_eval", False),
+        ("The kl penalty I would probably take out.", "kl", False),
+        ("The output classifier is really a research team thing, not us.", "classifier", False),
+        ("Nothing ships without the output classifier passing it.", "classifier", True),
+        ("We could add a kv cache, but I wouldn't bother.", "cache", False),
+        ("I'm not going to bother with the sandbox.", "sandbox", False),
+        ("I added a test that every eval skipped is counted.", "eval", True),
+    ],
+)
+def test_rejections_that_hold_and_ones_that_do_not(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # no question mark, a reason after, an adverb inside, a "just checking" before
+        ("so what exactly is the peak traffic", ("traffic",)),
+        ("One thing first, is the base model ours to change", ("model",)),
+        ("Is it okay to round them? Because the parameters are confidential.", ("model",)),
+        ("Just checking, am I allowed more GPUs?", ("gpus",)),
+    ],
+)
+def test_questions_said_as_people_say_them(lex: Lexicon, text: str, asked: tuple[str, ...]) -> None:
+    assert read(lex, text).asked == asked
+
+
+def test_why_a_question_is_asked_earns_nothing(lex: Lexicon) -> None:
+    u = read(lex, "The GPUs have eighty gigabytes, yes? I want to check before I pick a kv cache.")
+    assert u.asked == ("gpus",)
+    assert "cache" not in u.labels
+
+
+def test_i_cannot_say_the_names_is_not_not_knowing(lex: Lexicon) -> None:
+    assert read(lex, "I cannot say the real names, they're under NDA.").intent != "dont_know"
+    assert read(lex, "Honestly, I can't say.").intent == "dont_know"
+
+
+def test_a_wrong_claim_taken_back_in_the_next_sentence_is_not_held() -> None:
+    lex = Lexicon(
+        {"wrong_decode": ([], [r"\bdecode is compute[- ]bound"]), "memory": (["memory-bound"], [])},
+        None,
+        [],
+        Asking(wrong=frozenset({"wrong_decode"})),
+    )
+    said = lex.understand("So decode is compute-bound because... No wait, other way round.")
+    assert "wrong_decode" not in said.labels
+    kept = lex.understand("So decode is compute-bound. That is why batching helps.")
+    assert "wrong_decode" in kept.labels
