@@ -258,6 +258,9 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bif\b[^.?!,;]{2,80},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|no\s+one)\b",
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b",
+        # "I'd put forward that one, for three reasons. ...", "wait. reasons: ..."
+        r"\bfor\s+(?:two|three|four|2|3|4|a\s+few|several|a\s+couple\s+of)\s+reasons\b|"
+        r"\breasons?\s*:\s*\w|\bmy\s+reasons?\s+(?:is|are|being)\b",
         # A counter-argument is a reason too: "moving to a competitor doesn't make our model
         # any safer", "that's exactly the thing that would hide a problem", "thinner evals
         # are not a standard we should copy", "that's evidence, not a hunch".

@@ -322,7 +322,8 @@ def _answers_in_own_clause(
         for s in sentences:
             if s.start <= m.start() < s.end:
                 clause_start, _ = _clause_around(text, s, m.start(), m.end())
-                subject = text[clause_start : m.start()]
+                # "im stuck im not sure what ...": another request is no subject.
+                subject = _blank(text, [o for o in matches if o is not m])[clause_start : m.start()]
                 # "I finished my degree in May and haven't had a job": after "and" the
                 # phrase has its own clause, whose subject is the speaker. "The GPUs
                 # were managed by another team" says who knew them, not what they did.
@@ -339,6 +340,13 @@ def _answers_in_own_clause(
             if has_signal(after[: clause_end.start()] if clause_end else after):
                 return True
     return False
+
+
+def _blank(text: str, matches: list[re.Match[str]]) -> str:
+    """`text` with the words of `matches` blanked out, offsets kept."""
+    for m in matches:
+        text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+    return text
 
 
 def _asks_for_time_in(text: str, s: Sentence, spans: list[tuple[int, int]]) -> bool:

@@ -88,8 +88,9 @@ class QuestionMatcher:
         self, text: str, sentences: list[Sentence], fact_of: Mapping[str, str]
     ) -> tuple[str | None, bool]:
         """(term, asked): the candidate asks what a term means, and which one if known."""
-        # "What is STAR? I don't know this word.": said of the word anywhere in the turn.
-        of_a_word = ABOUT_A_WORD.search(text) is not None
+        # "What is STAR? I don't know this word.", "whats STAR? heard the name, never used
+        # it": said of the word anywhere in the turn.
+        of_a_word = ABOUT_A_WORD.search(text) is not None or _ONLY_THE_NAME.search(text) is not None
         for i, s in enumerate(sentences):
             cue = find("clarify_term", s.text)
             if cue is None:
@@ -275,6 +276,11 @@ _ANY_THING = frozenset(_ANY_THING_WORDS.split())
 
 # "What does this word mean?": a term asked about, even one the scenario does not define.
 ABOUT_A_WORD = re.compile(r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE)
+_ONLY_THE_NAME = re.compile(
+    r"\b(?:(?:heard|know|recogni[sz]e)\s+(?:the|that|this)\s+name|never\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term)|"
+    r"haven'?t\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term))\b",
+    re.IGNORECASE,
+)
 _EXPLAINS_ASKING = re.compile(
     r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters)|"

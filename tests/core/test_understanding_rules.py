@@ -586,3 +586,46 @@ def test_a_wrong_claim_taken_back_in_the_next_sentence_is_not_held() -> None:
     assert "wrong_decode" not in said.labels
     kept = lex.understand("So decode is compute-bound. That is why batching helps.")
     assert "wrong_decode" in kept.labels
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # what is not known, after "not sure" or after another request
+        ("idk, not sure what breaks over six hours", "dont_know"),
+        ("im stuck im not sure what would break in six hours", "dont_know"),
+        ("Repeat the numbers?", "repeat"),
+        ("Not sure what breaks, but I'd run each task in a sandbox with a kv cache.", None),
+    ],
+)
+def test_what_is_not_known_is_no_answer(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+def test_a_name_heard_but_not_known_asks_what_it_means() -> None:
+    lex = Lexicon(
+        {},
+        None,
+        [],
+        Asking(facts=[("star", ["STAR"])], definitions=[("STAR", ["star method"])]),
+    )
+    u = lex.understand("whats STAR? heard the name, never used it")
+    assert (u.intent, u.term) == ("clarify_term", "STAR")
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        ("Releasing it treats users like suspects.", "ship", False),
+        ("I wouldn't have anyone look at the eval results.", "eval", False),
+    ],
+)
+def test_turned_down_by_what_it_does_or_who_would_do_it(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+def test_reasons_announced_are_reasons(lex: Lexicon) -> None:
+    assert "reasons" in read(lex, "I'd hold it back, for three reasons. One, ...").labels
+    assert "reasons" in read(lex, "wait. reasons: the agent part is untested").labels
