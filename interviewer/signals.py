@@ -164,11 +164,18 @@ class SignalScanner:
         "Earlier I said the cache grows quadratically. It's linear." takes the claim back."""
         retracted = [s for s in sentences if _RETRACTS.search(s.text)]
         # "Decode is compute-bound because... No wait, other way round.": the sentence
-        # before is taken back.
+        # before is taken back, and what came before the cue in its own sentence.
         retracted += [b for b, a in pairwise(sentences) if _RETRACTS_BEFORE.match(a.text)]
+        taken_back = [
+            Sentence(s.start, s.start + cue.start(), s.text[: cue.start()], s.question)
+            for s in sentences
+            if (cue := _TAKES_BACK.search(s.text)) is not None
+        ]
         for label in self._wrong:
             if label in found:
-                found[label] = [m for m in found[label] if not inside(m.start, retracted)]
+                found[label] = [
+                    m for m in found[label] if not inside(m.start, [*retracted, *taken_back])
+                ]
                 if not found[label]:
                     del found[label]
         wrong = [m for label in self._wrong for m in found.get(label, [])]
@@ -271,10 +278,14 @@ _RETRACTS_BEFORE = re.compile(
     r"that'?s\s+(?:wrong|backwards))\b",
     re.IGNORECASE,
 )
+# "decode is compute-bound because... no wait, other way round, it's memory-bound": what
+# came before the cue is taken back, not what follows it.
+_TAKES_BACK = re.compile(
+    r"\bno\s+wait\b|\bwait\s+no\b|\b(?:the\s+)?other\s+way\s+a?round\b|\bi\s+mean\s+the\s+opposite\b",
+    re.IGNORECASE,
+)
 _RETRACTS = re.compile(
     r"\b(?:earlier|before|previously)\s+i\s+said\b|\bi\s+(?:said|claimed)\s+(?:earlier|before)\b|"
-    # "decode is compute-bound because... no wait, other way round."
-    r"\bno\s+wait\b|\b(?:the\s+)?other\s+way\s+a?round\b|\bi\s+mean\s+the\s+opposite\b|"
     r"\bi\s+(?:was\s+wrong|misspoke|got\s+(?:that|it)\s+wrong)\b|\bscratch\s+that\b|\bnot\s+(?:as|like)\s+i\s+said\b",
     re.IGNORECASE,
 )

@@ -586,6 +586,9 @@ def test_a_wrong_claim_taken_back_in_the_next_sentence_is_not_held() -> None:
     assert "wrong_decode" not in said.labels
     kept = lex.understand("So decode is compute-bound. That is why batching helps.")
     assert "wrong_decode" in kept.labels
+    # what follows the cue is what the candidate now claims
+    after = lex.understand("Decode is memory-bound, no wait, decode is compute-bound.")
+    assert "wrong_decode" in after.labels
 
 
 @pytest.mark.parametrize(
