@@ -302,7 +302,8 @@ _STRONG_TERM_CUE = re.compile(
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$|"
     r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w|"
     r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:it|that|they|this|those|an?\s+[^.!?]{1,40}?)\s+exactly\b|"
-    r"\b(?:heard|know|recogni[sz]e|familiar\s+with)\s+(?:the|that|this)\s+name\b|"
+    # ("heard the name" is `_ONLY_THE_NAME`, read over the whole turn)
+    r"\bfamiliar\s+with\s+(?:the|that|this)\s+name\b|"
     r"^\W*[\w'-]+(?:\s+[\w'-]+){0,3}\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\s+here\b",
     re.IGNORECASE,
 )

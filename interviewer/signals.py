@@ -272,16 +272,15 @@ _SAME_THING = re.compile(
     re.IGNORECASE,
 )
 _NOT_NEGATED = frozenset({"reasons", "question"})
-_RETRACTS_BEFORE = re.compile(
-    r"^\W*(?:(?:no|wait|hmm+|sorry|oh|um+|uh+)\W+)*(?:no\s+wait|wait\s+no|scratch\s+that|"
-    r"(?:the\s+)?other\s+way\s+a?round|i\s+mean\s+the\s+opposite|i\s+got\s+(?:that|it)\s+backwards|"
-    r"that'?s\s+(?:wrong|backwards))\b",
-    re.IGNORECASE,
-)
 # "decode is compute-bound because... no wait, other way round, it's memory-bound": what
 # came before the cue is taken back, not what follows it.
-_TAKES_BACK = re.compile(
-    r"\bno\s+wait\b|\bwait\s+no\b|\b(?:the\s+)?other\s+way\s+a?round\b|\bi\s+mean\s+the\s+opposite\b",
+_TAKE_BACK_CUE = (
+    r"(?:no\s+wait|wait\s+no|(?:the\s+)?other\s+way\s+a?round|i\s+mean\s+the\s+opposite)"
+)
+_TAKES_BACK = re.compile(rf"\b{_TAKE_BACK_CUE}\b", re.IGNORECASE)
+_RETRACTS_BEFORE = re.compile(
+    rf"^\W*(?:(?:no|wait|hmm+|sorry|oh|um+|uh+)\W+)*(?:{_TAKE_BACK_CUE}|scratch\s+that|"
+    r"i\s+got\s+(?:that|it)\s+backwards|that'?s\s+(?:wrong|backwards))\b",
     re.IGNORECASE,
 )
 _RETRACTS = re.compile(

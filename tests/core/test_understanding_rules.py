@@ -542,6 +542,9 @@ def test_hang_on_that_opens_a_question_asks_no_time(lex: Lexicon) -> None:
         ("We could add a kv cache, but I wouldn't bother.", "cache", False),
         ("I'm not going to bother with the sandbox.", "sandbox", False),
         ("I added a test that every eval skipped is counted.", "eval", True),
+        # turned down by what it does, or by who would not do it
+        ("Releasing it treats users like suspects.", "ship", False),
+        ("I wouldn't have anyone look at the eval results.", "eval", False),
     ],
 )
 def test_rejections_that_hold_and_ones_that_do_not(
@@ -614,19 +617,6 @@ def test_a_name_heard_but_not_known_asks_what_it_means() -> None:
     )
     u = lex.understand("whats STAR? heard the name, never used it")
     assert (u.intent, u.term) == ("clarify_term", "STAR")
-
-
-@pytest.mark.parametrize(
-    ("text", "label", "credited"),
-    [
-        ("Releasing it treats users like suspects.", "ship", False),
-        ("I wouldn't have anyone look at the eval results.", "eval", False),
-    ],
-)
-def test_turned_down_by_what_it_does_or_who_would_do_it(
-    lex: Lexicon, text: str, label: str, credited: bool
-) -> None:
-    assert (label in read(lex, text).labels) is credited
 
 
 def test_reasons_announced_are_reasons(lex: Lexicon) -> None:
