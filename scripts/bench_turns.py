@@ -13,9 +13,13 @@ culture glossary as hotwords). Prints, for each speech model option:
   waited plus the wait for the transcript), p50 and p95;
 - word error rate over the set, and filler recall ("um", "uh" kept / said).
 
-and for each turn policy (`--policies`): `silence` (the end silence alone), `both` (0.4 s
-into a pause, Smart Turn and the transcript's wording both say finished; the server's
-default when the model is installed), `text` (the wording alone).
+- splits: turns ended inside an answer anywhere else (a pause between sentences, after a
+  comma), which cut the answer in two just the same;
+
+and for each turn policy (`--policies`): `silence` (the end silence alone), `early` (the
+server's `MOCKLOOP_VOICE_EARLY_TURN`: 0.4 s into a pause when Smart Turn and the
+transcript's wording both say finished, `--text-silence` into it when the wording does),
+`both` (only the first of those), `text` (the wording alone, 0.4 s into a pause).
 
 `--pace` above 1 streams faster than real time for quick runs while developing: the
 silence waited is measured in audio time, so it stays right, but the transcription has
@@ -50,6 +54,7 @@ from server.speech.audio import float32_to_pcm16  # noqa: E402
 from server.speech.listener import Listener, ListenerEvent, Turn  # noqa: E402
 from server.speech.models import SpeechModels, load_default_models  # noqa: E402
 from server.speech.stt import FasterWhisperTranscriber, hotwords_from_glossary  # noqa: E402
+from server.speech.turn import TEXT_SILENCE  # noqa: E402
 from server.voice_channel import endpoint_config  # noqa: E402
 
 SCENARIO = "culture-dual-use-release"
@@ -82,6 +87,7 @@ async def run_clip(
     hotwords: str | None,
     pace: float,
     policy: str,
+    text_silence: float,
 ) -> Result:
     result = Result(clip)
 
@@ -97,7 +103,13 @@ async def run_clip(
         on_event,
         config=endpoint_config(end_silence, early=policy != "silence"),
         hotwords=hotwords,
-        turn_model={"silence": None, "both": models.turn, "text": AlwaysComplete()}[policy],
+        turn_model={
+            "silence": None,
+            "both": models.turn,
+            "early": models.turn,
+            "text": AlwaysComplete(),
+        }[policy],
+        text_silence=text_silence if policy == "early" else None,
     )
     pcm = float32_to_pcm16(clip.audio)
     frame = 512
@@ -112,7 +124,7 @@ async def run_clip(
 
 
 def score(results: list[Result]) -> dict[str, float]:
-    cut_25 = cut_30 = pauses_25 = pauses_30 = 0
+    cut_25 = cut_30 = pauses_25 = pauses_30 = splits = 0
     latencies: list[float] = []
     refs: list[str] = []
     hyps: list[str] = []
@@ -128,6 +140,11 @@ def score(results: list[Result]) -> dict[str, float]:
             if length <= 3.0 + 1e-6:
                 pauses_30 += 1
                 cut_30 += cut
+        splits += sum(
+            turn.at < clip.speech_end - 0.05
+            and not any(start < turn.at <= end + 0.05 for start, end in clip.pauses)
+            for turn, _ in r.turns
+        )
         last = [(t, w) for t, w in r.turns if t.at > clip.speech_end - 0.05]
         if last:
             turn, wait = last[0]
@@ -149,6 +166,7 @@ def score(results: list[Result]) -> dict[str, float]:
         "cut_25": cut_25,
         "pauses_30": pauses_30,
         "cut_30": cut_30,
+        "splits": splits,
         "replied": len(latencies),
         "reply_p50": percentile(latencies, 50),
         "reply_p95": percentile(latencies, 95),
@@ -168,7 +186,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N answers only")
     parser.add_argument("--pace", type=float, default=1.0, help="times real time")
     parser.add_argument("--end-silence", type=float, default=3.0)
-    parser.add_argument("--policies", default="silence,both", help="silence, both, text")
+    parser.add_argument("--policies", default="silence,early", help="silence, early, both, text")
+    parser.add_argument(
+        "--text-silence",
+        type=float,
+        default=TEXT_SILENCE,
+        help="seconds into a pause after which the wording alone ends a turn (policy early)",
+    )
     parser.add_argument("--show-text", action="store_true")
     args = parser.parse_args()
 
@@ -181,7 +205,7 @@ def main() -> None:
         f"end silence {args.end_silence:g} s"
     )
     base = load_default_models()
-    if base.turn is None and "both" in args.policies:
+    if base.turn is None and ("both" in args.policies or "early" in args.policies):
         sys.exit("no Smart Turn model installed: make turn-model")
     runs = [(m, p) for m in args.models.split(",") for p in args.policies.split(",")]
     for option, policy in runs:
@@ -199,6 +223,7 @@ def main() -> None:
                     hotwords=hotwords,
                     pace=args.pace,
                     policy=policy,
+                    text_silence=args.text_silence,
                 )
             )
             for clip in voices
@@ -207,10 +232,11 @@ def main() -> None:
         executor.shutdown()
         s = score(results)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\n== {option}, turns by {policy}  (CPU {cpu:.0f} s, peak RSS {rss:.0f} MB)")
+        label = f"{policy} (text alone at {args.text_silence:g} s)" if policy == "early" else policy
+        print(f"\n== {option}, turns by {label}  (CPU {cpu:.0f} s, peak RSS {rss:.0f} MB)")
         print(
             f"cut-ins on pauses <= 2.5 s: {s['cut_25']} of {s['pauses_25']}; "
-            f"<= 3 s: {s['cut_30']} of {s['pauses_30']}"
+            f"<= 3 s: {s['cut_30']} of {s['pauses_30']}; splits elsewhere: {s['splits']}"
         )
         print(
             f"end of a complete answer -> turn: p50 {s['reply_p50'] * 1000:.0f} ms, "

@@ -41,6 +41,7 @@ from server.speech.listener import Speaking as HeardSpeech
 from server.speech.models import SpeechModels
 from server.speech.recording import Recorder
 from server.speech.stt import hotwords_from_glossary
+from server.speech.turn import TEXT_SILENCE
 from server.storage import Store
 
 log = logging.getLogger("mockloop.voice")
@@ -133,17 +134,19 @@ class VoiceChannel:
         # Model sets made before the end-of-turn model existed (fakes in tests) lack it.
         settings = getattr(self.service, "settings", None)
         early = settings is not None and settings.voice_early_turn
-        turn = getattr(models, "turn", None) if early else None
         self.listener = Listener(
             models.vad,
             models.transcriber,
             self.service.stt,
             self._on_event,
-            config=endpoint_config(float(self.scenario.voice.end_silence), early=turn is not None),
+            config=endpoint_config(float(self.scenario.voice.end_silence), early=early),
             hotwords=hotwords_from_glossary(self.scenario.glossary),
             clock=time.time,
             vad_executor=self.service.audio,
-            turn_model=turn,
+            # Without the end-of-turn model (not installed) the wording alone still ends
+            # a turn `TEXT_SILENCE` into a pause.
+            turn_model=getattr(models, "turn", None) if early else None,
+            text_silence=TEXT_SILENCE if early else None,
         )
 
     async def _models(self) -> SpeechModels | None:

@@ -19,13 +19,14 @@ so the caller never sees the next answer start before the previous one is commit
 `on_event` should be quick (put the event in the session's inbox). All times are seconds
 of audio received; sample `t * 16000` of the recording given to `recorder` is time `t`.
 
-Ending a turn early. With a `turn_model` (Smart Turn, `server.speech.turn`), each pause
-that starts a speculative transcription also asks the model, off the event loop, whether
-the last seconds of speech sound finished. `early_silence` into the pause (0.4 s), once
-both answers are in, the turn ends when the model says "complete" (at least
-`complete_above`) and the speculative transcript reads finished; otherwise the pause
-waits for the full `end_silence`. A turn ended so is an ordinary `Turn` (reason
-"silence") whose text is the speculative transcript, already there.
+Ending a turn early (`server.speech.turn`). Each pause that starts a speculative
+transcription also asks the `turn_model` (Smart Turn), off the event loop, whether the
+last seconds of speech sound finished. Once the guess is in, its wording decides: if it
+reads unfinished, the pause waits for the full `end_silence`. If it reads finished, the
+turn ends `early_silence` into the pause (0.4 s) when the model says "complete" (at
+least `complete_above`), and `text_silence` into it (when set) whatever the model says.
+A turn ended so is an ordinary `Turn` (reason "silence") whose text is the speculative
+transcript, already there.
 """
 
 # Long because the Listener is one state machine over the endpointer's events: the
@@ -62,7 +63,7 @@ from server.speech.endpoint import (
     State,
 )
 from server.speech.stt import Transcriber, Transcript, Word
-from server.speech.turn import text_sounds_finished
+from server.speech.turn import sounds_finished
 from server.speech.vad import WINDOW, VadModel
 
 _LOG = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ class Listener:
         turn_model: TurnModel | None = None,
         early_silence: float = 0.4,
         complete_above: float = 0.5,
+        text_silence: float | None = None,
     ) -> None:
         config = config or EndpointConfig()
         if end_silence is not None:
@@ -237,8 +239,10 @@ class Listener:
         self._turn_model = turn_model
         self.early_silence = early_silence
         self.complete_above = complete_above
+        self.text_silence = text_silence
         self._sound: asyncio.Future[float] | None = None  # the model's view of this pause
         self._pause_from = 0.0  # where the current pause's silence began
+        self._judging = False  # this pause may still end the turn early
         # Feeds and "done" one at a time: with the VAD on another thread, a feed waits
         # for its windows' scores, and nothing else may move the endpointer meanwhile.
         self._turnstile = asyncio.Lock()
@@ -391,37 +395,48 @@ class Listener:
             self._emit(self._finish_turn(jobs, event, time.perf_counter()))
 
     def _ask_turn_model(self, event: SilenceStarted) -> None:
+        self._pause_from = event.speech_end
+        self._judging = self._turn_model is not None or self.text_silence is not None
         if self._turn_model is None:
             return
         end = _samples(event.speech_end)
         audio = self._buffer.slice(end - 8 * SAMPLE_RATE, end)
         loop = asyncio.get_running_loop()
         self._sound = loop.run_in_executor(self._vad_executor, self._turn_model.probability, audio)
-        self._pause_from = event.speech_end
 
     def _drop_sound(self) -> None:
+        self._judging = False
         if self._sound is not None:
             self._sound.cancel()
             self._sound = None
 
     def _maybe_finish(self, at: float) -> None:
-        """End the turn now if this pause is long enough and both judges say finished."""
-        sound, spec = self._sound, self._speculative
-        if sound is None or spec is None or at - self._pause_from < self.early_silence:
+        """End the turn now if the judges say finished and the pause is long enough."""
+        spec, quiet = self._speculative, at - self._pause_from
+        if not self._judging or spec is None or quiet < self.early_silence:
             return
-        if not (sound.done() and spec.future.done()):
-            return
-        self._sound = None  # judged once per pause
-        if sound.cancelled() or sound.exception() is not None:
-            if not sound.cancelled():
-                _LOG.error("turn model failed: %r", sound.exception())
+        if not spec.future.done():
             return
         if spec.future.cancelled() or spec.future.exception() is not None:
+            self._judging = False
             return
-        if sound.result() < self.complete_above:
+        if not sounds_finished(spec.future.result()):
+            self._judging = False  # the guess will not change: wait for the long silence
             return
-        if not text_sounds_finished(spec.future.result().text):
-            return
+        if self.text_silence is not None and quiet >= self.text_silence:
+            self._end_early(at)
+        elif self._sound is not None and self._sound.done():
+            sound, self._sound = self._sound, None  # asked once per pause
+            if sound.cancelled() or sound.exception() is not None:
+                if not sound.cancelled():
+                    _LOG.error("turn model failed: %r", sound.exception())
+            elif sound.result() >= self.complete_above:
+                self._end_early(at)
+            if self.text_silence is None:
+                self._judging = False
+
+    def _end_early(self, at: float) -> None:
+        self._judging = False
         self.stats.early_ends += 1
         for event in self._endpointer.finish(at):
             self._handle(event)

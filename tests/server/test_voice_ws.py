@@ -598,6 +598,36 @@ def test_a_thinking_pause_over_the_websocket_is_heard_once(
     assert "on balance i would" in heard and "measure misuse" in heard, heard
 
 
+@pytest.mark.slow
+def test_a_finished_answer_over_the_websocket_gets_its_reply_before_the_end_silence(
+    settings: Settings,
+    catalog: dict[str, Scenario],
+    speech_models: SpeechModels,
+    speech_cache: Path,
+) -> None:
+    """With the early end of turn on, a finished answer in the culture round (end silence
+    3 s) is ended by its wording and sound, not by waiting out the silence."""
+    culture = "culture-dual-use-release"
+    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
+    early = settings.model_copy(update={"voice_early_turn": True})
+    app = voice_app(early, {**catalog, culture: scenarios[culture]}, speech_models, speech_cache)
+    syn = speech_models.synthesizer
+    said = "I would hold it back for now, and publish once the mitigations are tested."
+    speech = resample(syn.synthesize(said), syn.sample_rate, SAMPLE_RATE)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice", scenario=culture)
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            spoken_until = time.time() + speech.size / SAMPLE_RATE
+            send_audio(ws, np.concatenate([speech, silence(3.5)]), frame=512, pace=1.0)
+            got = until(ws, is_type("candidate"))
+    thinking = next(m for m in got if m.get("state") == "thinking")
+    # The piece's own trailing silence (piper ends a line with a little) counts as pause.
+    assert thinking["decided"] - spoken_until < 2.6, got
+    assert "mitigations" in next(m for m in got if m["type"] == "candidate")["text"]
+
+
 def test_a_side_heard_with_low_confidence_is_asked_for_again(
     settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
 ) -> None:

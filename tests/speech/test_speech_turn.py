@@ -14,8 +14,13 @@ from server.speech.audio import SAMPLE_RATE, float32_to_pcm16, resample
 from server.speech.endpoint import EndOfTurn, EndpointConfig, Endpointer
 from server.speech.listener import Listener, ListenerEvent, Turn
 from server.speech.models import SpeechModels
-from server.speech.stt import FakeTranscriber
-from server.speech.turn import SmartTurn, default_smart_turn_path, text_sounds_finished
+from server.speech.stt import FakeTranscriber, Transcript, Word
+from server.speech.turn import (
+    SmartTurn,
+    default_smart_turn_path,
+    sounds_finished,
+    text_sounds_finished,
+)
 from server.speech.vad import EnergyVad
 
 
@@ -31,12 +36,34 @@ from server.speech.vad import EnergyVad
         ("My first step would be to", False),
         ("So, um.", False),
         ("I disagreed with my manager because,", False),
-        ("release it to vetted partners and measure misuse", False),  # no full stop yet
+        # Given a prompt, Whisper often drops the last full stop of a finished answer.
+        ("release it to vetted partners and measure misuse", True),
+        # A clause that sets a scene and stops before its main clause.
+        ("When I look at the numbers.", False),
+        ("So, um, if we ship it now.", False),
+        ("Personally, I lean towards.", False),
+        # A subordinate clause with its subject and no verb yet.
+        ("That decision was hard because the customer.", False),
+        ("It was hard because the customer needed it.", True),
+        ("We held it back because of the risk.", True),
+        ("We set up a kill switch before we opened it up.", True),
+        ("If we ship it now, we lose the chance to test it.", True),
+        ("Because it leaks private data.", True),  # a whole answer to "why?"
+        ("The short version is that. I would not release it yet.", True),
         ("", False),
     ],
 )
 def test_the_wording_of_a_finished_answer(text: str, finished: bool) -> None:
     assert text_sounds_finished(text) is finished
+
+
+def test_an_ending_heard_unsure_is_no_evidence_of_an_ending() -> None:
+    # "I think the right call is to [thinking]" heard as "... is due."
+    words = (Word("I", 0.0, 0.2, 0.9), Word("due.", 1.4, 1.6, 0.47))
+    assert not sounds_finished(Transcript("I think the right call is due.", words))
+    sure = (*words[:1], Word("due.", 1.4, 1.6, 0.93))
+    assert sounds_finished(Transcript("I think the right call is due.", sure))
+    assert sounds_finished(Transcript("No."))  # no word timings: the wording decides
 
 
 def test_finish_ends_a_pause_as_a_silence_would_and_nothing_else() -> None:
@@ -74,7 +101,11 @@ async def play_paced(listener: Listener, *clips: npt.NDArray[np.float32]) -> Non
 
 
 async def turn_after(
-    executor: ThreadPoolExecutor, text: str, probability: float
+    executor: ThreadPoolExecutor,
+    text: str,
+    probability: float | None,
+    *,
+    text_silence: float | None = None,
 ) -> tuple[Turn, Listener]:
     events: list[ListenerEvent] = []
 
@@ -87,7 +118,8 @@ async def turn_after(
         executor,
         on_event,
         config=EndpointConfig(end_silence=3.0, speculate_after=0.3),
-        turn_model=Judge(probability),
+        turn_model=None if probability is None else Judge(probability),
+        text_silence=text_silence,
     )
     await play_paced(listener, silence(0.5), tone(1.5), silence(3.5))
     await listener.drain()
@@ -112,6 +144,35 @@ async def test_either_judge_saying_unfinished_waits_for_the_end_silence(
     executor: ThreadPoolExecutor, text: str, probability: float
 ) -> None:
     turn, listener = await turn_after(executor, text, probability)
+    assert turn.at - turn.end == pytest.approx(3.0, abs=0.05)
+    assert listener.stats.early_ends == 0
+
+
+@pytest.mark.parametrize("probability", [0.2, None], ids=["sound-unfinished", "no-model"])
+async def test_finished_wording_alone_ends_the_turn_after_the_text_silence(
+    executor: ThreadPoolExecutor, probability: float | None
+) -> None:
+    turn, listener = await turn_after(
+        executor, "I would hold it back for now.", probability, text_silence=1.0
+    )
+    assert turn.reason == "silence"
+    assert 1.0 <= turn.at - turn.end < 1.4
+    assert listener.stats.early_ends == 1
+
+
+async def test_the_sound_still_ends_a_finished_answer_before_the_text_silence(
+    executor: ThreadPoolExecutor,
+) -> None:
+    turn, _ = await turn_after(executor, "I would hold it back for now.", 0.9, text_silence=1.0)
+    assert 0.4 <= turn.at - turn.end < 1.0
+
+
+async def test_unfinished_wording_waits_for_the_end_silence_whatever_the_text_silence(
+    executor: ThreadPoolExecutor,
+) -> None:
+    turn, listener = await turn_after(
+        executor, "My first step would be to...", 0.9, text_silence=1.0
+    )
     assert turn.at - turn.end == pytest.approx(3.0, abs=0.05)
     assert listener.stats.early_ends == 0
 
