@@ -46,7 +46,7 @@ _SELF_DESCRIPTION = re.compile(
     r"(?:(?:i|im|i'm|i\s+am|ive|i've)\s+(?:\w+\s+){0,2}?"
     r"(?:usually|tend|always|mostly|only|just|the\s+junior|a\s+junior|new|early)\b|"
     r"most\s+of\s+(?:my|our)\s+(?:work|time|career|projects?|experience)\b|"
-    r"(?:like\s+)?most\s+of\s+(?:the\s+)?(?:stuff|things|work|projects?)\s+(?:i|we)\b|"
+    r"(?:like\s+)?most\s+of\s+(?:the\s+)?(?:stuff|things|work|projects?|what)\s+(?:i|we)\b|"
     r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"
     r"(?:it'?s|it\s+is)\s+a\s+(?:big|large|small|huge)\s+(?:company|team|org)\b|"
     r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"
@@ -78,7 +78,13 @@ _GIST = re.compile(
     r"\W*(?:(?:oh|um|uh|hmm|well|so|and|yeah)\W+)*(?:"
     r"i\s+(?:know|remember)\s+(?:it|that|they|there'?s|there\s+is)\b[^.;]{0,40}$|"
     r"i(?:'ve|\s+have)\s+(?:\w+\s+)?heard\b|i\s+mean\b[^.;]{0,40}$|"
-    r"(?:the\s+|a\s+)?[\w-]+(?:\s+[\w-]+)?\s*(?:\.\.\.|\u2026)\s*$)",
+    # "I know the answer has a square root in it": the shape of an answer, not the answer
+    r"i\s+(?:know|remember)\s+(?:that\s+)?(?:the\s+)?(?:answer|formula|result|solution|trick)\b[^.;]{0,60}$|"
+    # "laying out four models on the cluster...": a thought trailing off
+    r"(?:[\w'-]+\s+){0,9}[\w'-]+\s*(?:\.\.\.|\u2026)\s*$|"
+    # "but I couldn't derive it", "I can't say": more of not knowing
+    r"(?:but\s+)?(?:i|we)\s+(?:couldn'?t|can'?t|cannot)\s+(?:really\s+|actually\s+)?(?:derive|explain|say|tell|"
+    r"remember|recall|work\s+(?:it|that|this)\s+out|figure\s+(?:it|that|this)\s+out)\b[^.;]{0,40}$)",
     re.IGNORECASE,
 )
 _NOTHING_HAPPENED = re.compile(

@@ -273,6 +273,12 @@ def detect(
     # "Not sure which level. What would six years map to?" asks. "Can I take half a minute
     # to pick a project?" only asks for the time.
     asking = [s for s in sentences if s.question and asks_fact(s.text)]
+    if first in ("dont_know", "no_example"):
+        # "Who decides where the line sits? No idea, honestly.": a question said before
+        # "no idea", speaking to no one, is the interviewer's, said over; one after it, or
+        # one put to the interviewer ("can I use DPO instead?"), is asked.
+        said_at = min(m.start() for m in found[first])
+        asking = [s for s in asking if s.end > said_at or _SPOKEN_TO.search(s.text)]
     if first == "need_time":
         asking = [s for s in asking if not _asks_for_time_in(text, s, spans)]
     if first != "repeat" and asking:
@@ -377,6 +383,7 @@ def _concludes_without_story(
     return False
 
 
+_SPOKEN_TO = re.compile(r"\b(?:i|me|my|you|your|u|ur)\b", re.IGNORECASE)
 _SO = re.compile(r"(?:^|\W)(?:so|which\s+is\s+why|that'?s\s+why|hence)\W+(?:\w+\W+){0,4}$", re.I)
 # "... so I don't have one beyond that" refers to the story just told.
 _BUT = re.compile(

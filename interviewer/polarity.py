@@ -95,13 +95,22 @@ _REJECT_AFTER = re.compile(
     # "feels like reopening a decision that was made"
     r"(?:feels?|seems?|sounds?|looks?|would\s+be|is)\s+(?:a\s+bit\s+)?like\s+(?:re-?opening|re-?litigating|"
     r"second-guessing|going\s+behind|undermining|overriding|relitigating)\b|"
-    r"(?:punish(?:es)?|annoys?|alienates?)\s+(?:the\s+)?(?:\w+\s+)?(?:users|customers|people)|"
+    # "would just annoy the teams that call it": a cost to the people who use the thing
+    r"(?:punish(?:es)?|annoys?|alienates?|frustrates?|irritates?|get\s+in\s+the\s+way\s+of)\s+"
+    r"(?:the\s+|our\s+|every\s+|all\s+)?(?:\w+\s+)?(?:users|customers|people|teams|developers|engineers|"
+    r"researchers|clients|folks|everyone|everybody)|"
     r"hurts?\s+(?:legit|legitimate|honest|real|normal|good)\s+(?:users|customers)|"
     # "stepping in treats them like suspects"
     r"treats?\s+(?:them|users|people|customers|everyone|everybody)(?:\s+all)?\s+(?:like|as)\s+(?:\w+\s+)?"
     r"(?:suspects?|criminals?|children|kids|guilty)|"
-    r"(?:i|we)\s+(?:would|'d|will|'ll)\s+(?:probably\s+|just\s+|honestly\s+)?(?:leave\s+out|take\s+out|skip|drop|"
-    r"not\s+(?:do|use|bother|include))|"
+    # The thing named first, then turned down: "the KL term I would remove", "human evals
+    # I'd drop completely", "prompt caching I'd leave for later" (not "..., I'd drop the
+    # other one": a new object is another thing turned down).
+    r"(?:i|we)(?:'d|'ll|\s+(?:would|will|should))\s+(?:probably\s+|just\s+|honestly\s+|actually\s+)?"
+    r"(?:leave\s+out|take\s+out|skip|drop|remove|cut|ditch|get\s+rid\s+of|throw\s+out|"
+    r"not\s+(?:do|use|bother|include)|(?:leave|save|keep|push|park)\s+(?:(?:it|that|this|them)\s+)?"
+    r"(?:for|till|until|to)\s+(?:later|v2|v3|version\s+two|phase\s+two|another\s+day|the\s+next\s+(?:version|release)))"
+    r"(?!\s+(?:the|a|an|our|their|its|his|her|all|every|any)\b)|"
     # "what the model says is really a research team thing, not us"
     r"(?:is|are|'s)\s+(?:really\s+|just\s+|more\s+|mostly\s+)?(?:an?\s+|the\s+)?(?:\w+\s+){0,2}team(?:'s)?\s+thing|"
     # "the float summing order thing I'd ignore", "... nobody cares about"

@@ -31,6 +31,7 @@ class Asking:
     """What a scenario can answer: its facts and its definitions, as matchers."""
 
     facts: Sequence[tuple[str, Sequence[str]]] = ()  # (fact id, phrases it is about)
+    answers: Mapping[str, str] = field(default_factory=dict)  # fact id: what it says
     definitions: Sequence[tuple[str, Sequence[str]]] = ()  # (term, its spellings)
     in_questions: frozenset[str] = field(default_factory=frozenset)
     wrong: frozenset[str] = field(default_factory=frozenset)  # signals of wrong claims
@@ -48,6 +49,11 @@ class QuestionMatcher:
         self._fact_words = frozenset(
             _singular(w) for _, about in asking.facts for p in about for w in words(p)
         )
+        # What each fact says, for the words that tell which kind of thing is asked for.
+        self._said = {
+            fact_id: frozenset(_singular(w) for w in words(text))
+            for fact_id, text in asking.answers.items()
+        }
         self._definitions = [
             (term, [phrase_regex(t, plural=True) for t in (term, *also)])
             for term, also in asking.definitions
@@ -77,10 +83,22 @@ class QuestionMatcher:
                 for w in meta.content(head.group("head"))
                 if _singular(w) not in _ANY_THING and _singular(w) not in self._fact_words
             ]
-            within = any(
-                m.start() < b and a < m.end() for r in best_regexes for m in r.finditer(question)
-            )
-            if unknown and not within:
+            inside = [
+                m.start()
+                for r in best_regexes
+                for m in r.finditer(question)
+                if m.start() < b and a < m.end()
+            ]
+            # "a relocation package": a word of the fact ("package") inside the thing asked
+            # for does not answer for a word before it, one that no fact has, that says
+            # which kind of that thing is meant.
+            before = question[a : min(inside)] if inside else ""
+            modifiers = [] if _NOT_A_MODIFIER.search(before) else meta.content(before)
+            # ("a cloud budget" is answered by a fact about a budget that mentions the cloud)
+            said = self._said.get(best, frozenset())
+            if unknown and (
+                not inside or any(w in unknown and _singular(w) not in said for w in modifiers)
+            ):
                 return ""
         return best
 
@@ -113,6 +131,11 @@ class QuestionMatcher:
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
             if not strong and fact_of[s.text]:
+                # "What's an uplift study" asks for a meaning: a defined term after "a" or
+                # "an" and nothing else names a kind of thing, not a figure of this round.
+                term = self._indefinite(s.text)
+                if term is not None:
+                    return term, True
                 # "What's the TTFT target?" asks for a figure, not for a meaning.
                 return None, False
             # "Deciding vote. Meaning I alone decide?" names the term just before.
@@ -136,6 +159,27 @@ class QuestionMatcher:
                 # what is asked ("escalation path in what sense?", "level = the title?").
                 return None, offers or of_a_word or not fact_of[s.text]
         return None, False
+
+    def _indefinite(self, sentence: str) -> str | None:
+        """The term of "what's a/an X", when X is all of a defined term."""
+        m = _WHAT_IS_A.fullmatch(sentence.strip())
+        if m is None:
+            return None
+        for term, regexes in self._definitions:
+            if any(r.fullmatch(m.group("term")) for r in regexes):
+                return term
+        return None
+
+    def quoted_term(self, text: str) -> str | None:
+        """A defined term in quotes, in a turn that says it asks about a word ("'over
+        someone's head', I don't know this expression")."""
+        if ABOUT_A_WORD.search(text) is None:
+            return None
+        for q in _QUOTED_TERM.finditer(text):
+            for term, regexes in self._definitions:
+                if any(r.fullmatch(q.group("term")) for r in regexes):
+                    return term
+        return None
 
     def _echoed(self, sentence: str) -> str | None:
         """A defined term said back on its own ("Front door?", "the replica?"): the
@@ -197,7 +241,13 @@ def own_questions(
     substantive = True
     if questions:
         # "Do you sponsor visas? I'm asking because of my timing" still only asks.
-        besides = " ".join(s.text for s in sentences if not s.question)
+        # ("... It would help me size the updates." says why, after the question)
+        besides = " ".join(
+            s.text
+            for i, s in enumerate(sentences)
+            if not s.question
+            and not (i and sentences[i - 1].question and _EXPLAINS_ASKING.match(s.text))
+        )
         substantive = len(words(besides)) >= _SUBSTANCE and recognises(besides)
         if substantive and not sentences[-1].question:
             # Followed by more of the answer: only a question the candidate marked
@@ -252,16 +302,25 @@ _ASKED_THING = re.compile(
     r"^\W*(?:(?:and|so|ok|okay|also|but|then|quick\s+(?:question|one)|one\s+more|roughly|"
     r"do\s+(?:we|you)\s+know|any\s+idea|before\s+i\s+(?:start|begin|answer|go\s+on)(?:\s+(?:that|this|it))?|"
     # "The competitor, what price will they charge?": the topic named first
-    r"the\s+[\w-]+(?:\s+[\w-]+)?(?=\s*,\s*(?:what|which|how)\b))\W+)*"
+    r"the\s+[\w-]+(?:\s+[\w-]+){0,2}(?=\s*,\s*(?:what|which|how)\b))\W+)*"
     r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be|(?=\s+(?!" + _NOT_A_THING + r")))"
     r"|which|how(?:'?s|\s+is|\s+are)|how\s+(?:many|much)"
     # "are there data residency rules, like ...?", "do we have a privacy review?"
     r"|(?:are|is)\s+there(?:\s+any)?|(?:do|does)\s+(?:we|you|it|the\s+[\w-]+(?:\s+[\w-]+)?)\s+have(?:\s+any)?"
     # "do you sponsor work visas?", "does the company offer relocation?"
     r"|(?:do|does)\s+(?:you|we|the\s+(?:company|team|lab))\s+(?:sponsor|offer|provide|cover|pay\s+for)(?:\s+any)?)\s+"
-    r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?)"
-    r"(?:\s+(?:of|at|for|in|on|during|with|this|these|those|our|your|we|you|they|has|have|does|do|did|is|are|was|were|will|would|like)\b|\s*[,;:]|\W*$)",
+    # "which learning rate and warmup did ...": things asked for together are one head
+    r"(?:(?:the|a|an|your|our|their|its)\s+)?(?P<head>[\w-]+(?:\s+[\w-]+){0,2}?"
+    r"(?:\s+(?:and|or)\s+(?!(?:r|u|i|we|you|they|it|is|are|do|does|did|can|should|just)\b)[\w-]+(?:\s+[\w-]+)?)?)"
+    r"(?:\s+(?:of|at|for|in|on|during|with|this|these|those|our|your|we|you|they|has|have|does|do|did|is|are|was|were|will|would|like|"
+    # "is there a relocation package if I move", "... exactly?"
+    r"if|when|since|because|from|i|exactly|here|today)\b|\s*[,;:]|\W*$)",
     re.IGNORECASE,
+)
+# Between a modifier and its noun there is no article, preposition or verb: "connecting
+# the nodes" is no kind of node.
+_NOT_A_MODIFIER = re.compile(
+    r"\b(?:the|a|an|of|to|for|in|on|at|is|are|was|were|it|that|this)\b", re.IGNORECASE
 )
 # Words that name an aspect of whatever follows, not a thing of their own.
 _ANY_THING_WORDS = """
@@ -270,10 +329,20 @@ breakdown split mix share ratio percentage fraction makeup composition details d
 story plan state structure nature range level rate volume quality source sources timeline
 schedule capacity limit limits spec specs current exact rough overall typical usual main
 latest full total average idea point thing things part parts process best whole actual called
-figure data info information stat statistic estimate
+figure data info information stat statistic estimate existing specific particular certain
+given available concrete precise
 """
 _ANY_THING = frozenset(_ANY_THING_WORDS.split())
 
+_WHAT_IS_A = re.compile(
+    r"\W*(?:(?:sorry|so|and|um|uh|ok|okay|wait)\W+)*what(?:'?s|\s+is|\s+are)\s+an?\s+"
+    r"(?P<term>[\w'-]+(?:\s+[\w'-]+){0,3}?)(?:\s+(?:exactly|again|here))?\W*",
+    re.IGNORECASE,
+)
+_QUOTED_TERM = re.compile(
+    r"(?:^|[\s(,])['\"‘“](?P<term>[a-z][^'\"’”]{1,40}?(?:'s[^'\"’”]{0,30})?)['\"’”](?=[\s,.?!:;)]|$)",
+    re.IGNORECASE,
+)
 # "What does this word mean?": a term asked about, even one the scenario does not define.
 ABOUT_A_WORD = re.compile(r"\b(?:this|that|the)\s+(?:word|term|phrase|expression)\b", re.IGNORECASE)
 _ONLY_THE_NAME = re.compile(
@@ -284,7 +353,9 @@ _ONLY_THE_NAME = re.compile(
 _EXPLAINS_ASKING = re.compile(
     r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters)|"
-    r"i\s+(?:want|wanted|need|needed)\s+to\s+(?:check|confirm|make\s+sure|be\s+sure|know)\b)\b",
+    r"i\s+(?:want|wanted|need|needed)\s+to\s+(?:check|confirm|make\s+sure|be\s+sure|know)\b|"
+    # "It would help me size the PPO updates": what the answer is wanted for
+    r"(?:it|that|this|knowing\s+(?:it|that|this))\s+(?:would|will|'d|'ll|could|might)\s+(?:really\s+)?help\s+(?:me|us)\b)\b",
     re.IGNORECASE,
 )
 # Fillers and the adverbs that only colour a question ("who actually reads", "does anyone

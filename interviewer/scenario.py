@@ -157,6 +157,7 @@ class Scenario(Strict):
         signals = {k: (v.phrases, v.patterns) for k, v in self.signals.items()}
         asking = Asking(
             facts=[(f.id, f.about) for f in self.facts],
+            answers={f.id: " ".join(f.say) for f in self.facts},
             definitions=[(d.term, d.also) for d in self.definitions],
             in_questions=frozenset(k for k, v in self.signals.items() if v.in_questions),
             wrong=frozenset(c.signal for c in self.corrections),

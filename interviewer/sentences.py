@@ -39,6 +39,14 @@ _QUESTION_SHAPES = re.compile(
     r"(?:do|does|did|should|would|will|can|could)\s+(?:the|this|that|our|your|each|every|a|an)\b"
     r"|(?:what|which)\s+(?:kind|sort|type|size|level|range|latency|budget|hardware|model|team|"
     r"data|scale|stage|stages|round|rounds|format|percentage|fraction|share|part)\b"
+    # "which languages are the repos mostly in": "which" and its noun, then the verb before
+    # the subject ("which is why ..." runs on from a statement and is set aside above).
+    r"|which\s+(?!(?:i|we|you|they|he|she|it|is|was)\b)\w+(?:\s+\w+)?\s+(?:is|are|was|were)\s+"
+    r"(?:the|this|that|these|those|our|your|their|its|my)\b"
+    # "how cheap was it to strip the refusals", "how well does it hold up": any adjective or
+    # adverb after "how", then the verb before its subject.
+    r"|how\s+(?!(?:i|we|you|they|he|she|it|the|that|this)\b)[a-z]+\s+(?:is|are|was|were|does|do|did|would|will|can)\s+"
+    r"(?:it|this|that|they|we|you|there|the|our|your|its|their)\b"
     r"|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"
     r"wouldn't|can't|couldn't|shouldn't)\s+(?:i|we|you|they|it|there|the|this|that|these|those|"
     r"our|your|my|his|her|their|a|an|any|users?|customers?|people|he|she|someone|somebody|"
@@ -136,8 +144,16 @@ ASK_CUE = re.compile(
 _INNER_QUESTION = re.compile(
     r"(?:^|,|\bso\b|\band\b|\blike\b|\bthing\b|\bokay\b|\bok\b|\bquestion\b|\bbut\b|"
     r"\bstart\b|\bfirst\b|\bquickly\b|\bwondering\b|\bwait\b|\bhm+\b|\bgoing\b|\bthough\b|\bin\b)\s*"
+    r"(?:(?:actually|oh|also|and)\s+)?"
     r"(?:what'?s\s+(?:the|our|your|a|an)\b|what\s+(?:is|are|do|does|would|will|should)\s+"
     r"(?:the|our|your|we|you|they|users|customers|people)\b|"
+    # "..., actually what load balancer do you run": "what" or "which" and its noun, then
+    # the verb before the subject
+    r"(?:what|which)\s+(?!(?:i|we|you|they|he|she|it|the|this|that)\b)\w+(?:\s+\w+)?\s+"
+    r"(?:do|does|did|would|will|should|can|could)\s+(?:you|we|they|the|our|your)\b|"
+    # "..., who actually has the final say": who, then what the person does
+    r"who\s+(?:actually\s+|really\s+|else\s+)?(?:has|gets|decides|owns|makes|signs|approves|reads|"
+    r"calls|holds)\s+(?:the|this|that|it|these|those|our|your|a|an|final)\b|"
     # "busy but getting nowhere, like what does that look like"
     r"what\s+(?:does|would|will)\s+(?:that|this|it)\s+(?:look|mean|involve|cover|include)\b|"
     r"how\s+(?:many|much|long|often|big|fast)\s+"
@@ -177,7 +193,10 @@ _EMBEDDED = re.compile(
 
 # Said with a rising tone, not asked: "I think I would escalate?"
 _UPTALK = re.compile(
-    r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay|sorry)\W+)*(?:i\s+(?:think|guess|would|feel|believe|suppose)|"
+    r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay|sorry)\W+)*"
+    # "I don't know, I guess you could have people compare them?": a guess after the request
+    r"(?:(?:i\s+)?(?:don'?t|do\s+not)\s+(?:really\s+)?know|(?:i'?m\s+)?not\s+(?:really\s+)?sure|no\s+idea)?\W*"
+    r"(?:i\s+(?:think|guess|would|feel|believe|suppose)|"
     r"i'?d\s+(?:say|go|probably|lean|rather)|maybe|probably|probly|perhaps|my\s+guess|"
     r"(?:i'?m\s+|i\s+am\s+)?not\s+(?:really\s+)?sure\s+(?:i|we|that|if|it))\b",
     re.IGNORECASE,
@@ -323,6 +342,8 @@ def is_topic(sentence: str) -> bool:
         s.endswith("?")
         and 0 < len(ws) <= 3
         and ws[0] not in _WH
+        # "Is scipy available?": a verb before its subject asks yes or no.
+        and ws[0] not in _AUX_WORDS
         and not _QUESTION_SHAPES.match(s)
         and not _INDIRECT.search(s)
         and not _ASKS_LEAVE.search(s)
@@ -330,6 +351,7 @@ def is_topic(sentence: str) -> bool:
 
 
 _WH = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+_AUX_WORDS = frozenset(re.findall(r"[a-z']+", _AUX))
 # "Hypothetical okay?", "notes fine?" ask for leave; they are questions.
 _ASKS_LEAVE = re.compile(
     r"\b(?:ok|okay|fine|allowed|alright|possible|right|good|enough|too)\b", re.IGNORECASE
@@ -347,7 +369,7 @@ _OBJECT = (
 )
 
 
-def phrase_regex(phrase: str, plural: bool = False) -> re.Pattern[str]:
+def phrase_regex(phrase: str, plural: bool = False, loose: bool = False) -> re.Pattern[str]:
     """A phrase as a whole-word, case-insensitive regex. Typed and transcribed answers drop
     apostrophes ("dont", "im"), so an apostrophe in the phrase is optional; `plural` also
     matches a trailing s/es ("GPU" finds "GPUs")."""
@@ -359,7 +381,13 @@ def phrase_regex(phrase: str, plural: bool = False) -> re.Pattern[str]:
         # The object is a pronoun or a noun phrase that starts with a determiner: not
         # "the weights are out" for "weights out".
         return re.compile(rf"\b{verb}(?:\s+{_OBJECT}\s+|[\s-]+){parts[1]}\b", re.IGNORECASE)
-    body = r"[\s,-]+".join(parts)
+    # "the one we can actually trace" is "the one we can trace": an intensifier said
+    # between a phrase's words changes nothing (a negation would, and is not let in).
+    # (`loose`: for a scenario's signals; a fact's phrases keep their exact words.)
+    gap = r"[\s,-]+"
+    if loose and len(parts) >= 3:
+        gap += r"(?:(?:actually|really|still|just|even|also|honestly)\s+)?"
+    body = gap.join(parts)
     # Whole words only; a phrase that ends in punctuation cannot use a trailing \b.
     lead = r"\b" if phrase[:1].isalnum() else ""
     tail = (r"(?:s|es)?\b" if plural else r"\b") if phrase[-1:].isalnum() else ""

@@ -62,7 +62,7 @@ class SignalScanner:
             # The part before any apostrophe: "thats" is found for "that's".
             needle = phrase.lower().split()[0].split("'")[0] if phrase.split() else None
             self._matchers.append(
-                _Matcher(label, phrase_regex(phrase), has_negation(phrase), needle)
+                _Matcher(label, phrase_regex(phrase, loose=True), has_negation(phrase), needle)
             )
 
     def _add_patterns(self, label: str, patterns: Iterable[str]) -> None:

@@ -166,6 +166,7 @@ class StanceReader:
             pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
             con_hits = [m for m in con_hits if not inside(m.start, reported)]
         pro_hits, con_hits = _unconditional(sentences, pro_hits, con_hits)
+        pro_hits, con_hits = _not_conceded(text, pro_hits, con_hits)
         mixed_hits = [m for label in mixed for m in found.get(label, [])]
         mixed_hits += [
             Match("stance.mixed", m.start(), m.end()) for r in self._mixed for m in r.finditer(text)
@@ -226,6 +227,33 @@ def _unconditional(
         conditional = [x for x in sentences if _CONDITION.match(x.text)]
         plain_pro = [m for m in pro_hits if not inside(m.start, conditional)]
         plain_con = [m for m in con_hits if not inside(m.start, conditional)]
+        if bool(plain_pro) != bool(plain_con):
+            pro_hits, con_hits = plain_pro, plain_con
+    return pro_hits, con_hits
+
+
+# "I get why people escalate, but ...": the other side understood, not taken.
+_CONCEDED = re.compile(
+    r"\b(?:i|we)\s+(?:totally\s+|fully\s+|do\s+|really\s+|can\s+)?(?:get|understand|see|appreciate|"
+    r"know|hear|sympathi[sz]e\s+with)\s+why\s+(?:people|someone|others|some\s+\w+|you|they|folks|"
+    r"teams?|a\s+lot\s+of\s+\w+|many\s+\w+|the\s+\w+)\b[^.,;!?]{0,60}",
+    re.IGNORECASE,
+)
+
+
+def _not_conceded(
+    text: str, pro_hits: list[Match], con_hits: list[Match]
+) -> tuple[list[Match], list[Match]]:
+    # "I get why people escalate, but I'd commit": when both sides are named, the one
+    # only named as understood in others is not the speaker's.
+    if pro_hits and con_hits:
+        spans = [(m.start(), m.end()) for m in _CONCEDED.finditer(text)]
+
+        def conceded(m: Match) -> bool:
+            return any(a <= m.start < b for a, b in spans)
+
+        plain_pro = [m for m in pro_hits if not conceded(m)]
+        plain_con = [m for m in con_hits if not conceded(m)]
         if bool(plain_pro) != bool(plain_con):
             pro_hits, con_hits = plain_pro, plain_con
     return pro_hits, con_hits

@@ -91,6 +91,9 @@ class Lexicon:
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
         # I don't know this word" wants the meaning, not help.
         term, asked_term = self._questions.term_asked(plain, plain_sentences, plain_facts)
+        if not asked_term:
+            term = self._questions.quoted_term(plain)
+            asked_term = term is not None
         if (
             asked_term
             and (term is not None or ABOUT_A_WORD.search(plain))

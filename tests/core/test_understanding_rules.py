@@ -622,3 +622,203 @@ def test_a_name_heard_but_not_known_asks_what_it_means() -> None:
 def test_reasons_announced_are_reasons(lex: Lexicon) -> None:
     assert "reasons" in read(lex, "I'd hold it back, for three reasons. One, ...").labels
     assert "reasons" in read(lex, "wait. reasons: the agent part is untested").labels
+
+
+# -- questions in shapes the lists did not foresee ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "which" and its noun, then the verb before the subject
+        "Which languages are the repositories mostly in",
+        # "how" with any adjective, then the verb before the subject
+        "how cheap was it to strip the refusals off",
+        "how well does the classifier hold up on other languages",
+        # a question run on after the speaker's own words: "what" and its noun, then the
+        # verb before the subject; "who" and what the person does
+        "ok so requests come into a gateway, and, hmm, actually what load balancer do you run",
+        "right so before it leaves, who actually has the final say on shipping",
+    ],
+)
+def test_question_shapes_without_a_question_mark(text: str) -> None:
+    assert split(normalise(text))[0].question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "which is why the repositories are the problem",
+        "how it is done matters less than when",
+        "What I would do is shard it.",
+    ],
+)
+def test_statements_that_start_like_questions(text: str) -> None:
+    assert not split(normalise(text))[0].question
+
+
+def test_a_short_yes_no_question_is_asked_not_a_topic_named(lex: Lexicon) -> None:
+    # "Classifier timeout? Fail open." names a topic; a verb before its subject asks
+    assert read(lex, "Is memory shared? wanted to plan the layout").asked == ("gpus",)
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # things asked for together are one thing asked for
+        ("Which learning rate and warmup did the team use for the base model?", ""),
+        # the topic named first may take three words
+        ("The pretrained base model, what is its tokenizer vocabulary?", ""),
+        ("And the base model, what's its size?", "model"),
+    ],
+)
+def test_the_thing_asked_for_in_longer_questions(lex: Lexicon, text: str, fact: str) -> None:
+    assert read(lex, text).asked == (fact,)
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # a word no fact has, before the fact's own noun, names another kind of thing
+        ("is there a relocation package if I move", ""),
+        ("what's the salary package like", "comp"),
+        ("whats the total package", "comp"),
+        # a verb and an article between them: no kind of node
+        ("whats connecting the nodes, is it infiniband", "cluster"),
+        # a kind the fact's answer speaks of
+        ("Is there a cloud budget I should respect?", "budget"),
+    ],
+)
+def test_a_kind_of_thing_no_fact_has(text: str, fact: str) -> None:
+    lex = Lexicon(
+        {},
+        None,
+        [],
+        Asking(
+            facts=[
+                ("comp", ["package", "salary"]),
+                ("cluster", ["nodes", "infiniband"]),
+                ("budget", ["budget"]),
+            ],
+            answers={"budget": "Up to twenty dollars a task; sandboxes run on our own cloud."},
+        ),
+    )
+    assert lex.understand(text).asked == (fact,)
+
+
+# -- rejections said after the thing, requests with the question said over ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        # the thing named first, then turned down, in any person's contraction
+        ("Human eval I'd drop completely, it's slow.", "human_eval", False),
+        ("The reference model I would remove, it only slows learning.", "kl", False),
+        ("Paged attention we'll leave for later.", "cache", False),
+        # a new object after the verb is another thing turned down
+        ("The kv cache, I'd drop the old entries first.", "cache", True),
+        # a cost to the people who use it
+        ("A sandbox would just annoy the teams that call it.", "sandbox", False),
+    ],
+)
+def test_a_thing_named_then_turned_down(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the interviewer's question said over before "no idea" is not asked
+        ("How many GPUs would the layout need? No idea, honestly.", "dont_know"),
+        # one put to the interviewer is
+        ("Can I assume the GPU memory is eighty gigs? I don't know it.", None),
+        # the shape of the answer, a thought trailing off, "I couldn't derive it"
+        (
+            "I'm blanking. I know the answer has a kv cache in it but I couldn't derive it.",
+            "dont_know",
+        ),
+        (
+            "Hmm, laying out four big models on one cluster... I have no idea where to start.",
+            "dont_know",
+        ),
+        # no story, in words the lists did not hold
+        ("i dont think ive ever really pushed back on a decision like that", "no_example"),
+        ("I don't really have a system I built end to end, mostly I fixed bugs.", "no_example"),
+        (
+            "I haven't really had a model surprise me. Most of what I built ran in a sandbox.",
+            "no_example",
+        ),
+    ],
+)
+def test_requests_beside_what_is_not_an_answer(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+# -- a meaning asked for, a side only understood, why a question is asked ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        # "what's a/an X": a defined term after the article asks for its meaning, even when
+        # a fact shares its words ("what's the X" asks for a figure)
+        ("Sorry, what's an uplift study", "uplift study"),
+        # a defined term in quotes, in a turn that says it asks about a word
+        (
+            "Sorry, 'over someone's head', I don't know this expression. What is it?",
+            "over someone's head",
+        ),
+        # "X = what exactly"
+        ("structured access = what exactly", "structured access"),
+    ],
+)
+def test_a_meaning_asked_for_in_other_words(text: str, term: str) -> None:
+    lex = Lexicon(
+        {},
+        None,
+        [],
+        Asking(
+            facts=[("evals", ["uplift study", "evals"])],
+            definitions=[
+                ("uplift study", ["uplift"]),
+                ("over someone's head", ["over their head"]),
+                ("structured access", []),
+            ],
+        ),
+    )
+    u = lex.understand(text)
+    assert (u.intent, u.term) == ("clarify_term", term)
+    assert lex.understand("What's the uplift study's sample size?").intent is None
+
+
+def test_a_reading_offered_to_check_asks_what_is_meant(lex: Lexicon) -> None:
+    u = read(lex, "Content it did not write, you mean like the README and the issue comments?")
+    assert u.intent == "clarify_term"
+
+
+def test_a_side_only_understood_in_others_is_not_taken(lex: Lexicon) -> None:
+    labels = read(lex, "I get why people ship it, but honestly I'd hold it back.").labels
+    assert "stance.against" in labels
+    assert "stance.mixed" not in labels
+
+
+def test_what_the_answer_would_help_with_is_part_of_the_asking(lex: Lexicon) -> None:
+    u = read(lex, "What's the peak traffic? It would help me size the kv cache for each replica.")
+    assert u.asked == ("traffic",)
+    assert "cache" not in u.labels
+
+
+def test_a_guess_after_i_dont_know_said_with_a_rising_tone_is_an_answer(lex: Lexicon) -> None:
+    u = read(lex, "I don't know, I guess you could put a kv cache in front of each replica?")
+    assert u.intent is None
+    assert "cache" in u.labels
+
+
+def test_an_intensifier_inside_a_signal_phrase_changes_nothing() -> None:
+    lex = Lexicon({"explainable": (["the one we can trace"], [])}, None, [], Asking())
+    assert "explainable" in lex.understand("I'd ship the one we can actually trace.").labels
+    assert "explainable" not in lex.understand("I'd ship the one we can't trace.").labels
+    assert "explainable" not in lex.understand("the one we can never trace").labels

@@ -1,0 +1,87 @@
+"""Wrong theory claims in wordings the first patterns missed, read as the claim they make;
+the right claim in the same words is not."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer import load_catalog
+
+CATALOG = load_catalog()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "text", "signal", "wrong"),
+    [
+        (
+            "ml-theory",
+            "Since we average over the d k terms, the variance of the dot product stays at one.",
+            "wrong_variance",
+            True,
+        ),
+        ("ml-theory", "The variance of the dot product is d k.", "wrong_variance", False),
+        (
+            "ml-theory",
+            "If the context doubles, the cache needs four times the memory.",
+            "wrong_kv_growth",
+            True,
+        ),
+        ("ml-theory", "If the context doubles, the cache doubles too.", "wrong_kv_growth", False),
+        (
+            "ml-theory",
+            "After SFT we use PPO to improve the reward model with the comparisons.",
+            "wrong_rlhf_order",
+            True,
+        ),
+        (
+            "ml-theory",
+            "After SFT we use PPO to improve the policy against the reward model.",
+            "wrong_rlhf_order",
+            False,
+        ),
+        (
+            "ml-theory-systems",
+            "Pre-LN is the one that needed the long warmup to train deep.",
+            "wrong_norm_swap",
+            True,
+        ),
+        (
+            "ml-theory-systems",
+            "Post-LN is the one that needed the long warmup to train deep.",
+            "wrong_norm_swap",
+            False,
+        ),
+        (
+            "ml-theory-systems",
+            "In data parallel each GPU holds a slice of the layers.",
+            "wrong_dp",
+            True,
+        ),
+        (
+            "ml-theory-systems",
+            "In data parallel each GPU holds a full copy and a slice of the batch.",
+            "wrong_dp",
+            False,
+        ),
+        (
+            "mlops-generation-drift",
+            "I put np.random.seed(seed) at the top. Now it's deterministic.",
+            "wrong_seeded",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "Our average latency was about 120 ms, so latency was fine.",
+            "wrong_mean_latency",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "Average latency was 120 ms, but the p99 was four seconds, so we fixed the tail.",
+            "wrong_mean_latency",
+            False,
+        ),
+    ],
+)
+def test_wrong_claims_in_new_words(scenario: str, text: str, signal: str, wrong: bool) -> None:
+    assert (signal in CATALOG[scenario].lexicon.understand(text).labels) is wrong
