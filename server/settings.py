@@ -47,11 +47,11 @@ class Settings(BaseSettings):
     tts_voice: str = ""
     # Offer voice sessions: load the speech models at start-up (in the background).
     voice: bool = True
-    # End a spoken turn 0.4 s into a pause when Smart Turn and the transcript's wording
-    # both say the answer is finished (docs/VOICE.md, "Turn-taking"); off: the scenario's
-    # end silence or "I'm done" alone. Off by default until it beats the silence on the
-    # spoken evaluation set.
-    voice_early_turn: bool = False
+    # End a spoken turn before the scenario's end silence when the answer sounds finished:
+    # 0.4 s into a pause when Smart Turn and the transcript's wording agree, 1 s into it on
+    # the wording alone (docs/VOICE.md, "Turn-taking"). A candidate can turn it off for a
+    # connection (`turn_taking`); off here: the end silence or "I'm done" alone.
+    voice_early_turn: bool = True
 
     max_frame: int = Field(default=64 * 1024, ge=1024)
     ping_interval: float = Field(default=10.0, gt=0)

@@ -56,9 +56,9 @@ StoreCall = Callable[..., Awaitable[Any]]
 # the next session's answer; 0.6 s still leaves the job 1.9 s or more before a 2.5 s end
 # silence fires.
 SPECULATE_AFTER = 0.6
-# With the end-of-turn model the guess is also what decides an early end 0.4 s into the
-# pause (`Listener(turn_model=...)`), so it starts sooner: a dropped guess is the price of
-# replying in under a second.
+# With the early end of turn on (the default), the guess is also what decides whether a
+# pause ends the turn (`server.speech.turn`), so it starts sooner: a dropped guess is the
+# price of replying about a second after a finished answer.
 SPECULATE_EARLY = 0.3
 # Words the speech model gives less than this probability are "unsure": a side taken on
 # one of them is asked for again (`CandidateSaid.unsure`). On the spoken evaluation set
@@ -121,6 +121,7 @@ class VoiceChannel:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._decided: float | None = None
+        self._early_wanted = True  # the candidate's `turn_taking` choice
 
     # -- before the session starts ----------------------------------------------------
 
@@ -148,6 +149,14 @@ class VoiceChannel:
             turn_model=getattr(models, "turn", None) if early else None,
             text_silence=TEXT_SILENCE if early else None,
         )
+        self.listener.early = self._early_wanted
+
+    def set_early(self, on: bool) -> None:
+        """`turn_taking`: whether a pause may end the turn before the long silence (when
+        the server allows it, `MOCKLOOP_VOICE_EARLY_TURN`); from the next pause on."""
+        self._early_wanted = on
+        if self.listener is not None:
+            self.listener.early = on
 
     async def _models(self) -> SpeechModels | None:
         """The loaded models; None, and the client told to type, when there are none."""

@@ -75,6 +75,7 @@ class VoiceChannel(Protocol):
     async def feed(self, pcm: bytes) -> None: ...
     async def done(self) -> None: ...
     def playback(self, seq: int, event: str) -> None: ...
+    def set_early(self, on: bool) -> None: ...
     async def aclose(self) -> None: ...
 
 
@@ -466,6 +467,14 @@ async def _dispatch(
             fail("unsupported", "done is for voice mode")
         else:
             await voice.done()
+    elif kind == "turn_taking":
+        early = message.get("early")
+        if not isinstance(early, bool):
+            fail("bad_message", "turn_taking needs a boolean early")
+        elif voice is None:
+            fail("unsupported", "turn_taking is for voice mode")
+        else:
+            voice.set_early(early)
     elif kind == "playback":
         seq, event = message.get("seq"), message.get("event")
         if not isinstance(seq, int) or isinstance(seq, bool) or event not in ("started", "ended"):

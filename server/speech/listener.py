@@ -240,6 +240,8 @@ class Listener:
         self.early_silence = early_silence
         self.complete_above = complete_above
         self.text_silence = text_silence
+        self.early = True
+        """Whether pauses may end the turn early at all: the candidate's choice, per connection."""
         self._sound: asyncio.Future[float] | None = None  # the model's view of this pause
         self._pause_from = 0.0  # where the current pause's silence began
         self._judging = False  # this pause may still end the turn early
@@ -396,8 +398,9 @@ class Listener:
 
     def _ask_turn_model(self, event: SilenceStarted) -> None:
         self._pause_from = event.speech_end
-        self._judging = self._turn_model is not None or self.text_silence is not None
-        if self._turn_model is None:
+        judges = self._turn_model is not None or self.text_silence is not None
+        self._judging = self.early and judges
+        if not self._judging or self._turn_model is None:
             return
         end = _samples(event.speech_end)
         audio = self._buffer.slice(end - 8 * SAMPLE_RATE, end)

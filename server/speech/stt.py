@@ -73,10 +73,17 @@ class Transcriber(Protocol):
         ...
 
 
+FILLER_CUE = "Um, uh, "
+"""Opens the hint. Whisper leaves out "um" and "uh" unless its prompt shows them; with
+this cue tiny.en kept 12 of the spoken set's 13 fillers against 2, invented none, and its
+word error rate fell from 12.6% to 10.6% (docs/VOICE.md). The review counts fillers."""
+
+
 def hotwords_from_glossary(terms: Iterable[str]) -> str | None:
-    """A scenario glossary as a Whisper hint: the terms, comma separated."""
+    """A scenario glossary as a Whisper hint: the filler cue, then the terms, comma
+    separated. None without terms: a piece with no hint keeps the shorter encoder input."""
     cleaned = [t.strip() for t in terms if t.strip()]
-    return ", ".join(cleaned) if cleaned else None
+    return FILLER_CUE + ", ".join(cleaned) if cleaned else None
 
 
 def default_whisper_model_path() -> Path:

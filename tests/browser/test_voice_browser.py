@@ -98,6 +98,7 @@ def test_a_spoken_answer_gets_a_transcript_and_a_pushback(
     pg.get_by_text("Microphone settings").click()
     pg.get_by_label(re.compile("Echo cancellation")).uncheck()
     pg.get_by_label(re.compile("Noise suppression")).uncheck()
+    expect(pg.get_by_label(re.compile("Reply as soon as I sound finished"))).to_be_checked()
     pg.get_by_role("button", name="Start the interview").click()
 
     opening = pg.locator(".msg.interviewer").first

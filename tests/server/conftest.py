@@ -20,8 +20,15 @@ def catalog() -> dict[str, Scenario]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # Chat and fake speech: no speech models loading in the background of every app.
-    return Settings(data_dir=tmp_path / "data", scenarios_dir=TEST_SCENARIOS, voice=False)
+    # Chat and fake speech: no speech models loading in the background of every app. Turns
+    # end by the end silence or "done" alone, so that audio sent faster than real time is
+    # all heard before its turn ends; the tests of the early end of a turn turn it on.
+    return Settings(
+        data_dir=tmp_path / "data",
+        scenarios_dir=TEST_SCENARIOS,
+        voice=False,
+        voice_early_turn=False,
+    )
 
 
 @pytest.fixture

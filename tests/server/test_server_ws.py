@@ -194,6 +194,10 @@ def test_bad_json_gets_an_error_and_the_session_goes_on(client: TestClient) -> N
         assert ws.receive_json()["code"] == "unexpected"
         ws.send_json({"type": "done"})
         assert ws.receive_json()["code"] == "unsupported"
+        ws.send_json({"type": "turn_taking", "early": "yes"})
+        assert ws.receive_json()["code"] == "bad_message"
+        ws.send_json({"type": "turn_taking", "early": False})
+        assert ws.receive_json()["code"] == "unsupported"
         ws.send_json({"type": "playback", "seq": "x", "event": "started"})
         assert ws.receive_json()["code"] == "bad_message"
         ws.send_json({"type": "say", "text": "Still here."})
@@ -387,6 +391,7 @@ class FakeVoice:
         self.driver, self.conn, self.scenario = driver, conn, scenario
         self.received = 0
         self.playbacks: list[tuple[int, str]] = []
+        self.early: list[bool] = []
 
     async def feed(self, pcm: bytes) -> None:
         self.received += len(pcm)
@@ -397,6 +402,9 @@ class FakeVoice:
 
     def playback(self, seq: int, event: str) -> None:
         self.playbacks.append((seq, event))
+
+    def set_early(self, on: bool) -> None:
+        self.early.append(on)
 
     async def aclose(self) -> None:
         pass
@@ -425,10 +433,12 @@ def test_voice_mode_routes_audio_to_the_voice_channel(
             ws.send_bytes(b"\x00\x00" * 512)
             assert ws.receive_json() == {"type": "partial", "text": "1024 bytes"}
             ws.send_json({"type": "playback", "seq": 2, "event": "ended"})
+            ws.send_json({"type": "turn_taking", "early": False})
             ws.send_json({"type": "done"})
             candidate, follow = receive(ws, 2)
     assert channels[-1].scenario.id == "server-test-chat"
     assert channels[-1].playbacks == [(2, "ended")]
+    assert channels[-1].early == [False]
     assert (candidate["text"], candidate["start"], candidate["end"]) == (
         "heard 1024 bytes",
         0.5,

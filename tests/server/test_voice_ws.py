@@ -622,10 +622,45 @@ def test_a_finished_answer_over_the_websocket_gets_its_reply_before_the_end_sile
             spoken_until = time.time() + speech.size / SAMPLE_RATE
             send_audio(ws, np.concatenate([speech, silence(3.5)]), frame=512, pace=1.0)
             got = until(ws, is_type("candidate"))
-    thinking = next(m for m in got if m.get("state") == "thinking")
+    thinking = next(m for m in got if m.get("value") == "thinking")
     # The piece's own trailing silence (piper ends a line with a little) counts as pause.
     assert thinking["decided"] - spoken_until < 2.6, got
-    assert "mitigations" in next(m for m in got if m["type"] == "candidate")["text"]
+    assert "publish once" in next(m for m in got if m["type"] == "candidate")["text"]
+
+
+@pytest.mark.parametrize("early", [True, False], ids=["early", "patient"])
+def test_the_candidate_chooses_whether_a_finished_answer_waits_out_the_silence(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path, early: bool
+) -> None:
+    """`turn_taking`: on (the default), finished wording ends the turn 1 s into the pause;
+    off, the round's end silence (3 s) does."""
+    culture = "culture-ship-before-evals"
+    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
+    said = "I would hold it back until the evals are done."
+    models = cast(
+        SpeechModels,
+        SimpleModels(
+            EnergyVad(), FakeTranscriber(lambda a: said if rms(a) > 0.01 else ""), FakeSynthesizer()
+        ),
+    )
+    on = settings.model_copy(update={"voice_early_turn": True})  # the server's default
+    assert Settings().voice_early_turn
+    app = voice_app(on, {**catalog, culture: scenarios[culture]}, models, speech_cache)
+    with TestClient(app) as c:
+        s = new_session(c, mode="voice", scenario=culture)
+        with c.websocket_connect(s["ws"]) as ws:
+            hello(ws, s["token"])
+            until(ws, is_type("interviewer"))
+            ws.send_json({"type": "turn_taking", "early": early})
+            spoken_until = time.time() + 1.0
+            send_audio(ws, np.concatenate([tone(1.0), silence(3.5)]), frame=512, pace=1.0)
+            got = until(ws, is_type("candidate"))
+    thinking = next(m for m in got if m.get("value") == "thinking")
+    waited = thinking["decided"] - spoken_until
+    if early:
+        assert 0.9 <= waited < 2.2, waited
+    else:
+        assert waited >= 2.9, waited
 
 
 def test_a_side_heard_with_low_confidence_is_asked_for_again(

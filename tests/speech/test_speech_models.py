@@ -11,7 +11,12 @@ from speech_helpers import JFK_TEXT, normalise, silence, squash
 
 from server.speech import audio
 from server.speech.models import SpeechModels, self_test
-from server.speech.stt import FasterWhisperTranscriber, ModelLoadError, hotwords_from_glossary
+from server.speech.stt import (
+    FILLER_CUE,
+    FasterWhisperTranscriber,
+    ModelLoadError,
+    hotwords_from_glossary,
+)
 from server.speech.tts import PiperSynthesizer, SpeechCache
 from server.speech.vad import SileroVad
 
@@ -116,6 +121,32 @@ def test_spoken_domain_terms_come_back(models: SpeechModels, line: str, terms: l
     for term in terms:
         assert squash(term) in squash(result.text), result.text
     assert jiwer.wer(normalise(line), normalise(result.text)) <= 0.25, result.text
+
+
+FILLED = [
+    "Uh, I think the honest answer is that I would escalate it to the safety lead.",
+    "So, um, my recommendation would be a limited preview.",
+    "What worried me most was, um, the lack of any rollback plan.",
+]
+
+
+def test_fillers_are_kept_and_not_invented(models: SpeechModels) -> None:
+    """Whisper drops "um" and "uh" unless its prompt shows them (`FILLER_CUE`)."""
+    hint = hotwords_from_glossary(GLOSSARY)
+    assert hint is not None and hint.startswith(FILLER_CUE)
+    assert hotwords_from_glossary([" "]) is None  # no terms, no hint: the short encoder input
+    said = heard = 0
+    for line in [*FILLED, ROUND_TRIPS[1][0]]:
+        spoken = audio.resample(
+            models.synthesizer.synthesize(line), models.synthesizer.sample_rate, audio.SAMPLE_RATE
+        )
+        words = normalise(models.transcriber.transcribe(spoken, hint).text).split()
+        expected = normalise(line).split()
+        for filler in ("um", "uh"):
+            said += expected.count(filler)
+            heard += min(expected.count(filler), words.count(filler))
+            assert words.count(filler) <= expected.count(filler), words  # none invented
+    assert heard >= 2 and said == 3, (heard, said)
 
 
 def test_self_test_round_trip(models: SpeechModels) -> None:

@@ -9,15 +9,18 @@ const SETTINGS_KEY = "mockloop.voice.settings";
 export function loadSettings() {
   try {
     const s = JSON.parse(localStorage.getItem(SETTINGS_KEY) || "{}") || {};
-    return { echo: s.echo !== false, noise: s.noise !== false };
+    return { echo: s.echo !== false, noise: s.noise !== false, early: s.early !== false };
   } catch {
-    return { echo: true, noise: true };
+    return { echo: true, noise: true, early: true };
   }
 }
 
 export function saveSettings(settings) {
   try {
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify({ echo: settings.echo, noise: settings.noise }));
+    localStorage.setItem(
+      SETTINGS_KEY,
+      JSON.stringify({ echo: settings.echo, noise: settings.noise, early: settings.early }),
+    );
   } catch {
     // A convenience only.
   }

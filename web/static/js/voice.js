@@ -18,6 +18,7 @@ const els = {
   startTyped: document.getElementById("typed-start-button"),
   echo: document.getElementById("opt-echo"),
   noise: document.getElementById("opt-noise"),
+  early: document.getElementById("opt-early"),
   live: document.getElementById("voice-live"),
   state: document.getElementById("voice-state"),
   stateText: document.getElementById("voice-state-text"),
@@ -32,7 +33,7 @@ const els = {
 };
 
 function settings() {
-  return { echo: els.echo.checked, noise: els.noise.checked };
+  return { echo: els.echo.checked, noise: els.noise.checked, early: els.early.checked };
 }
 
 const voice = {
@@ -50,7 +51,7 @@ const interview = createInterview(
     message: onMessage,
     interviewer: onInterviewerLine,
     ended: onEnded,
-    open: render,
+    open: onOpen,
     close: render,
   },
   // A new session starts its clock at the first hello: wait until the candidate is ready.
@@ -81,6 +82,13 @@ function currentState() {
   if (voice.mode === "idle") return "idle";
   if (voice.serverState === "thinking") return "thinking";
   return voice.speech ? "hearing" : "listening";
+}
+
+// The server ends a turn when the answer sounds finished unless told otherwise; every
+// connection is told, since the choice lives in this browser.
+function onOpen() {
+  interview.send({ type: "turn_taking", early: els.early.checked });
+  render();
 }
 
 function render() {
@@ -322,6 +330,11 @@ document.addEventListener("keydown", (event) => {
   els.noise.checked = saved.noise;
   els.echo.addEventListener("change", () => saveSettings(settings()));
   els.noise.addEventListener("change", () => saveSettings(settings()));
+  els.early.checked = saved.early;
+  els.early.addEventListener("change", () => {
+    saveSettings(settings());
+    if (interview.isOpen()) interview.send({ type: "turn_taking", early: els.early.checked });
+  });
 }
 
 interview.showAnswerBox(false);
