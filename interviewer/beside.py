@@ -82,6 +82,11 @@ _GIST = re.compile(
     r"i\s+(?:know|remember)\s+(?:that\s+)?(?:the\s+)?(?:answer|formula|result|solution|trick)\b[^.;]{0,60}$|"
     # "laying out four models on the cluster...": a thought trailing off
     r"(?:[\w'-]+\s+){0,9}[\w'-]+\s*(?:\.\.\.|\u2026)\s*$|"
+    # "Which threshold exactly, I don't know", "The bottleneck, I'm not sure where it is":
+    # the question said over, as a topic
+    r"(?:which|what|the)\s+[\w-]+(?:\s+[\w-]+)?(?:\s+exactly)?\W*$|"
+    # "I never had to set a number like this": what the speaker has not had to do
+    r"(?:i|i'?ve|i\s+have)\s+never\s+(?:really\s+|actually\s+)?(?:had|needed|been\s+asked)\s+to\b[^.;]{0,60}$|"
     # "but I couldn't derive it", "I can't say": more of not knowing
     r"(?:but\s+)?(?:i|we)\s+(?:couldn'?t|can'?t|cannot)\s+(?:really\s+|actually\s+)?(?:derive|explain|say|tell|"
     r"remember|recall|work\s+(?:it|that|this)\s+out|figure\s+(?:it|that|this)\s+out)\b[^.;]{0,40}$)",

@@ -75,7 +75,7 @@ _REJECT_AFTER = re.compile(
     r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait|"
     r"(?:is|are)\s+(?:just\s+|mostly\s+|pure\s+)?(?:theatre|theater|a\s+joke|security\s+theatre)|"
     r"(?:is|are|would\s+be)\s+(?:a\s+)?(?:maintenance\s+)?(?:nightmare|headache|burden)|"
-    r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:[\w']+\s+){0,3}?(?:job|problem|concern|responsibility|call)|"
+    r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:[\w']+\s+){0,4}?(?:job|problem|concern|responsibility|call)|"
     # "is the safety team's problem", "is trust and safety's concern, not mine"
     r"(?:is|are|'s|belongs\s+to)\s+(?:really\s+|just\s+|more\s+|mostly\s+|entirely\s+)?(?:[\w]+\s+){0,4}?"
     r"[\w]+s?'s?\s+(?:job|problem|concern|responsibility|department|business|area)|"

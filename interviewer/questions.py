@@ -49,6 +49,7 @@ class QuestionMatcher:
         self._fact_words = frozenset(
             _singular(w) for _, about in asking.facts for p in about for w in words(p)
         )
+        self._answers = dict(asking.answers)
         # What each fact says, for the words that tell which kind of thing is asked for.
         self._said = {
             fact_id: frozenset(_singular(w) for w in words(text))
@@ -67,11 +68,21 @@ class QuestionMatcher:
         cue = ASK_CUE.match(question.strip())
         if cue is not None and len(words(question.strip()[cue.end() :])) >= 2:
             question = question.strip()[cue.end() :]
-        best, best_score, best_regexes = "", 0, []
-        for fact_id, regexes in self._facts:
-            score = sum(len(r.pattern) for r in regexes if r.search(question))
-            if score > best_score:
-                best, best_score, best_regexes = fact_id, score, regexes
+        # "How often does the old classifier get retrained?" wants a frequency: a fact
+        # whose answer states none does not answer it (the answer type, as in QA).
+        kind = _ANSWER_KIND.match(question)
+        needed = None
+        if kind is not None and self._answers and not _SECOND_QUESTION.search(question, kind.end()):
+            needed = _KIND_EVIDENCE[next(k for k, v in kind.groupdict().items() if v)]
+        best, best_regexes = self._best(question)
+        if best and needed is not None and not needed.search(self._answers.get(best, "")):
+            # Another fact of that kind may answer it, chosen by what the question names
+            # besides its own first words ("how often do two raters agree ...").
+            best, best_regexes = self._best(
+                question,
+                kind.end() if kind else 0,
+                lambda f: bool(needed.search(self._answers.get(f, ""))),
+            )
         # "What's the dress code at the onsite?" asks about the dress code: a fact about the
         # onsite does not answer it. The thing asked for comes first; when the facts have
         # no word for it and the fact matched only what it is said of, no fact answers.
@@ -101,6 +112,23 @@ class QuestionMatcher:
             ):
                 return ""
         return best
+
+    def _best(
+        self, question: str, after: int = 0, allowed: Callable[[str], bool] = lambda _: True
+    ) -> tuple[str, list[re.Pattern[str]]]:
+        """The fact whose phrases the question holds most of (matches ending after `after`)."""
+        best, best_score, best_regexes = "", 0, []
+        for fact_id, regexes in self._facts:
+            if not allowed(fact_id):
+                continue
+            score = sum(
+                len(r.pattern)
+                for r in regexes
+                if any(m.end() > after for m in r.finditer(question))
+            )
+            if score > best_score:
+                best, best_score, best_regexes = fact_id, score, regexes
+        return best, best_regexes
 
     def term_asked(
         self, text: str, sentences: list[Sentence], fact_of: Mapping[str, str]
@@ -317,6 +345,38 @@ _ASKED_THING = re.compile(
     r"if|when|since|because|from|i|exactly|here|today)\b|\s*[,;:]|\W*$)",
     re.IGNORECASE,
 )
+# What a question's first words ask for, and what an answer must hold to give it.
+_ANSWER_KIND = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|also|but|then|um|uh|hmm|right|quick\s+one)\W+)*how\s+(?:"
+    r"(?P<often>often|frequently)|(?P<long>long)\s+(?:does|do|did|is|are|was|will|would|should|has|have)\b|"
+    r"(?P<fast>fast|quickly)\s+(?:does|do|did|is|are|was|will|would|can)\b)",
+    re.IGNORECASE,
+)
+# "How often do we need a new policy, and what is the success metric?" asks two things.
+_SECOND_QUESTION = re.compile(
+    r"(?:,|\band\b|\?)\s*(?:and\s+)?(?:what|which|how|who|where|when|is|are|do|does)\b",
+    re.IGNORECASE,
+)
+_KIND_EVIDENCE = {
+    "often": re.compile(
+        r"\b(?:daily|weekly|monthly|hourly|nightly|every|each\s+(?:day|week|month|night|hour)|"
+        r"(?:a|per|an)\s+(?:day|week|month|year|hour|night)|once|twice|times\s+a|always|never|"
+        r"rarely|rare|common|often|continuous\w*|cadence|percent|few\s+in|of\s+the\s+time|out\s+of|in\s+(?:ten|a\s+hundred|a\s+thousand|"
+        r"ten\s+thousand|\w+)\b(?=[^.]{0,20}\b(?:cases|tasks|requests|prompts|runs|conversations))|rate)\b|%",
+        re.IGNORECASE,
+    ),
+    # "how long are the contexts" asks for a length as well as a duration
+    "long": re.compile(
+        r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|overnight|quarter|"
+        r"fortnight|tomorrow|today|tokens?|words?|characters?|lines?|pages?|long|short)\b",
+        re.IGNORECASE,
+    ),
+    "fast": re.compile(
+        r"\b(?:per|a)\s+(?:second|minute|hour|day)\b|\b(?:seconds?|milliseconds?|ms|minutes?|hours?|"
+        r"faster|slower|times|quick\w*|fast|slow|latency|throughput)\b",
+        re.IGNORECASE,
+    ),
+}
 # Between a modifier and its noun there is no article, preposition or verb: "connecting
 # the nodes" is no kind of node.
 _NOT_A_MODIFIER = re.compile(

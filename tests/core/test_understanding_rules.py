@@ -822,3 +822,66 @@ def test_an_intensifier_inside_a_signal_phrase_changes_nothing() -> None:
     assert "explainable" in lex.understand("I'd ship the one we can actually trace.").labels
     assert "explainable" not in lex.understand("I'd ship the one we can't trace.").labels
     assert "explainable" not in lex.understand("the one we can never trace").labels
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the question said over as a topic, and what the speaker never had to do
+        (
+            "Which kv cache exactly, I really don't know. I never had to size a kv cache.",
+            "dont_know",
+        ),
+        ("The kv cache, I am not sure where it goes.", "dont_know"),
+        # part of the question heard, the rest not
+        (
+            "Sorry, a truck went by, I caught the kv cache part but not what you said after it",
+            "repeat",
+        ),
+    ],
+)
+def test_the_question_said_over_and_part_of_it_missed(
+    lex: Lexicon, text: str, intent: str | None
+) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # "how often" wants a frequency or a rate: a fact that states none does not answer
+        ("how often does the harm classifier get retrained", ""),
+        # the fact of that kind that the question names answers it
+        ("How often do two raters agree on the hard prompts?", "labelers"),
+        ("How long does a single task run?", "tasks"),
+        # "how long" asks for a length too
+        ("How long are the contexts?", "context"),
+        # two things asked: the first words choose for the first only
+        ("How often do we retrain, and which harm classifier is it?", "judges"),
+    ],
+)
+def test_a_question_is_answered_by_a_fact_of_the_kind_it_asks_for(text: str, fact: str) -> None:
+    lex = Lexicon(
+        {},
+        None,
+        [],
+        Asking(
+            facts=[
+                ("models", ["how often", "checkpoints"]),
+                ("judges", ["harm classifier"]),
+                ("labelers", ["raters"]),
+                ("prompts", ["hard prompts", "prompt pool"]),
+                ("tasks", ["single task", "task"]),
+                ("context", ["contexts"]),
+            ],
+            answers={
+                "models": "Every major checkpoint, about one model a day.",
+                "judges": "An older harm classifier, cheap to run, with blind spots.",
+                "labelers": "On hard prompts, two raters agree seventy percent of the time.",
+                "prompts": "A pool of a few million unlabelled prompts.",
+                "tasks": "Each takes one to eight hours of agent time.",
+                "context": "Contexts go up to two hundred thousand tokens.",
+            },
+        ),
+    )
+    assert lex.understand(text).asked == (fact,)

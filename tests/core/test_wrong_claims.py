@@ -1,5 +1,5 @@
-"""Wrong theory claims in wordings the first patterns missed, read as the claim they make;
-the right claim in the same words is not."""
+"""Scenario wordings the first patterns missed: wrong theory claims read as the claim they
+make (the right claim in the same words is not), and what a model says named as behaviour."""
 
 from __future__ import annotations
 
@@ -85,3 +85,10 @@ CATALOG = load_catalog()
 )
 def test_wrong_claims_in_new_words(scenario: str, text: str, signal: str, wrong: bool) -> None:
     assert (signal in CATALOG[scenario].lexicon.understand(text).labels) is wrong
+
+
+def test_what_the_model_says_is_its_behaviour_and_can_be_turned_down() -> None:
+    lex = CATALOG["design-inference-serving"].lexicon
+    u = lex.understand("What the model actually says isn't really the serving team's job.")
+    assert "behavioural_drift" in [m.label for m in u.rejected]
+    assert "behavioural_drift" in lex.understand("I'd watch what the model says per topic.").labels
