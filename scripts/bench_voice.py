@@ -14,7 +14,9 @@ pace in 32 ms PCM16 frames, each answer followed by silence (or by `done`). It p
 - reaction after the endpoint: from the server's end-of-turn decision (the `decided`
   time in its `thinking` state message, same clock: same machine) to the `interviewer`
   message arriving, for the silence endpoint and for `done` sent straight after speaking;
-- from the end of speech to the `interviewer` message with the scenario's end silence;
+- from the end of speech to the `interviewer` message without `done` (the early end of
+  a turn when the answer sounds finished, else the scenario's end silence), and how many
+  answers a pause inside them cut in two;
 - the real-time factor of one transcription (tiny.en, as the server runs it);
 - concurrent voice sessions (each alternating silence and `done` turns, started
   staggered): reaction p50/p95 per level, and which levels keep p95 under 1.5 s;
@@ -193,6 +195,7 @@ class TurnResult:
 class SessionLog:
     turns: list[TurnResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    splits: int = 0
 
 
 class Voice:
@@ -204,6 +207,7 @@ class Voice:
         self.reader = asyncio.create_task(self._read())
         self.clock = time.perf_counter()
         self.sent = 0  # frames sent since the pace clock started
+        self.splits = 0  # answers cut in two by a pause taken for their end
 
     async def _read(self) -> None:
         with contextlib.suppress(Exception):
@@ -278,8 +282,13 @@ async def _one_turn(
             at, msg = voice.inbox.get_nowait()
             kind = msg["type"]
             if kind == "state" and msg.get("value") == "thinking" and decided is None:
-                decided = float(msg["decided"])
-            elif kind == "candidate":
+                if float(msg["decided"]) < spoke - 0.05:
+                    # A pause inside the answer ended a turn (the early end of a turn
+                    # took it for the end): that turn and its reply are not this one.
+                    voice.splits += 1
+                else:
+                    decided = float(msg["decided"])
+            elif kind == "candidate" and decided is not None:
                 candidate = msg
             elif kind == "interviewer" and candidate is not None:
                 if decided is None:
@@ -325,6 +334,7 @@ async def run_sessions(
                         if result is not None:
                             log.turns.append(result)
                         n += 1
+                    log.splits += voice.splits
                     voice.reader.cancel()
             except Exception as exc:
                 log.errors.append(f"{type(exc).__name__}: {exc}")
@@ -409,9 +419,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             f"silence endpoint -> interviewer: p50 {ms(pct(sil, 50))}, "
             f"p95 {ms(pct(sil, 95))} (n={len(sil)})"
         )
+        report["splits"] = solo.splits
         print(
-            f"end of speech -> interviewer (end silence of the scenario): "
-            f"p50 {ms(pct(speech_end, 50))}, p95 {ms(pct(speech_end, 95))}"
+            f"end of speech -> interviewer (no done: the early end of a turn, else the end "
+            f"silence): p50 {ms(pct(speech_end, 50))}, p95 {ms(pct(speech_end, 95))}; "
+            f"answers cut in two by a pause: {solo.splits}"
         )
         where("silence")
         done = await run_sessions(server.base, args.scenario, clips, args.turns, ["done"], 0, 1)
