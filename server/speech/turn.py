@@ -13,7 +13,7 @@ So a pause ends the turn early only when the words say the answer is finished:
   pace. 8.7 MB of ONNX, BSD-2-Clause, shipped in the `pipecat-ai` wheel: `make
   turn-model` takes that one file out of the pinned wheel (downloaded without its
   dependencies) and checks its sha256. Run on onnxruntime with one thread, off the
-  event loop (about 0.1 to 0.2 s a call on this machine's cores).
+  event loop (0.06 to 0.2 s a call on this machine's cores).
 
 The Listener ends a pause 0.4 s in when both judges say finished, and a little later
 (`TEXT_SILENCE`) when the words alone do; otherwise the turn waits for the scenario's
@@ -41,9 +41,10 @@ SMART_TURN_SECONDS = 8
 
 TEXT_SILENCE = 1.0
 """Seconds into a pause after which finished wording ends the turn without the sound's
-agreement. Shorter pauses inside an answer (between sentences, after a comma) are under a
-second in the spoken set and most speech; a thinking pause after a finished-sounding
-phrase is the risk this leaves (docs/VOICE.md)."""
+agreement. About when the guess is in anyway (a second after the last word with the
+glossary as hotwords); the pauses between sentences of the spoken set are under 0.6 s.
+A longer pause after a phrase that reads finished is the risk this leaves (jfk.flac's
+1.2 s after "And so my fellow Americans"; docs/VOICE.md)."""
 UNSURE_ENDING = 0.5
 """A last word heard with less probability than this does not show the answer ended."""
 
