@@ -191,12 +191,7 @@ class QuestionMatcher:
     def _indefinite(self, sentence: str) -> str | None:
         """The term of "what's a/an X", when X is all of a defined term."""
         m = _WHAT_IS_A.fullmatch(sentence.strip())
-        if m is None:
-            return None
-        for term, regexes in self._definitions:
-            if any(r.fullmatch(m.group("term")) for r in regexes):
-                return term
-        return None
+        return None if m is None else self._defined(m.group("term"))
 
     def quoted_term(self, text: str) -> str | None:
         """A defined term in quotes, in a turn that says it asks about a word ("'over
@@ -204,19 +199,21 @@ class QuestionMatcher:
         if ABOUT_A_WORD.search(text) is None:
             return None
         for q in _QUOTED_TERM.finditer(text):
-            for term, regexes in self._definitions:
-                if any(r.fullmatch(q.group("term")) for r in regexes):
-                    return term
+            term = self._defined(q.group("term"))
+            if term is not None:
+                return term
         return None
 
     def _echoed(self, sentence: str) -> str | None:
         """A defined term said back on its own ("Front door?", "the replica?"): the
         candidate asks what it means."""
         bare = _ECHO.fullmatch(sentence.strip())
-        if bare is None:
-            return None
+        return None if bare is None else self._defined(bare.group("term"))
+
+    def _defined(self, phrase: str) -> str | None:
+        """The defined term `phrase` is all of (a spelling of it), if any."""
         for term, regexes in self._definitions:
-            if any(r.fullmatch(bare.group("term")) for r in regexes):
+            if any(r.fullmatch(phrase) for r in regexes):
                 return term
         return None
 

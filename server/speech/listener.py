@@ -379,7 +379,7 @@ class Listener:
             self._speculative = self._submit(event.span, speculative=True)
             self.stats.speculative += 1
             self._emit(self._partial_after([*self._jobs, self._speculative]))
-            self._ask_turn_model(event)
+            self._start_judging(event)
         elif isinstance(event, SpeechResumed):
             self._drop_speculative()
         elif isinstance(event, SegmentCut):
@@ -396,7 +396,7 @@ class Listener:
                 self.stats.ready_on_end += 1
             self._emit(self._finish_turn(jobs, event, time.perf_counter()))
 
-    def _ask_turn_model(self, event: SilenceStarted) -> None:
+    def _start_judging(self, event: SilenceStarted) -> None:
         self._pause_from = event.speech_end
         judges = self._turn_model is not None or self.text_silence is not None
         self._judging = self.early and judges

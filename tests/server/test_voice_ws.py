@@ -8,6 +8,7 @@ speech at real-time pace through the real models.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import time
@@ -90,6 +91,39 @@ def voice_app(
 ) -> FastAPI:
     settings = settings.model_copy(update={"speech_cache_dir": cache})
     return create_app(settings, catalog=catalog, speech=models)
+
+
+@functools.cache
+def real_scenario(scenario_id: str) -> Scenario:
+    """A scenario of the project's own catalog (the test catalog has no culture round)."""
+    return load_catalog(Path(__file__).resolve().parents[2] / "scenarios")[scenario_id]
+
+
+def culture_app(
+    settings: Settings,
+    catalog: dict[str, Scenario],
+    culture: str,
+    models: SpeechModels,
+    speech_cache: Path,
+    *,
+    early: bool = False,
+) -> FastAPI:
+    """A voice app that also offers the culture round `culture`; `early`: the early end
+    of a turn on, as the server has it by default."""
+    if early:
+        settings = settings.model_copy(update={"voice_early_turn": True})
+    return voice_app(settings, {**catalog, culture: real_scenario(culture)}, models, speech_cache)
+
+
+def heard_as(said: str, unsure: frozenset[str] = frozenset()) -> SpeechModels:
+    """Fake speech that hears `said` in any sound (an energy VAD, a silent synthesizer)."""
+    transcriber = FakeTranscriber(lambda a: said if rms(a) > 0.01 else "", unsure=unsure)
+    return cast(SpeechModels, SimpleModels(EnergyVad(), transcriber, FakeSynthesizer()))
+
+
+def decided(got: list[dict[str, Any]]) -> float:
+    """When the server decided the turn had ended (its `thinking` state)."""
+    return float(next(m for m in got if m.get("value") == "thinking")["decided"])
 
 
 def hello(ws: WebSocketTestSession, token: str) -> None:
@@ -568,9 +602,7 @@ def test_a_thinking_pause_over_the_websocket_is_heard_once(
     partners and measure misuse", in the culture round whose glossary is the hotwords;
     with the early end of turn on, the pause after "I would" must not end the turn."""
     culture = "culture-dual-use-release"
-    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
-    early = settings.model_copy(update={"voice_early_turn": True})
-    app = voice_app(early, {**catalog, culture: scenarios[culture]}, speech_models, speech_cache)
+    app = culture_app(settings, catalog, culture, speech_models, speech_cache, early=True)
     syn = speech_models.synthesizer
 
     def say(text: str) -> npt.NDArray[np.float32]:
@@ -608,9 +640,7 @@ def test_a_finished_answer_over_the_websocket_gets_its_reply_before_the_end_sile
     """With the early end of turn on, a finished answer in the culture round (end silence
     3 s) is ended by its wording and sound, not by waiting out the silence."""
     culture = "culture-dual-use-release"
-    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
-    early = settings.model_copy(update={"voice_early_turn": True})
-    app = voice_app(early, {**catalog, culture: scenarios[culture]}, speech_models, speech_cache)
+    app = culture_app(settings, catalog, culture, speech_models, speech_cache, early=True)
     syn = speech_models.synthesizer
     said = "I would hold it back for now, and publish once the mitigations are tested."
     speech = resample(syn.synthesize(said), syn.sample_rate, SAMPLE_RATE)
@@ -622,9 +652,8 @@ def test_a_finished_answer_over_the_websocket_gets_its_reply_before_the_end_sile
             spoken_until = time.time() + speech.size / SAMPLE_RATE
             send_audio(ws, np.concatenate([speech, silence(3.5)]), frame=512, pace=1.0)
             got = until(ws, is_type("candidate"))
-    thinking = next(m for m in got if m.get("value") == "thinking")
     # The piece's own trailing silence (piper ends a line with a little) counts as pause.
-    assert thinking["decided"] - spoken_until < 2.6, got
+    assert decided(got) - spoken_until < 2.6, got
     assert "publish once" in next(m for m in got if m["type"] == "candidate")["text"]
 
 
@@ -635,17 +664,9 @@ def test_the_candidate_chooses_whether_a_finished_answer_waits_out_the_silence(
     """`turn_taking`: on (the default), finished wording ends the turn 1 s into the pause;
     off, the round's end silence (3 s) does."""
     culture = "culture-ship-before-evals"
-    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
-    said = "I would hold it back until the evals are done."
-    models = cast(
-        SpeechModels,
-        SimpleModels(
-            EnergyVad(), FakeTranscriber(lambda a: said if rms(a) > 0.01 else ""), FakeSynthesizer()
-        ),
-    )
-    on = settings.model_copy(update={"voice_early_turn": True})  # the server's default
-    assert Settings().voice_early_turn
-    app = voice_app(on, {**catalog, culture: scenarios[culture]}, models, speech_cache)
+    models = heard_as("I would hold it back until the evals are done.")
+    assert Settings().voice_early_turn  # the server's default
+    app = culture_app(settings, catalog, culture, models, speech_cache, early=True)
     with TestClient(app) as c:
         s = new_session(c, mode="voice", scenario=culture)
         with c.websocket_connect(s["ws"]) as ws:
@@ -655,8 +676,7 @@ def test_the_candidate_chooses_whether_a_finished_answer_waits_out_the_silence(
             spoken_until = time.time() + 1.0
             send_audio(ws, np.concatenate([tone(1.0), silence(3.5)]), frame=512, pace=1.0)
             got = until(ws, is_type("candidate"))
-    thinking = next(m for m in got if m.get("value") == "thinking")
-    waited = thinking["decided"] - spoken_until
+    waited = decided(got) - spoken_until
     if early:
         assert 0.9 <= waited < 2.2, waited
     else:
@@ -667,17 +687,9 @@ def test_a_side_heard_with_low_confidence_is_asked_for_again(
     settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
 ) -> None:
     culture = "culture-ship-before-evals"
-    scenarios = load_catalog(Path(__file__).resolve().parents[2] / "scenarios")
     said = "I would hold it back until the evals are done"
-    models = cast(
-        SpeechModels,
-        SimpleModels(
-            EnergyVad(),
-            FakeTranscriber(lambda a: said if rms(a) > 0.01 else "", unsure=frozenset({"hold"})),
-            FakeSynthesizer(),
-        ),
-    )
-    app = voice_app(settings, {**catalog, culture: scenarios[culture]}, models, speech_cache)
+    models = heard_as(said, unsure=frozenset({"hold"}))
+    app = culture_app(settings, catalog, culture, models, speech_cache)
     with TestClient(app) as c:
         s = new_session(c, mode="voice", scenario=culture)
         with c.websocket_connect(s["ws"]) as ws:
