@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import meta
+from .answer_types import ANSWER_KIND, KIND_EVIDENCE, SECOND_QUESTION, gives, parts
 from .meta_phrases import find
 from .sentences import (
     ASK_CUE,
@@ -70,10 +71,10 @@ class QuestionMatcher:
             question = question.strip()[cue.end() :]
         # "How often does the old classifier get retrained?" wants a frequency: a fact
         # whose answer states none does not answer it (the answer type, as in QA).
-        kind = _ANSWER_KIND.match(question)
+        kind = ANSWER_KIND.match(question)
         needed = None
-        if kind is not None and self._answers and not _SECOND_QUESTION.search(question, kind.end()):
-            needed = _KIND_EVIDENCE[next(k for k, v in kind.groupdict().items() if v)]
+        if kind is not None and self._answers and not SECOND_QUESTION.search(question, kind.end()):
+            needed = KIND_EVIDENCE[next(k for k, v in kind.groupdict().items() if v)]
         best, best_regexes = self._best(question)
         if best and needed is not None and not needed.search(self._answers.get(best, "")):
             # Another fact of that kind may answer it, chosen by what the question names
@@ -83,6 +84,24 @@ class QuestionMatcher:
                 kind.end() if kind else 0,
                 lambda f: bool(needed.search(self._answers.get(f, ""))),
             )
+        # "Which customer is it?", "how fast is the link, in gigabytes per second?": a
+        # part of the question that asks for a name, a share or a figure in some unit is
+        # not answered by a fact that states none, however many words they share. The
+        # rest of the question, if it asks anything, is matched on its own.
+        if best and self._answers:
+            unanswered = [
+                part for part in parts(question) if not gives(part, self._answers.get(best, ""))
+            ]
+            if unanswered:
+                rest = question
+                for part in unanswered:
+                    rest = rest.replace(part, " ")
+                if len(meta.content(rest)) < 2:
+                    return ""
+                best, best_regexes = self._best(rest)
+                if not best or not all(gives(p, self._answers.get(best, "")) for p in parts(rest)):
+                    return ""
+                question = rest
         # "What's the dress code at the onsite?" asks about the dress code: a fact about the
         # onsite does not answer it. The thing asked for comes first; when the facts have
         # no word for it and the fact matched only what it is said of, no fact answers.
@@ -342,38 +361,6 @@ _ASKED_THING = re.compile(
     r"if|when|since|because|from|i|exactly|here|today)\b|\s*[,;:]|\W*$)",
     re.IGNORECASE,
 )
-# What a question's first words ask for, and what an answer must hold to give it.
-_ANSWER_KIND = re.compile(
-    r"^\W*(?:(?:and|so|ok|okay|also|but|then|um|uh|hmm|right|quick\s+one)\W+)*how\s+(?:"
-    r"(?P<often>often|frequently)|(?P<long>long)\s+(?:does|do|did|is|are|was|will|would|should|has|have)\b|"
-    r"(?P<fast>fast|quickly)\s+(?:does|do|did|is|are|was|will|would|can)\b)",
-    re.IGNORECASE,
-)
-# "How often do we need a new policy, and what is the success metric?" asks two things.
-_SECOND_QUESTION = re.compile(
-    r"(?:,|\band\b|\?)\s*(?:and\s+)?(?:what|which|how|who|where|when|is|are|do|does)\b",
-    re.IGNORECASE,
-)
-_KIND_EVIDENCE = {
-    "often": re.compile(
-        r"\b(?:daily|weekly|monthly|hourly|nightly|every|each\s+(?:day|week|month|night|hour)|"
-        r"(?:a|per|an)\s+(?:day|week|month|year|hour|night)|once|twice|times\s+a|always|never|"
-        r"rarely|rare|common|often|continuous\w*|cadence|percent|few\s+in|of\s+the\s+time|out\s+of|in\s+(?:ten|a\s+hundred|a\s+thousand|"
-        r"ten\s+thousand|\w+)\b(?=[^.]{0,20}\b(?:cases|tasks|requests|prompts|runs|conversations))|rate)\b|%",
-        re.IGNORECASE,
-    ),
-    # "how long are the contexts" asks for a length as well as a duration
-    "long": re.compile(
-        r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|overnight|quarter|"
-        r"fortnight|tomorrow|today|tokens?|words?|characters?|lines?|pages?|long|short)\b",
-        re.IGNORECASE,
-    ),
-    "fast": re.compile(
-        r"\b(?:per|a)\s+(?:second|minute|hour|day)\b|\b(?:seconds?|milliseconds?|ms|minutes?|hours?|"
-        r"faster|slower|times|quick\w*|fast|slow|latency|throughput)\b",
-        re.IGNORECASE,
-    ),
-}
 # Between a modifier and its noun there is no article, preposition or verb: "connecting
 # the nodes" is no kind of node.
 _NOT_A_MODIFIER = re.compile(

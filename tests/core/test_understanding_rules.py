@@ -885,3 +885,55 @@ def test_a_question_is_answered_by_a_fact_of_the_kind_it_asks_for(text: str, fac
         ),
     )
     assert lex.understand(text).asked == (fact,)
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # a name asked for: a fact that mentions the customer but names none does not answer
+        ("Which client is the deal with?", ""),
+        ("which partner lab is it", ""),
+        ("Which vendor labels the comparisons?", "vendor"),
+        # a bandwidth: "eighty gigabytes" of memory is no answer to "gigabytes per second"
+        ("how fast is the network between nodes, in gigabytes per second?", ""),
+        ("How many gigabytes does each accelerator hold?", "hardware"),
+        # a share of something, and a sum of money
+        ("What fraction of the traffic comes from the mobile app?", ""),
+        ("What fraction of the comparisons are about harmlessness?", "vendor"),
+        ("how much does the on-call rotation cost us per month?", ""),
+        ("What's the cost per token of the judge?", "judge"),
+        # a count
+        ("How many people are on the on-call rotation?", ""),
+        # one part unanswered, the rest answered on its own
+        ("Which client is it, and when does the contract start?", "deal"),
+        # one part unanswered and nothing else asked
+        ("Which client is it, and what penalty does the contract carry?", ""),
+    ],
+)
+def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
+    text: str, fact: str
+) -> None:
+    lex = Lexicon(
+        {},
+        None,
+        [],
+        Asking(
+            facts=[
+                ("deal", ["client", "contract", "deal"]),
+                ("vendor", ["vendor", "comparisons", "harmlessness"]),
+                ("hardware", ["network", "nodes", "accelerator", "gigabytes"]),
+                ("traffic", ["traffic", "mobile app"]),
+                ("judge", ["judge", "cost"]),
+                ("oncall", ["on-call", "rotation"]),
+            ],
+            answers={
+                "deal": "The contract with a large client starts in March.",
+                "vendor": "Comparisons come from Acme Labelling; a third are about harmlessness.",
+                "hardware": "Eighty gigabytes per accelerator, and a fast network between nodes.",
+                "traffic": "Traffic is mostly from the API, with a growing share from apps.",
+                "judge": "The judge costs about two dollars per million tokens.",
+                "oncall": "The team runs an on-call rotation with a weekly handover.",
+            },
+        ),
+    )
+    assert lex.understand(text).asked == (fact,)

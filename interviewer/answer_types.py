@@ -1,0 +1,148 @@
+"""Answer types: what a question asks for, and whether an answer holds it.
+
+"How often is it retrained?" wants a frequency, "which customer is it?" a name, "in
+gigabytes per second?" a bandwidth. A fact that shares the question's words but states
+none of these does not answer it (the answer type of question answering). Only types an
+answer shows on its face are checked: a cadence, a duration, a speed, a name, a share, a
+sum of money, a figure in bytes, a count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+
+# What a question's first words ask for, and what an answer must hold to give it.
+ANSWER_KIND = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay|also|but|then|um|uh|hmm|right|quick\s+one)\W+)*how\s+(?:"
+    r"(?P<often>often|frequently)|(?P<long>long)\s+(?:does|do|did|is|are|was|will|would|should|has|have)\b|"
+    r"(?P<fast>fast|quickly)\s+(?:does|do|did|is|are|was|will|would|can)\b)",
+    re.IGNORECASE,
+)
+# "How often do we need a new policy, and what is the success metric?" asks two things.
+SECOND_QUESTION = re.compile(
+    r"(?:,|\band\b|\?)\s*(?:and\s+)?(?:what|which|how|who|where|when|is|are|do|does)\b",
+    re.IGNORECASE,
+)
+KIND_EVIDENCE = {
+    "often": re.compile(
+        r"\b(?:daily|weekly|monthly|hourly|nightly|every|each\s+(?:day|week|month|night|hour)|"
+        r"(?:a|per|an)\s+(?:day|week|month|year|hour|night)|once|twice|times\s+a|always|never|"
+        r"rarely|rare|common|often|continuous\w*|cadence|percent|few\s+in|of\s+the\s+time|out\s+of|in\s+(?:ten|a\s+hundred|a\s+thousand|"
+        r"ten\s+thousand|\w+)\b(?=[^.]{0,20}\b(?:cases|tasks|requests|prompts|runs|conversations))|rate)\b|%",
+        re.IGNORECASE,
+    ),
+    # "how long are the contexts" asks for a length as well as a duration
+    "long": re.compile(
+        r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|overnight|quarter|"
+        r"fortnight|tomorrow|today|tokens?|words?|characters?|lines?|pages?|long|short)\b",
+        re.IGNORECASE,
+    ),
+    "fast": re.compile(
+        r"\b(?:per|a)\s+(?:second|minute|hour|day)\b|\b(?:seconds?|milliseconds?|ms|minutes?|hours?|"
+        r"faster|slower|times|quick\w*|fast|slow|latency|throughput)\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def parts(question: str) -> list[str]:
+    """The questions one sentence asks ("which customer is it, and what's the penalty")."""
+    cuts = [0, *(m.start() for m in SECOND_QUESTION.finditer(question)), len(question)]
+    return [question[a:b] for a, b in itertools.pairwise(cuts) if question[a:b].strip()]
+
+
+def gives(part: str, answer: str) -> bool:
+    """An answer holds what a part of a question asks for, as far as its type goes."""
+    return all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part))
+
+
+def _names_one(answer: str) -> bool:
+    """The answer names someone: a capitalised word inside a sentence ("We think it's
+    Northwind"), not an acronym such as API or GPU."""
+    for sentence in re.split(r"(?<=[.!?])\s+", answer):
+        for word in re.findall(r"[\w'-]+", sentence)[1:]:
+            if word[0].isupper() and not word.isupper() and word.lower() not in _NOT_NAMES:
+                return True
+    return False
+
+
+# Capitalised inside a sentence, yet naming no one.
+_NOT_NAMES = frozenset(
+    "i january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
+def _holds(pattern: str) -> Callable[[str], bool]:
+    regex = re.compile(pattern, re.IGNORECASE)
+    return lambda answer: regex.search(answer) is not None
+
+
+_NUMBER = (
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
+    r"dozen|dozens|half|a\s+few|several|single|double|twice)\b"
+)
+# What a part of a question asks for, and what an answer must hold to give it. Only kinds
+# whose answer can be told on its face: a name, a share, a sum of money, a figure in bytes.
+_ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
+    (
+        re.compile(
+            r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:customers?|competitors?|compan(?:y|ies)|clients?|"
+            r"vendors?|partners?|providers?|firms?|startups?|labs?)\b(?!\s+(?:do|does|did|is|are)\s+(?:you|we)\b)|"
+            r"\bwho\s+(?:is|are|'s)\s+(?:the|that|this)\s+(?:customer|competitor|client|vendor|partner)\b|"
+            r"\bname\s+of\s+(?:the|that|this)\s+(?:customer|competitor|company|client|vendor|partner)\b",
+            re.IGNORECASE,
+        ),
+        _names_one,
+    ),
+    (
+        re.compile(
+            r"\bwhat\s+(?:percent(?:age)?|fraction|share|proportion|portion|ratio)\b|"
+            r"\bhow\s+many\s+percent\b|\bhit\s+rate\b|\bpercent(?:age)?\s+of\b",
+            re.IGNORECASE,
+        ),
+        _holds(
+            r"%|\bper\s*cent|\bpercent|\b(?:\d+|one|two|three|four|five|nine)\s+(?:in|out\s+of)\s+\w+|"
+            r"\b(?:half|third|quarter|most|majority|minority|rate|fraction|all|none)\b"
+        ),
+    ),
+    (
+        re.compile(
+            r"\bcost\w*\b[^?]{0,40}\bper\s+(?:token|call|request|response|query|hour|month|gpu)|"
+            r"\bper\s+(?:token|call|request|response|query)\b[^?]{0,30}\bcost|"
+            r"\bhow\s+much\b[^?]{0,40}\bcost|\bin\s+dollars\b|\bwhat\s+price\b",
+            re.IGNORECASE,
+        ),
+        _holds(
+            r"\$|€|£|\bdollars?\b|\bcents?\b|\bper\s+(?:token|million|hour|month|call|request)\b|"
+            r"\b\d+\s*x\b|\btimes\s+(?:more|less|as|the)\b|\bcheaper\b|\b(?:more|less)\s+expensive\b|"
+            r"\bcosts?\s+(?:about|around|roughly|under|over|nearly|\d)"
+        ),
+    ),
+    # "in gigabytes per second" asks for a bandwidth: "eighty gigabytes" of memory is no answer
+    (
+        re.compile(
+            r"\b(?:giga|tera|mega)(?:bytes?|bits?)\s+(?:per|a)\s+second\b|\b[GTM]B/s\b|\b[GT]bps\b",
+            re.IGNORECASE,
+        ),
+        _holds(
+            r"\b(?:giga|tera|mega)(?:bytes?|bits?)\s+(?:per|a)\s+second\b|[GTM]B/s\b|\b[GT]bps\b"
+        ),
+    ),
+    (
+        re.compile(r"\b(?:giga|tera|mega)(?:bytes?|bits?)\b|\b[GTM]B\b", re.IGNORECASE),
+        _holds(r"\b(?:giga|tera|mega)(?:bytes?|bits?)\b|\b\d+\s*[GTM]B\b|[GTM]B/s\b|\b[GT]bps\b"),
+    ),
+    # "how many params is it?", "what's the context length?": a figure
+    (
+        re.compile(
+            r"\bhow\s+many\b|\bwhat(?:'?s|\s+is|\s+are)\s+the\s+(?:[\w-]+\s+)?"
+            r"(?:length|size|count|number|limit|cap|threshold|thresholds)\b",
+            re.IGNORECASE,
+        ),
+        _holds(_NUMBER),
+    ),
+]
