@@ -58,6 +58,14 @@ def gives(part: str, answer: str) -> bool:
     return all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part))
 
 
+def asks_for_type(phrase: str) -> bool:
+    """A fact's own phrase asks for a type ("how many tests"): its writer says it answers."""
+    return _ASKS.match(phrase) is not None and any(cue.search(phrase) for cue, _ in _ASKED_TYPES)
+
+
+_ASKS = re.compile(r"\s*(?:how|what|which|who)\b", re.IGNORECASE)
+
+
 def _names_one(answer: str) -> bool:
     """The answer names someone: a capitalised word inside a sentence ("We think it's
     Northwind"), not an acronym such as API or GPU."""
@@ -70,8 +78,9 @@ def _names_one(answer: str) -> bool:
 
 # Capitalised inside a sentence, yet naming no one.
 _NOT_NAMES = frozenset(
-    "i january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
+    {"i", "january", "february", "march", "april", "may", "june", "july", "august"}
+    | {"september", "october", "november", "december", "monday", "tuesday", "wednesday"}
+    | {"thursday", "friday", "saturday", "sunday"}
 )
 
 
@@ -84,6 +93,11 @@ _NUMBER = (
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
     r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
     r"dozen|dozens|half|a\s+few|several|single|double|twice)\b"
+)
+# "There is no agreed number yet" answers "what's the threshold?" as well as a figure would.
+_NO_FIGURE = (
+    r"\bno\s+(?:\w+\s+)?(?:number|figure|count|measure\w*|rate|estimate|limit|threshold|target)s?\b|"
+    r"\bnot\s+(?:yet\s+)?(?:measured|counted|known|set|agreed|decided)\b"
 )
 # What a part of a question asks for, and what an answer must hold to give it. Only kinds
 # whose answer can be told on its face: a name, a share, a sum of money, a figure in bytes.
@@ -111,8 +125,8 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
     ),
     (
         re.compile(
-            r"\bcost\w*\b[^?]{0,40}\bper\s+(?:token|call|request|response|query|hour|month|gpu)|"
-            r"\bper\s+(?:token|call|request|response|query)\b[^?]{0,30}\bcost|"
+            # (not "is there a cost budget per token?", which a fact may answer in words)
+            r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:the\s+|our\s+)?(?:[\w-]+\s+)?(?:costs?|price)\b|"
             r"\bhow\s+much\b[^?]{0,40}\bcost|\bin\s+dollars\b|\bwhat\s+price\b",
             re.IGNORECASE,
         ),
@@ -143,6 +157,6 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
             r"(?:length|size|count|number|limit|cap|threshold|thresholds)\b",
             re.IGNORECASE,
         ),
-        _holds(_NUMBER),
+        _holds(_NUMBER + "|" + _NO_FIGURE),
     ),
 ]

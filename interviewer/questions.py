@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import meta
-from .answer_types import ANSWER_KIND, KIND_EVIDENCE, SECOND_QUESTION, gives, parts
+from .answer_types import (
+    ANSWER_KIND,
+    KIND_EVIDENCE,
+    SECOND_QUESTION,
+    asks_for_type,
+    gives,
+    parts,
+)
 from .meta_phrases import find
 from .sentences import (
     ASK_CUE,
@@ -50,6 +57,12 @@ class QuestionMatcher:
         self._fact_words = frozenset(
             _singular(w) for _, about in asking.facts for p in about for w in words(p)
         )
+        # Phrases that ask for a type themselves ("how many tests"): the fact answers them,
+        # whatever its answer looks like.
+        self._typed = {
+            fact_id: [phrase_regex(p, plural=True) for p in about if asks_for_type(p)]
+            for fact_id, about in asking.facts
+        }
         self._answers = dict(asking.answers)
         # What each fact says, for the words that tell which kind of thing is asked for.
         self._said = {
@@ -89,9 +102,7 @@ class QuestionMatcher:
         # not answered by a fact that states none, however many words they share. The
         # rest of the question, if it asks anything, is matched on its own.
         if best and self._answers:
-            unanswered = [
-                part for part in parts(question) if not gives(part, self._answers.get(best, ""))
-            ]
+            unanswered = [part for part in parts(question) if not self._gives(best, part)]
             if unanswered:
                 rest = question
                 for part in unanswered:
@@ -99,7 +110,7 @@ class QuestionMatcher:
                 if len(meta.content(rest)) < 2:
                     return ""
                 best, best_regexes = self._best(rest)
-                if not best or not all(gives(p, self._answers.get(best, "")) for p in parts(rest)):
+                if not best or not all(self._gives(best, p) for p in parts(rest)):
                     return ""
                 question = rest
         # "What's the dress code at the onsite?" asks about the dress code: a fact about the
@@ -131,6 +142,12 @@ class QuestionMatcher:
             ):
                 return ""
         return best
+
+    def _gives(self, fact_id: str, part: str) -> bool:
+        """The fact gives what this part of a question asks for (see `answer_types`)."""
+        return gives(part, self._answers.get(fact_id, "")) or any(
+            r.search(part) for r in self._typed.get(fact_id, ())
+        )
 
     def _best(
         self, question: str, after: int = 0, allowed: Callable[[str], bool] = lambda _: True
