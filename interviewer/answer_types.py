@@ -100,7 +100,8 @@ _NO_FIGURE = (
     r"\bnot\s+(?:yet\s+)?(?:measured|counted|known|set|agreed|decided)\b"
 )
 # What a part of a question asks for, and what an answer must hold to give it. Only kinds
-# whose answer can be told on its face: a name, a share, a sum of money, a figure in bytes.
+# whose answer can be told on its face: a name, a share, a sum of money, a bandwidth, a
+# figure in bytes, a count.
 _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
     (
         re.compile(

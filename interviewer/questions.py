@@ -3,8 +3,10 @@
 A scenario lists its facts with the phrases they are about and its definitions with their
 spellings (`Asking`). A question is answered by the fact whose phrases it holds most of,
 unless the thing it asks for is one the facts have no word for ("the dress code at the
-onsite" is not answered by a fact about the onsite). A term counts as asked about when the
-question is nearly all about it, or says so ("what do you mean by ...").
+onsite" is not answered by a fact about the onsite), or its answer is not of the type asked
+for (`answer_types`: "which customer" is not answered by a fact that names none). A term
+counts as asked about when the question is nearly all about it, or says so ("what do you
+mean by ...").
 """
 
 from __future__ import annotations
