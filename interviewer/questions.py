@@ -62,8 +62,8 @@ class QuestionMatcher:
         # Phrases that ask for a type themselves ("how many tests"): the fact answers them,
         # whatever its answer looks like.
         self._typed = {
-            fact_id: [phrase_regex(p, plural=True) for p in about if asks_for_type(p)]
-            for fact_id, about in asking.facts
+            fact_id: [r for p, r in zip(about, regexes, strict=True) if asks_for_type(p)]
+            for (fact_id, about), (_, regexes) in zip(asking.facts, self._facts, strict=True)
         }
         self._answers = dict(asking.answers)
         # What each fact says, for the words that tell which kind of thing is asked for.
