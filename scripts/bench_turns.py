@@ -1,6 +1,6 @@
 """Turn-taking and hearing on the spoken evaluation set (tests/speech/eval).
 
-    .venv/bin/python scripts/bench_turns.py [--models tiny,DIR] [--limit N] [--pace 1.0]
+    .venv/bin/python scripts/bench_turns.py [--models tiny,base,DIR] [--limit N] [--pace 1.0]
 
 Each answer of the set (several voices, thinking pauses of 1 to 3 s after unfinished
 phrases, fillers, some with room noise at 20 dB SNR, and jfk.flac) is streamed through
@@ -50,6 +50,7 @@ import spoken_set  # type: ignore[import-not-found]  # noqa: E402
 from benchlib import percentile  # noqa: E402
 
 from interviewer import load_catalog  # noqa: E402
+from server.speech import whisper_models  # noqa: E402
 from server.speech.audio import float32_to_pcm16  # noqa: E402
 from server.speech.listener import Listener, ListenerEvent, Turn  # noqa: E402
 from server.speech.models import SpeechModels, load_default_models  # noqa: E402
@@ -181,7 +182,8 @@ def main() -> None:
     parser.add_argument(
         "--models",
         default="tiny",
-        help="comma-separated Whisper options: 'tiny' (the bundled tiny.en) or a model dir",
+        help="comma-separated Whisper options: 'tiny' (the bundled tiny.en), 'base' (the "
+        "whisper-base extra) or a model dir",
     )
     parser.add_argument("--limit", type=int, default=None, help="first N answers only")
     parser.add_argument("--pace", type=float, default=1.0, help="times real time")
@@ -210,7 +212,7 @@ def main() -> None:
     runs = [(m, p) for m in args.models.split(",") for p in args.policies.split(",")]
     for option, policy in runs:
         if option != "tiny":
-            base.transcriber = FasterWhisperTranscriber(option)
+            base.transcriber = FasterWhisperTranscriber(whisper_models.resolve(option))
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
         t0 = time.process_time()
         results = [

@@ -180,6 +180,11 @@ class VoiceService:
             out["error"] = self.error
         if self._ready_seconds is not None:
             out["ready_seconds"] = round(self._ready_seconds, 2)
+        # Which Whisper is hearing: the bundled tiny.en, or MOCKLOOP_STT_MODEL's (test
+        # fakes have no name).
+        name = getattr(self.loaded and self.loaded.transcriber, "model_name", None)
+        if isinstance(name, str):
+            out["stt_model"] = name
         return out
 
     async def models(self) -> SpeechModels | None:

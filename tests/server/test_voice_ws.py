@@ -700,3 +700,24 @@ def test_a_side_heard_with_low_confidence_is_asked_for_again(
             assert next(m for m in got if m["type"] == "candidate")["text"] == said
             assert got[-1]["line_id"] == "meta.unsure_side"
             assert got[-1]["audio"].startswith("/speech/")
+
+
+@pytest.mark.slow
+def test_the_server_hears_with_whisper_base_when_set(
+    settings: Settings, catalog: dict[str, Scenario], speech_cache: Path
+) -> None:
+    """MOCKLOOP_STT_MODEL=base: the server joins base from its two wheels (the
+    `whisper-base` extra), loads it, passes its self-test and says which model hears."""
+    chosen = settings.model_copy(
+        update={"voice": True, "stt_model": "base", "speech_cache_dir": speech_cache}
+    )
+    app = create_app(chosen, catalog=catalog)
+    with TestClient(app) as c:
+        deadline = time.monotonic() + 120
+        while (voice := c.get("/healthz").json()["voice"])["status"] == "loading":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert voice["status"] == "ready", voice
+        assert voice["stt_model"].endswith("whisper-base"), voice
+        heard = app.state.voice.loaded.transcriber.transcribe(decode_audio(JFK)).text.lower()
+        assert "ask not what your country can do for you" in heard.replace(",", ""), heard
