@@ -48,9 +48,20 @@ KIND_EVIDENCE = {
 
 
 def parts(question: str) -> list[str]:
-    """The questions one sentence asks ("which customer is it, and what's the penalty")."""
+    """The questions one sentence asks ("which customer is it, and what's the penalty").
+    What comes before the first of them asks nothing: "The old classifier, what is its
+    false positive rate?" is one question about the classifier."""
     cuts = [0, *(m.start() for m in SECOND_QUESTION.finditer(question)), len(question)]
+    if len(cuts) > 2 and cuts[1] > 0 and not _ASKS_FIRST.match(question):
+        del cuts[1]
     return [question[a:b] for a, b in itertools.pairwise(cuts) if question[a:b].strip()]
+
+
+_ASKS_FIRST = re.compile(
+    r"\W*(?:(?:and|so|ok|okay|also|but|then|um|uh|hmm|right)\W+)*(?:what|which|how|who|where|when|"
+    r"why|is|are|was|were|do|does|did|can|could|will|would|should|has|have|any)\b",
+    re.IGNORECASE,
+)
 
 
 def gives(part: str, answer: str) -> bool:
@@ -106,7 +117,8 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
     (
         re.compile(
             r"\b(?:which|what)\s+(?:[\w-]+\s+)?(?:customers?|competitors?|compan(?:y|ies)|clients?|"
-            r"vendors?|partners?|providers?|firms?|startups?|labs?)\b(?!\s+(?:do|does|did|is|are)\s+(?:you|we)\b)|"
+            r"vendors?|partners?|providers?|firms?|startups?|labs?|governments?|countr(?:y|ies)|"
+            r"regulators?|agenc(?:y|ies)|universit(?:y|ies)|institutions?|organi[sz]ations?)\b(?!\s+(?:do|does|did|is|are)\s+(?:you|we)\b)|"
             r"\bwho\s+(?:is|are|'s)\s+(?:the|that|this)\s+(?:customer|competitor|client|vendor|partner)\b|"
             r"\bname\s+of\s+(?:the|that|this)\s+(?:customer|competitor|company|client|vendor|partner)\b",
             re.IGNORECASE,
@@ -116,7 +128,12 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
     (
         re.compile(
             r"\bwhat\s+(?:percent(?:age)?|fraction|share|proportion|portion|ratio)\b|"
-            r"\bhow\s+many\s+percent\b|\bhit\s+rate\b|\bpercent(?:age)?\s+of\b",
+            r"\bhow\s+many\s+percent\b|\bpercent(?:age)?\s+of\b|"
+            # "the agreement rate between two raters", "the classifier's precision"
+            r"\b(?:hit|agreement|error|failure|success|acceptance|refusal|pass|win|miss|detection|"
+            r"flag(?:ging)?|false[\s-]+(?:positive|negative)|true[\s-]+positive|churn|adoption|retention|"
+            r"conversion)\s+rates?\b|"
+            r"\bwhat(?:'?s|\s+is|\s+does)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(?:precision|recall|accuracy)\b",
             re.IGNORECASE,
         ),
         _holds(
@@ -147,9 +164,17 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
             r"\b(?:giga|tera|mega)(?:bytes?|bits?)\s+(?:per|a)\s+second\b|[GTM]B/s\b|\b[GT]bps\b"
         ),
     ),
+    # "how much activation memory per request?": a figure in bytes
     (
-        re.compile(r"\b(?:giga|tera|mega)(?:bytes?|bits?)\b|\b[GTM]B\b", re.IGNORECASE),
-        _holds(r"\b(?:giga|tera|mega)(?:bytes?|bits?)\b|\b\d+\s*[GTM]B\b|[GTM]B/s\b|\b[GT]bps\b"),
+        re.compile(
+            r"\b(?:giga|tera|mega)(?:bytes?|bits?)\b|\b[GTM]B\b|"
+            r"\bhow\s+much\s+(?:[\w-]+\s+)?(?:memory|ram|vram|disk|storage)\b",
+            re.IGNORECASE,
+        ),
+        _holds(
+            r"\b(?:giga|tera|mega)(?:bytes?|bits?)\b|\bgigs\b|\b\d+\s*[GTM]B\b|[GTM]B/s\b|\b[GT]bps\b|"
+            + _NO_FIGURE
+        ),
     ),
     # "how many params is it?", "what's the context length?": a figure
     (

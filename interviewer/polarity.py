@@ -57,8 +57,12 @@ _REJECT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # "No point raising a false alarm to leadership": what the gerund does, to its object.
+# "I wouldn't bother keeping a reference copy around for a KL term": the same, said of
+# bothering.
 _POINTLESS_GERUND = re.compile(
-    r"\b(?:no\s+(?:point|need|reason|sense)|not\s+worth|pointless)\s+(?:in\s+)?[a-z]+ing\b(?:\W+\w+){0,7}\W*$",
+    r"\b(?:no\s+(?:point|need|reason|sense)|not\s+worth|pointless|"
+    r"(?:wouldn'?t|won'?t|don'?t|didn'?t|not|never)\s+(?:even\s+|really\s+)?bother(?:ed)?(?:\s+with)?)"
+    r"\s+(?:in\s+)?[a-z]+ing\b(?:\W+\w+){0,7}\W*$",
     re.IGNORECASE,
 )
 # After a signal in the same clause: "containers are overkill", "it just slows learning".
@@ -74,6 +78,13 @@ _REJECT_AFTER = re.compile(
     r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
     r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait|"
     r"(?:is|are)\s+(?:just\s+|mostly\s+|pure\s+)?(?:theatre|theater|a\s+joke|security\s+theatre)|"
+    # "continuous batching is the fashionable thing, but ...", "autoscaling won't save us"
+    r"(?:is|are|'s)\s+(?:the\s+|all\s+the\s+|a\s+)?(?:fashionable|trendy|hip|hyped|in\s+vogue|buzzword)|"
+    r"won'?t\s+(?:save|rescue)\s+(?:us|you|anyone|anybody)|(?:doesn'?t|won'?t)\s+buy\s+(?:us|you)\s+(?:anything|much)|"
+    # "A held-out set I think we don't need.": the thing named first, the verb left without
+    # an object of its own.
+    r"(?:i\s+think\s+|honestly\s+)?(?:i|we)\s+(?:really\s+)?(?:don'?t|do\s+not|wouldn'?t|won'?t)\s+"
+    r"(?:really\s+)?need(?:\s+(?:it|that|them|one))?(?=\s*(?:[.;!?]|$))|"
     r"(?:is|are|would\s+be)\s+(?:a\s+)?(?:maintenance\s+)?(?:nightmare|headache|burden)|"
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:[\w']+\s+){0,4}?(?:job|problem|concern|responsibility|call)|"
     # "is the safety team's problem", "is trust and safety's concern, not mine"
@@ -124,9 +135,16 @@ _REJECT_AFTER = re.compile(
 # "To watch what it outputs, this was overkill for us": the verdict comes after a comma,
 # on "this" standing for what was just named.
 _REJECT_RESUMED = re.compile(
-    r"[^.;:!?,]{0,40}?,\s*(?:this|that|it)(?:'s|\s+(?:is|was|would\s+be|seems|seemed|felt|feels))\s+"
+    # "subagents for planning and for, like, test-writing, but I think that's overkill";
+    # "The KL penalty, I think it is not really necessary"
+    r"(?:[^.;:!?,]{0,40}?,\s*){1,3}(?:but\s+)?(?:i\s+think\s+|honestly\s+|to\s+be\s+honest\s+|i'?d\s+say\s+)?"
+    r"(?:this|that|it)(?:'s|\s+(?:is|was|would\s+be|seems|seemed|felt|feels))\s+"
     r"(?:just\s+|really\s+|way\s+|a\s+bit\s+)?(?:overkill|unnecessary|pointless|a\s+waste|not\s+needed|"
+    r"not\s+(?:really\s+|strictly\s+)?(?:necessary|needed|required)|"
     r"too\s+(?:much|expensive|costly|slow|heavy))\b|"
+    # "The order of the float summing, I don't think it matters."
+    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)\s+(?:don'?t|do\s+not)\s+(?:really\s+)?(?:think|believe)\s+"
+    r"(?:it|that|this|they|we\s+need\s+(?:it|that|them))\s*(?:(?:really\s+)?(?:matters?|helps?|is\s+needed|are\s+needed)\b|[.;!?]|$)|"
     # "the mean moving is float rounding, I would leave it", "we could cache it, but I
     # wouldn't bother"
     r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)(?:'d|\s+would|'ll|\s+will)\s+(?:just\s+|honestly\s+|probably\s+)?"
@@ -274,6 +292,8 @@ _OUT_AFTER = re.compile(r"\W*(?:out|off|away)\b", re.IGNORECASE)
 BARE_REJECTION = re.compile(
     r"^\W*(?:(?:honestly|nah|no|meh|eh)\W+)*(?:i\s+)?(?:wouldn'?t|won'?t|don'?t|do\s+not|would\s+not)\s+"
     r"(?:bother|need\s+(?:it|that|one|them)|use\s+(?:it|that|one|them)|go\s+there)\W*$|"
+    r"^\W*(?:(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:just\s+|probably\s+)?(?:leave|take)\s+(?:it|that|them)\s+out|"
+    r"(?:i'?d|we'?d|i\s+would|we\s+would)\s+(?:just\s+|probably\s+)?(?:skip|drop)\s+(?:it|that|them))\W*$|"
     r"^\W*(?:not\s+needed|no\s+need|overkill|skip\s+(?:it|that)|nah|pointless|not\s+worth\s+it|"
     r"(?:it'?s|that'?s)\s+(?:overkill|pointless|not\s+needed|unnecessary))\W*$",
     re.IGNORECASE,

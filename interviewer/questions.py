@@ -136,7 +136,9 @@ class QuestionMatcher:
             # for does not answer for a word before it, one that no fact has, that says
             # which kind of that thing is meant.
             before = question[a : min(inside)] if inside else ""
-            modifiers = [] if _NOT_A_MODIFIER.search(before) else meta.content(before)
+            # ("a sign-on bonus": a hyphen joins the modifier, it does not part it)
+            joined = before.replace("-", "")
+            modifiers = [] if _NOT_A_MODIFIER.search(joined) else meta.content(before)
             # ("a cloud budget" is answered by a fact about a budget that mentions the cloud)
             said = self._said.get(best, frozenset())
             if unknown and (
@@ -260,10 +262,24 @@ def own_questions(
     sentences: list[Sentence],
     fact_of: Mapping[str, str],
     recognises: Callable[[str], bool],
+    invited: bool = False,
 ) -> tuple[list[Sentence], tuple[str, ...], bool]:
     """The candidate's own questions in a turn: (the sentences, with those that only look
     like questions marked as statements; the fact each question asks for, "" for none;
-    whether the turn says something of substance besides them)."""
+    whether the turn says something of substance besides them).
+
+    `invited`: the interviewer asked for questions ("What questions do you have for me?").
+    Then "um yeah do you guys sponsor visas" is asked without its question mark, "So, I
+    guess, what's the split between remote and in-office?" is no guess said rising, and a
+    question followed by why it matters to the speaker is asked, not rhetorical: with
+    questions in it, the turn is no answer to anything else."""
+    if invited:
+        sentences = [
+            Sentence(s.start, s.end, s.text, True)
+            if s.text.endswith("?") or _PUT_TO_YOU.match(s.text)
+            else s
+            for s in sentences
+        ]
     # "Every action is allowed, right?" checks a claim: a question only if a fact of
     # the scenario answers it.
     # "This is hypothetical, ok? Say I own a launch ...": a check-in the speaker goes on
@@ -311,7 +327,10 @@ def own_questions(
             if not s.question
             and not (i and sentences[i - 1].question and _EXPLAINS_ASKING.match(s.text))
         )
-        substantive = len(words(besides)) >= _SUBSTANCE and recognises(besides)
+        # Asked for questions, what the candidate says beside them is about them ("I've
+        # got a kid starting school in September, so it matters"): there is no other
+        # question to answer.
+        substantive = not invited and len(words(besides)) >= _SUBSTANCE and recognises(besides)
         if substantive and not sentences[-1].question:
             # Followed by more of the answer: only a question the candidate marked
             # with "?" and that a fact answers was really asked.
@@ -327,6 +346,24 @@ def own_questions(
         for i, s in enumerate(sentences)
     ]
     return sentences, asked, substantive
+
+
+# The interviewer's line that hands the floor over for the candidate's questions, and asks
+# nothing else ("Before you start: any questions, and how do you plan to approach it?"
+# also asks for a plan).
+INVITES_QUESTIONS = re.compile(
+    r"(?:what\s+(?:other\s+)?questions\s+do\s+you\s+have|what\s+would\s+you\s+like\s+to\s+(?:ask|know)|"
+    r"do\s+you\s+have\s+any\s+(?:other\s+|more\s+)?questions|any\s+(?:other\s+|more\s+)?questions)"
+    r"(?:\s+(?:for\s+)?(?:me|us))?\s*\?\s*$",
+    re.IGNORECASE,
+)
+# Put to the interviewer, question mark or not: "um yeah do you guys sponsor visas".
+_PUT_TO_YOU = re.compile(
+    r"^\W*(?:(?:um+|uh+|yeah|yes|ok|okay|so|and|well|also|oh|right|sure|actually)\W+)*"
+    r"(?:do|does|did|can|could|is|are|will|would|how|what|which|who|where|when)\s+"
+    r"(?:you|you\s+guys|y'?all|we|i|they|there|the|your|our|this|that|it)\b",
+    re.IGNORECASE,
+)
 
 
 def _goes_on(after: list[Sentence], recognises: Callable[[str], bool]) -> bool:

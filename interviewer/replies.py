@@ -15,6 +15,7 @@ from typing import Any
 from .actions import Say
 from .code_cues import holding
 from .lines import slug
+from .questions import INVITES_QUESTIONS
 from .run import Run, is_deeper
 from .sentences import words
 from .stance import HELD, STANCE_LABELS
@@ -24,7 +25,9 @@ from .understanding import Understanding
 
 
 def answer(run: Run, text: str, unsure: tuple[str, ...] = ()) -> None:
-    understood = run.sc.lexicon.understand(text)
+    asked = run.state.last_asked
+    invited = asked is not None and INVITES_QUESTIONS.search(asked.text) is not None
+    understood = run.sc.lexicon.understand(text, invited)
     if _doubtful_side(run, understood, text, unsure):
         # "I would hold it back" heard as "fold it back": the side rests on a word the
         # speech model was unsure of, and the two readings argue opposite sides. Ask

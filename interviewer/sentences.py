@@ -132,7 +132,9 @@ _INTERRUPTION = re.compile(
 ASK_CUE = re.compile(
     r"\b(?:(?:which\s+is\s+(?:actually\s+|exactly\s+)?why\s+)?i\s+(?:want(?:ed)?|need(?:ed)?|would\s+like|'d\s+like)\s+to\s+ask"
     r"|(?:which\s+)?makes\s+me\s+want\s+to\s+ask|(?:can|could|may)\s+i\s+ask|let\s+me\s+ask"
-    r"|(?:one\s+|a\s+)?quick\s+question|my\s+question\s+is)"
+    r"|(?:one\s+|a\s+)?quick\s+question|my\s+question\s+is"
+    # "just so i know what i'm working with, is there already a classifier"
+    r"|just\s+so\s+i\s+know(?:\s+what\s+i'?m\s+(?:working\s+with|dealing\s+with|up\s+against))?)"
     r"(?=\s*(?:you\b|[:,\-]|(?:is|are|do|does|did|can|could|will|would|how|what|which|who|when|where|whether|if)\b))",
     re.IGNORECASE,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.questions import Asking
+from interviewer.questions import INVITES_QUESTIONS, Asking
 from interviewer.sentences import normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
 
@@ -937,3 +937,114 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
         ),
     )
     assert lex.understand(text).asked == (fact,)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        # not bothering to do it, however far the thing comes after the gerund
+        ("i wouldnt bother running a separate reference model for the policy", "kl", False),
+        # the thing named first, the verb left without an object of its own
+        ("A sandbox I think we don't need.", "sandbox", False),
+        ("A sandbox we don't need to worry about, the provider gives us one.", "sandbox", True),
+        # the verdict after a list, on "that"; and after "I don't think"
+        (
+            "Output classifier for toxicity, for leaks, for spam, but I think that's overkill.",
+            "classifier",
+            False,
+        ),
+        ("The kv cache, I don't think it matters at this size.", "cache", False),
+        ("The kv cache, I don't think we should skip.", "cache", True),
+        # turned down as a fashion, or as no help
+        (
+            "I know paged attention is the fashionable thing, but blocks are simpler.",
+            "cache",
+            False,
+        ),
+        ("A sandbox won't save us here.", "sandbox", False),
+        # the next sentence turns down what the one before named
+        ("Then there's the output classifier. I'd leave it out.", "classifier", False),
+        ("Then there's the output classifier. I'd leave it on.", "classifier", True),
+    ],
+)
+def test_more_ways_of_turning_a_thing_down(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # a rate of something is a share
+        ("What's the error rate of the judge?", ""),
+        ("what's the judge's precision these days", ""),
+        ("What's the agreement rate between the vendor's labellers?", "vendor"),
+        # governments, regulators and universities are named
+        ("Which regulators signed the deal?", ""),
+        # memory is counted in bytes
+        ("How much memory does each accelerator hold?", "hardware"),
+        ("how much cache memory does a request take", ""),
+        # the topic named first, then the question about it: one question
+        ("The judge, what is its false positive rate?", ""),
+        ("The on-call rotation, how often is the handover?", "oncall"),
+        # a hyphen joins a modifier no fact has to the thing a fact is about
+        ("Is there a sign-on contract for the client?", ""),
+    ],
+)
+def test_rates_memory_regulators_and_topics_named_first(text: str, fact: str) -> None:
+    lex = Lexicon(
+        {},
+        None,
+        [],
+        Asking(
+            facts=[
+                ("deal", ["client", "contract", "deal"]),
+                ("vendor", ["vendor", "comparisons", "harmlessness", "agreement"]),
+                ("hardware", ["network", "nodes", "accelerator", "memory"]),
+                ("judge", ["judge", "cost"]),
+                ("oncall", ["on-call", "rotation", "handover"]),
+                ("cache", ["cache memory"]),
+            ],
+            answers={
+                "deal": "The contract with a large client starts in March.",
+                "vendor": "Labellers agree on about eighty percent of comparisons.",
+                "cache": "The cache is paged and shared between requests.",
+                "hardware": "Eighty gigabytes per accelerator, and a fast network between nodes.",
+                "judge": "The judge is a smaller model, refreshed every month.",
+                "oncall": "The team runs an on-call rotation with a weekly handover.",
+            },
+        ),
+    )
+    assert lex.understand(text).asked == (fact,)
+
+
+def test_asked_for_questions_a_question_is_asked_whatever_follows_it(lex: Lexicon) -> None:
+    said = (
+        "So, I guess, what does the onsite look like? I'm asking because my partner is "
+        "travelling that month and I would have to plan the childcare around it."
+    )
+    # Anywhere else, a question followed by a story of substance was rhetorical...
+    assert lex.understand(said).asked == ()
+    # ... but when the interviewer asked for questions, it was asked, and is all the turn is.
+    invited = lex.understand(said, invited=True)
+    assert invited.asked == ("onsite",) and not invited.substantive
+    # Without a question mark, put to the interviewer.
+    assert lex.understand("um yeah do you guys run the onsite in person", invited=True).asked == (
+        "onsite",
+    )
+    assert lex.understand("um yeah do you guys run the onsite in person").asked == ()
+
+
+def test_invitations_to_ask_are_told_from_lines_that_also_ask_something_else() -> None:
+    assert INVITES_QUESTIONS.search("That covers my side. What questions do you have for me?")
+    assert INVITES_QUESTIONS.search("What would you like to ask me?")
+    assert not INVITES_QUESTIONS.search(
+        "Before you start: any questions, and how do you plan to approach it?"
+    )
+    assert not INVITES_QUESTIONS.search("What questions would you ask the user first?")
+
+
+def test_just_so_i_know_lets_a_question_in(lex: Lexicon) -> None:
+    said = "ok before i go just so i know what im working with is there a base model already"
+    assert lex.understand(said).asked == ("model",)
