@@ -124,6 +124,18 @@ async def run_clip(
     return result
 
 
+def wer_by_voice(results: list[Result]) -> list[tuple[str, float]]:
+    """Word error rate per kind of voice: piper's neural voices, espeak-ng's formant
+    voices (robotic, the hardest to hear), and the recorded human speech."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for r in results:
+        kind = r.clip.voice.split("-")[0]
+        refs, hyps = groups.setdefault(kind, ([], []))
+        refs.append(" ".join(spoken_set.words(r.clip.answer.text)))
+        hyps.append(" ".join(spoken_set.words(r.text)))
+    return [(kind, jiwer.wer(refs, hyps)) for kind, (refs, hyps) in sorted(groups.items())]
+
+
 def score(results: list[Result]) -> dict[str, float]:
     cut_25 = cut_30 = pauses_25 = pauses_30 = splits = 0
     latencies: list[float] = []
@@ -248,6 +260,7 @@ def main() -> None:
             f"WER {s['wer'] * 100:.1f}% (without fillers {s['wer_no_fillers'] * 100:.1f}%), "
             f"filler recall {s['filler_recall'] * 100:.0f}%"
         )
+        print("WER by voice: " + ", ".join(f"{k} {v * 100:.1f}%" for k, v in wer_by_voice(results)))
         if args.show_text:
             for r in results:
                 ends = " ".join(
