@@ -68,7 +68,11 @@ _SELF_DESCRIPTION = re.compile(
     r"there'?s\s+always\b|there\s+is\s+always\b|(?:i'?m|i\s+am)\s+(?:still\s+)?(?:trying|struggling)\s+to\b|"
     r"(?:i|i'?ve|i\s+have)\s+(?:\w+\s+)?(?:worked|work)\s+(?:in|at|on)\s+[\w\s-]{1,30}?\W*$|"
     r"(?:it|everything)\s+was\s+(?:all\s+)?(?:pretty\s+|quite\s+|fairly\s+|very\s+)?"
-    r"(?:straightforward|smooth|simple|easy|fine|routine)\b)",
+    r"(?:straightforward|smooth|simple|easy|fine|routine)\b|"
+    # "laying things out on five hundred GPUs is not something I've ever done"
+    r"[^.;!?]{0,80}?\b(?:is|was|are|were|'s)\s+not\s+(?:something|anything)\s+(?:i'?ve|i\s+have|i|we'?ve|we)\s+"
+    r"(?:ever\s+|really\s+|actually\s+|personally\s+)*(?:done|seen|touched|worked\s+on|tried|built|"
+    r"dealt\s+with|had\s+to\s+do|run|used)\b)",
     re.IGNORECASE,
 )
 # Beside "I can't tell you how", the topic said aloud while thinking ("the bottleneck...",

@@ -59,6 +59,16 @@ def read(lex: Lexicon, text: str) -> Understanding:
         ("idk tbh", "dont_know"),
         ("Haven't a clue, sorry.", "dont_know"),
         ("I used to know this. It's gone.", "dont_know"),
+        # what the speaker has never done, said as "not something I've done", is no answer
+        (
+            "Sharding a kv cache over a cluster is not something I've ever done. So I "
+            "genuinely don't know where the paged attention blocks would go.",
+            "dont_know",
+        ),
+        (
+            "Sharding is not something I've done, but I'd put a kv cache on every replica.",
+            None,
+        ),
     ],
 )
 def test_not_knowing_and_its_topic(lex: Lexicon, text: str, intent: str | None) -> None:
