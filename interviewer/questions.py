@@ -27,6 +27,7 @@ from .answer_types import (
 from .meta_phrases import find
 from .sentences import (
     ASK_CUE,
+    PUT_TO_YOU,
     Sentence,
     expand_shorthand,
     is_tag_question,
@@ -273,32 +274,7 @@ def own_questions(
     guess, what's the split between remote and in-office?" is no guess said rising, and a
     question followed by why it matters to the speaker is asked, not rhetorical: with
     questions in it, the turn is no answer to anything else."""
-    if invited:
-        sentences = [
-            Sentence(s.start, s.end, s.text, True)
-            if s.text.endswith("?") or _PUT_TO_YOU.match(s.text)
-            else s
-            for s in sentences
-        ]
-    # "Every action is allowed, right?" checks a claim: a question only if a fact of
-    # the scenario answers it.
-    # "This is hypothetical, ok? Say I own a launch ...": a check-in the speaker goes on
-    # past without waiting is not asked either, even when a fact would answer it.
-    sentences = [
-        Sentence(s.start, s.end, s.text, False)
-        if s.question
-        and is_tag_question(s.text)
-        and (not fact_of[s.text] or _goes_on(sentences[i + 1 :], recognises))
-        else s
-        for i, s in enumerate(sentences)
-    ]
-    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer.
-    sentences = [
-        Sentence(s.start, s.end, s.text, False)
-        if s.question and nxt is not None and not nxt.question and is_topic(s.text)
-        else s
-        for s, nxt in zip(sentences, [*sentences[1:], None], strict=True)
-    ]
+    sentences = _put_as_questions(sentences, fact_of, recognises, invited)
     questions = [s for s in sentences if s.question]
 
     # "... a proper uplift study. Has anyone run one yet?": a question that names
@@ -348,22 +324,39 @@ def own_questions(
     return sentences, asked, substantive
 
 
-# The interviewer's line that hands the floor over for the candidate's questions, and asks
-# nothing else ("Before you start: any questions, and how do you plan to approach it?"
-# also asks for a plan).
-INVITES_QUESTIONS = re.compile(
-    r"(?:what\s+(?:other\s+)?questions\s+do\s+you\s+have|what\s+would\s+you\s+like\s+to\s+(?:ask|know)|"
-    r"do\s+you\s+have\s+any\s+(?:other\s+|more\s+)?questions|any\s+(?:other\s+|more\s+)?questions)"
-    r"(?:\s+(?:for\s+)?(?:me|us))?\s*\?\s*$",
-    re.IGNORECASE,
-)
-# Put to the interviewer, question mark or not: "um yeah do you guys sponsor visas".
-_PUT_TO_YOU = re.compile(
-    r"^\W*(?:(?:um+|uh+|yeah|yes|ok|okay|so|and|well|also|oh|right|sure|actually)\W+)*"
-    r"(?:do|does|did|can|could|is|are|will|would|how|what|which|who|where|when)\s+"
-    r"(?:you|you\s+guys|y'?all|we|i|they|there|the|your|our|this|that|it)\b",
-    re.IGNORECASE,
-)
+def _put_as_questions(
+    sentences: list[Sentence],
+    fact_of: Mapping[str, str],
+    recognises: Callable[[str], bool],
+    invited: bool,
+) -> list[Sentence]:
+    """The sentences, marked as questions when they are put to the interviewer."""
+    if invited:
+        sentences = [
+            Sentence(s.start, s.end, s.text, True)
+            if s.text.endswith("?") or PUT_TO_YOU.match(s.text)
+            else s
+            for s in sentences
+        ]
+    # "Every action is allowed, right?" checks a claim: a question only if a fact of
+    # the scenario answers it.
+    # "This is hypothetical, ok? Say I own a launch ...": a check-in the speaker goes on
+    # past without waiting is not asked either, even when a fact would answer it.
+    sentences = [
+        Sentence(s.start, s.end, s.text, False)
+        if s.question
+        and is_tag_question(s.text)
+        and (not fact_of[s.text] or _goes_on(sentences[i + 1 :], recognises))
+        else s
+        for i, s in enumerate(sentences)
+    ]
+    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer.
+    return [
+        Sentence(s.start, s.end, s.text, False)
+        if s.question and nxt is not None and not nxt.question and is_topic(s.text)
+        else s
+        for s, nxt in zip(sentences, [*sentences[1:], None], strict=True)
+    ]
 
 
 def _goes_on(after: list[Sentence], recognises: Callable[[str], bool]) -> bool:

@@ -15,9 +15,8 @@ from typing import Any
 from .actions import Say
 from .code_cues import holding
 from .lines import slug
-from .questions import INVITES_QUESTIONS
 from .run import Run, is_deeper
-from .sentences import words
+from .sentences import INVITES_QUESTIONS, words
 from .stance import HELD, STANCE_LABELS
 from .state import Turn, TurnMatch
 from .timers import due_timers

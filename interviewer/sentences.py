@@ -140,6 +140,24 @@ ASK_CUE = re.compile(
 )
 
 
+# The interviewer's line that hands the floor over for the candidate's questions, and asks
+# nothing else ("Before you start: any questions, and how do you plan to approach it?"
+# also asks for a plan).
+INVITES_QUESTIONS = re.compile(
+    r"(?:what\s+(?:other\s+)?questions\s+do\s+you\s+have|what\s+would\s+you\s+like\s+to\s+(?:ask|know)|"
+    r"do\s+you\s+have\s+any\s+(?:other\s+|more\s+)?questions|any\s+(?:other\s+|more\s+)?questions)"
+    r"(?:\s+(?:for\s+)?(?:me|us))?\s*\?\s*$",
+    re.IGNORECASE,
+)
+# Put to the interviewer, question mark or not: "um yeah do you guys sponsor visas".
+PUT_TO_YOU = re.compile(
+    r"^\W*(?:(?:um+|uh+|yeah|yes|ok|okay|so|and|well|also|oh|right|sure|actually)\W+)*"
+    r"(?:do|does|did|can|could|is|are|will|would|how|what|which|who|where|when)\s+"
+    r"(?:you|you\s+guys|y'?all|we|i|they|there|the|your|our|this|that|it)\b",
+    re.IGNORECASE,
+)
+
+
 # A question that starts mid-sentence, as speech runs on: "okay so first thing whats the
 # target for time to first token". Not after words that embed it in a statement
 # ("it depends on how many users we have", "I know what the budget is").

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.questions import INVITES_QUESTIONS, Asking
-from interviewer.sentences import normalise, phrase_regex, split
+from interviewer.questions import Asking
+from interviewer.sentences import INVITES_QUESTIONS, normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
 
 SIGNALS: dict[str, tuple[list[str], list[str]]] = {
