@@ -1,10 +1,26 @@
-"""Writing files so that a reader never sees half of one, even after a crash."""
+"""Files: written so that a reader never sees half of one, even after a crash; model
+files checked against their pinned digest, in the one place they are kept."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
+
+
+def model_dir() -> Path:
+    """Where model files taken out of pinned wheels live: the environment's own data."""
+    return Path(sys.prefix) / "share" / "mockloop"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -182,7 +182,8 @@ class VoiceService:
             out["ready_seconds"] = round(self._ready_seconds, 2)
         # Which Whisper is hearing: the bundled tiny.en, or MOCKLOOP_STT_MODEL's (test
         # fakes have no name).
-        name = getattr(self.loaded and self.loaded.transcriber, "model_name", None)
+        models = self.loaded
+        name = getattr(models.transcriber, "model_name", None) if models is not None else None
         if isinstance(name, str):
             out["stt_model"] = name
         return out

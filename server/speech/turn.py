@@ -22,15 +22,14 @@ long silence. Why this split, with the figures, is in docs/VOICE.md ("Turn-takin
 
 from __future__ import annotations
 
-import hashlib
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from server.files import model_dir, sha256_of
 from server.speech.audio import SAMPLE_RATE
 from server.speech.stt import Transcript
 
@@ -105,15 +104,7 @@ def sounds_finished(transcript: Transcript) -> bool:
 
 def default_smart_turn_path() -> Path:
     """Where `make turn-model` puts the model: beside the environment's other data."""
-    return Path(sys.prefix) / "share" / "mockloop" / SMART_TURN_FILE
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return model_dir() / SMART_TURN_FILE
 
 
 class SmartTurn:

@@ -20,7 +20,6 @@ server's user cannot write into the image's prefix).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -29,6 +28,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.files import model_dir, sha256_of
 from server.speech.stt import ModelLoadError, default_whisper_model_path
 
 DEFAULT_MODEL = "tiny.en"
@@ -64,11 +64,6 @@ SPLIT_MODELS = {WHISPER_BASE.name: WHISPER_BASE}
 NAMES = (DEFAULT_MODEL, *SPLIT_MODELS)
 
 
-def default_model_root() -> Path:
-    """Where joined models live: beside the Smart Turn model, in the environment's prefix."""
-    return Path(sys.prefix) / "share" / "mockloop"
-
-
 def _package_data(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
@@ -80,14 +75,6 @@ def installed(model: SplitModel) -> bool:
     return all(_package_data(p) is not None for p in model.packages)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def join_model(model: SplitModel, root: Path | None = None) -> Path:
     """The model's directory under `root`, joined from its installed parts on first use.
 
@@ -96,7 +83,7 @@ def join_model(model: SplitModel, root: Path | None = None) -> Path:
     one. The directory appears whole or not at all (built beside it, then renamed), so two
     processes starting at once, or one stopped halfway, leave nothing half-written.
     """
-    target = (root or default_model_root()) / f"whisper-{model.name}"
+    target = (root or model_dir()) / f"whisper-{model.name}"
     if (target / "model.bin").is_file():
         return target
     sources = [_package_data(p) for p in model.packages]
@@ -122,7 +109,7 @@ def join_model(model: SplitModel, root: Path | None = None) -> Path:
                     shutil.copyfileobj(f, out, 1 << 20)
         for name in model.files:
             shutil.copyfile(data[0] / name, work / name)
-        actual = _sha256(work / "model.bin")
+        actual = sha256_of(work / "model.bin")
         if actual != model.sha256:
             raise ModelLoadError(
                 f"Whisper model {model.name!r} joined from {', '.join(model.packages)} has "

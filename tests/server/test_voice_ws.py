@@ -309,16 +309,22 @@ def test_clips_not_made_yet_are_made_on_request_and_unknown_ones_are_404(
         assert c.get("/speech/not-a-clip.mp3").status_code == 404
 
 
+def voice_health_once_loaded(c: TestClient, timeout: float) -> dict[str, Any]:
+    """`/healthz`'s voice part once the models have loaded or failed to."""
+    deadline = time.monotonic() + timeout
+    while (voice := c.get("/healthz").json()["voice"])["status"] == "loading":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return cast(dict[str, Any], voice)
+
+
 def test_health_and_voice_sessions_when_the_models_cannot_load(
     settings: Settings, catalog: dict[str, Scenario], tmp_path: Path
 ) -> None:
     broken = settings.model_copy(update={"voice": True, "stt_model": str(tmp_path / "no-model")})
     app = create_app(broken, catalog=catalog)
     with TestClient(app) as c:
-        deadline = time.monotonic() + 30
-        while (voice := c.get("/healthz").json()["voice"])["status"] == "loading":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        voice = voice_health_once_loaded(c, timeout=30)
         assert voice["status"] == "unavailable"
         assert str(tmp_path / "no-model") in voice["error"]  # names the model
         assert c.get("/healthz").json()["status"] == "ok"  # chat still works
@@ -713,10 +719,7 @@ def test_the_server_hears_with_whisper_base_when_set(
     )
     app = create_app(chosen, catalog=catalog)
     with TestClient(app) as c:
-        deadline = time.monotonic() + 120
-        while (voice := c.get("/healthz").json()["voice"])["status"] == "loading":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        voice = voice_health_once_loaded(c, timeout=120)
         assert voice["status"] == "ready", voice
         assert voice["stt_model"].endswith("whisper-base"), voice
         heard = app.state.voice.loaded.transcriber.transcribe(decode_audio(JFK)).text.lower()
