@@ -7,7 +7,9 @@ handles them before the script sees the turn.
 
 A request only counts when it is most of the turn: the clause that holds the phrase is set
 aside, and if what remains has real content the turn is an answer ("I don't know the exact
-figure, but I'd shard it with FSDP"). Two rules need no phrase at all: input that cannot be
+figure, but I'd shard it with FSDP"), unless the turn ends on not knowing and puts nothing
+forward: then what came before was the topic and the speaker's history, in however many
+words. Two rules need no phrase at all: input that cannot be
 understood (emoji, keyboard mash, noise, another language) is asked again, and a short
 negative turn about having or knowing ("nah, that never came up for me") asks for help.
 """
@@ -231,8 +233,11 @@ def detect(
     sentences: list[Sentence],
     has_signal: Callable[[str], bool] = lambda _: False,
     asks_fact: Callable[[str], bool] = lambda _: False,
+    takes_side: Callable[[str], bool] = lambda _: False,
 ) -> Intent | None:
-    """The request the whole turn amounts to, if any."""
+    """The request the whole turn amounts to, if any. `takes_side`: the turn takes a side
+    of a culture round's question ("I can't say, it could go either way" is torn, an
+    answer)."""
     if unclear(text, sentences):
         return "repeat"
     if not words(text):
@@ -262,7 +267,11 @@ def detect(
         # still writing"): an answer only if the scenario recognises something in it.
         if has_signal(without_deliberation(rest)):
             return None
-    elif is_answer(without_self_description(rest, first), has_signal):
+    elif is_answer(without_self_description(rest, first), has_signal) and not (
+        first in ("dont_know", "no_example")
+        and _ends_not_knowing(text, sentences, found)
+        and not takes_side(text)
+    ):
         return None
     if first in ("dont_know", "no_example") and _answers_in_own_clause(
         text, sentences, found, has_signal
@@ -284,6 +293,87 @@ def detect(
     if first != "repeat" and asking:
         return None
     return first
+
+
+def _ends_not_knowing(
+    text: str,
+    sentences: list[Sentence],
+    found: dict[Intent, list[re.Match[str]]],
+) -> bool:
+    """ "..., and I don't really know what a sensible threshold would be. I don't know.": a
+    turn whose last sentence is the speaker not knowing, with no answer after it and no
+    proposal before it, spent what came before on the topic, the reasons and the speaker's
+    own history ("I've never sat on a launch review"), however many of the scenario's words
+    that named. "We don't know the uplift" is a claim about the world, not a request."""
+    if any(s.question for s in sentences):
+        return False  # a question in the turn is the candidate's own, and decides
+    said = [s for s in sentences if content(s.text)]
+    if not said:
+        return False
+    last = said[-1]
+    matches = [m for i in ("dont_know", "no_example") for m in found.get(i, [])]
+    if (
+        len(said) > 1
+        and _INABILITY.match(last.text)
+        and not _answers_after(text, last.start, last.end)
+    ):
+        # "Don't know. Never looked at GPU kernels.": the reason for not knowing.
+        last = said[-2]
+    for m in matches:
+        if not last.start <= m.start() < last.end or _OTHERS_SUBJECT.search(text, 0, m.start()):
+            continue
+        # "I would never run PPO without a KL anchor" is a rule, not a memory; "so I don't
+        # have a bigger one" offered a small one.
+        if (
+            _PROPOSAL.search(text, last.start, m.end())
+            or _answers_after(text, m.end(), last.end)
+            or _QUALIFIED.search(text, m.start(), min(last.end, m.end() + _QUALIFIER_REACH))
+            or _PARTIAL.search(text, m.start(), min(last.end, m.end() + _QUALIFIER_REACH))
+        ):
+            continue
+        spans = [(o.start(), o.end()) for ms in found.values() for o in ms]
+        return not _PROPOSAL.search(rest_of_turn(text, sentences, spans))
+    return False
+
+
+def _answers_after(text: str, start: int, end: int) -> bool:
+    """Something is put forward after the phrase: "..., but my guess is sharding", "not
+    sure how it was noticed, honestly somebody on support found it"."""
+    for regex in (_BUT, _PROPOSAL, _ANSWER_START):
+        m = regex.search(text, start, end)
+        if m and len(content(text[m.end() : end])) >= _ANSWER_AFTER_WORDS:
+            return True
+    return False
+
+
+_ANSWER_AFTER_WORDS = 3
+# A sentence that says what the speaker never did or cannot do: "Never looked at GPU
+# kernels.", "I can't think what would separate them." ("I don't think X" is an opinion.)
+_INABILITY = re.compile(
+    r"\W*(?:(?:um+|uh+|hmm+|honestly|and|so|but|sorry|well|yeah|i\s+mean)\W+)*"
+    r"(?:i\s+|i'?ve\s+|i\s+have\s+)?(?:(?:really|honestly|just|genuinely|actually|ever)\s+)*"
+    r"(?:(?:can'?t|cannot|couldn'?t)\s+(?:(?:really|even|honestly)\s+)*(?:think|come\s+up|"
+    r"picture|imagine|see|remember|recall|say)|(?:never|haven'?t|didn'?t|don'?t)\s+"
+    r"(?:(?:really|even|ever|actually|honestly)\s+)*(?:looked|look|seen|worked|touched|used|"
+    r"dealt|had|have\s+(?:an?\s+)?(?:answer|clue|idea|example|story)|come\s+across|"
+    r"thought|read|studied|learned|learnt|done))\b",
+    re.IGNORECASE,
+)
+_QUALIFIER_REACH = 20
+# "I'm stuck on the rest, so that's my solution": what came before was an answer.
+_PARTIAL = re.compile(r"\b(?:the\s+rest|further|more\s+than\s+that|past\s+that)\b", re.I)
+# The subject right before the phrase is someone else: "we simply don't know the risk".
+_OTHERS_SUBJECT = re.compile(
+    r"\b(?:we|they|you|people|nobody|no\s+one|anyone|everyone|he|she)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+# Words that put something forward: what they stand in is an answer, however hedged.
+_PROPOSAL = re.compile(
+    r"\b(?:i'?d|i\s+would|we'?d|we\s+would|we\s+should|i\s+should|you\s+could|we\s+could|"
+    r"i\s+guess|my\s+guess|i\s+think\s+(?:we|it|the|you|that|they)|probably|maybe|perhaps|"
+    r"i'?ll|i\s+will|we'?ll|we\s+will|i'?d\s+say)\b",
+    re.IGNORECASE,
+)
 
 
 def _requests_in(text: str) -> dict[Intent, list[re.Match[str]]]:
@@ -409,7 +499,7 @@ _BY_OTHERS = re.compile(r"\w+(?:\s+care\s+of|\s+up)?\s+by\b", re.IGNORECASE)
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|but|or|so)\s*$", re.IGNORECASE)
 _OWN_CLAUSE = re.compile(
     r"\W*(?:that\s+|if\s+|whether\s+)?(?:we|i|it|they|you|he|she|this|that|the\s+\w+)\s+"
-    r"(?:should|would|could|can|must|need|will|is|are|'d|'ll|do|does)\b",
+    r"(?:should|would|could|can|must|need|will|is|are|'d|'ll|do|does)\b(?!'t|n't)",
     re.IGNORECASE,
 )
 _STOPWORDS_TEXT = """

@@ -103,7 +103,9 @@ class Lexicon:
         ):
             return self._request(text, "clarify_term", term)
         recognises = self._signals.recognises
-        intent = meta.detect(plain, plain_sentences, recognises, lambda q: bool(plain_facts[q]))
+        intent = meta.detect(
+            plain, plain_sentences, recognises, lambda q: bool(plain_facts[q]), self._takes_side
+        )
         if intent == "repeat" and asked_term and not _HEAR_AGAIN.search(plain):
             # "I don't quite get the question, what do you mean by batch inference?": the
             # confusion is about a meaning, and no word asks to hear it again.
@@ -149,6 +151,13 @@ class Lexicon:
             substantive=substantive,
         )
 
+    def _takes_side(self, text: str) -> bool:
+        """A culture round's side, torn included, is taken somewhere in `text`."""
+        if self._stance is None:
+            return False
+        labels = self._answer(text, split(text), {}, invited=False).labels
+        return bool(labels & _SIDES)
+
     def scan(self, text: str) -> list[Match]:
         """Every phrase match in `text`, whatever the turn amounts to (for delivery metrics
         such as hedges per 100 words, which count words, not meanings)."""
@@ -161,6 +170,7 @@ class Lexicon:
         return Understanding(labels, (), intent=intent, term=term, substantive=False)
 
 
+_SIDES = frozenset({"stance.for", "stance.against", "stance.mixed"})
 _HEAR_AGAIN = re.compile(
     r"\b(?:again|repeat|rephrase|re-?word|say\s+(?:that|it|the)|pardon|catch|caught|hear|heard|"
     r"missed|lost\s+you|cut\s+out|froze|one\s+more\s+time|what\s+was\s+(?:that|the\s+question))\b",

@@ -1058,3 +1058,36 @@ def test_invitations_to_ask_are_told_from_lines_that_also_ask_something_else() -
 def test_just_so_i_know_lets_a_question_in(lex: Lexicon) -> None:
     said = "ok before i go just so i know what im working with is there a base model already"
     assert lex.understand(said).asked == ("model",)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the turn ends on not knowing: what came before was the topic and the history
+        (
+            "Paged attention, right. I've read the blog post about the kv cache, and I've "
+            "only ever served small models. I honestly don't know how the blocks get shared.",
+            "dont_know",
+        ),
+        # ... or on the reason for not knowing, said after it
+        ("No idea. Never looked at how a kv cache is laid out.", "dont_know"),
+        ("idk. i cant think what the kv cache would need over six hours", "dont_know"),
+        # something put forward after it, or before it, is an answer
+        (
+            "I've only served small models, so I don't know how the blocks get shared, but my "
+            "guess is a kv cache per request with paged attention.",
+            None,
+        ),
+        ("I'd put a kv cache on every replica. Past that I don't really know.", None),
+        # someone else not knowing is a claim about the world
+        ("Release it later. Without the evals we simply don't know the risk.", None),
+        # torn on the side asked for is an answer in a culture round
+        (
+            "Part of me wants to ship it for the users, part of me worries about the gap in "
+            "the evals, so honestly I'm torn and I can't say yet.",
+            None,
+        ),
+    ],
+)
+def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
