@@ -147,9 +147,11 @@ _REJECT_RESUMED = re.compile(
     r"(?:it|that|this|they|we\s+need\s+(?:it|that|them))\s*(?:(?:really\s+)?(?:matters?|helps?|is\s+needed|are\s+needed)\b|[.;!?]|$)|"
     # "the mean moving is float rounding, I would leave it", "we could cache it, but I
     # wouldn't bother"
-    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)(?:'d|\s+would|'ll|\s+will)\s+(?:just\s+|honestly\s+|probably\s+)?"
+    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:honestly\s+|frankly\s+|personally\s+|tbh\s+)?"
+    r"(?:i|we)(?:'d|\s+would|'ll|\s+will)\s+(?:just\s+|honestly\s+|probably\s+)?"
     r"(?:leave\s+(?:it|that|this)\b(?!\s+(?:on|in|running|as\s+a|to|for))|ignore\s+(?:it|that|this)\b)|"
-    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)\s+(?:wouldn'?t|won'?t)\s+(?:really\s+)?bother\b",
+    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:honestly\s+|frankly\s+|personally\s+|tbh\s+)?"
+    r"(?:i|we)\s+(?:wouldn'?t|won'?t)\s+(?:really\s+)?bother\b",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
@@ -290,9 +292,10 @@ _LEAVE = re.compile(
 _OUT_AFTER = re.compile(r"\W*(?:out|off|away)\b", re.IGNORECASE)
 # A sentence that only turns down what the one before named: "KL penalty? Wouldn't bother."
 BARE_REJECTION = re.compile(
-    r"^\W*(?:(?:honestly|nah|no|meh|eh)\W+)*(?:i\s+)?(?:wouldn'?t|won'?t|don'?t|do\s+not|would\s+not)\s+"
+    r"^\W*(?:(?:honestly|frankly|personally|tbh|so|but|nah|no|meh|eh)\W+)*(?:i\s+)?(?:wouldn'?t|won'?t|don'?t|do\s+not|would\s+not)\s+"
     r"(?:bother|need\s+(?:it|that|one|them)|use\s+(?:it|that|one|them)|go\s+there)\W*$|"
-    r"^\W*(?:(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:just\s+|probably\s+)?(?:leave|take)\s+(?:it|that|them)\s+out|"
+    r"^\W*(?:(?:honestly|frankly|personally|tbh|so|but)\W+)*"
+    r"(?:(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:just\s+|probably\s+)?(?:leave|take)\s+(?:it|that|them)\s+out|"
     r"(?:i'?d|we'?d|i\s+would|we\s+would)\s+(?:just\s+|probably\s+)?(?:skip|drop)\s+(?:it|that|them))\W*$|"
     r"^\W*(?:not\s+needed|no\s+need|overkill|skip\s+(?:it|that)|nah|pointless|not\s+worth\s+it|"
     r"(?:it'?s|that'?s)\s+(?:overkill|pointless|not\s+needed|unnecessary))\W*$",
