@@ -244,7 +244,10 @@ def detect(
         return "dont_know"  # the shrug
     found = _requests_in(text)
     if not found:
-        return _by_shape(text, sentences, has_signal, asks_fact)
+        shape = _by_shape(text, sentences, has_signal, asks_fact)
+        if shape is None and _ends_without_story(text, sentences, has_signal):
+            return "no_example"
+        return shape
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
     rest = rest_of_turn(text, sentences, spans)
     first = next(iter(found))
@@ -262,6 +265,8 @@ def detect(
             rest = rest_of_turn(text, sentences, spans)
     if first == "no_example" and _concludes_without_story(text, sentences, found[first]):
         return first
+    if first != "repeat" and _ends_without_story(text, sentences, has_signal):
+        return "no_example"  # "Let me think... [why not] So no, I can't come up with one."
     if first in ("repeat", "need_time"):
         # What comes with these is about the request ("I missed what you asked, I was
         # still writing"): an answer only if the scenario recognises something in it.
@@ -334,6 +339,50 @@ def _ends_not_knowing(
         spans = [(o.start(), o.end()) for ms in found.values() for o in ms]
         return not _PROPOSAL.search(rest_of_turn(text, sentences, spans))
     return False
+
+
+def _ends_without_story(
+    text: str, sentences: list[Sentence], has_signal: Callable[[str], bool]
+) -> bool:
+    """ "Most of my work was maintaining someone else's pipeline, so there isn't really a
+    project where I made the calls.": a turn that ends by saying the speaker has no story
+    of the kind asked for, in words no list holds, gave its reasons before."""
+    if any(s.question for s in sentences):
+        return False
+    said = [s for s in sentences if content(s.text)]
+    if not said:
+        return False
+    last = said[-1]
+    ws = words(last.text)
+    if len(ws) > _SHAPE_MAX_WORDS or not _FIRST_PERSON.search(last.text):
+        return False
+    if has_signal(last.text) or _PROPOSAL.search(last.text) or _CONTRAST.search(last.text):
+        return False
+    if _SINCE.search(last.text):
+        return False  # "I haven't had one like that since": after the story, not instead
+    for m in _NONE_HAD.finditer(last.text):
+        after = words(last.text[m.end() :])[:_SHAPE_REACH]
+        if any(w in _STORY_WORDS for w in after):
+            return True
+    return False
+
+
+# Having none, in the speaker's words: "there isn't really a project", "I can't think of
+# a time", "I never had a failure like that", "nothing like a real project".
+_NONE_HAD = re.compile(
+    r"\bthere(?:'s|\s+is|\s+was|\s+were|\s+are)?\s*(?:n'?t|not|no|never)\b|"
+    r"\bthere(?:\s+)?(?:isn'?t|wasn'?t|aren'?t|weren'?t|isnt|wasnt)\b|"
+    r"\bi(?:'ve|\s+have)?\s+(?:(?:really|honestly|just|genuinely|truly)\s+)*"
+    r"(?:don'?t|didn'?t|haven'?t|hadn'?t|never|can'?t|cannot|couldn'?t|dont|didnt|havent|cant)\s+"
+    r"(?:(?:really|honestly|actually|ever|even)\s+)*(?:have|had|got|think\s+of|recall|remember|"
+    r"come\s+up\s+with|pick|find|point\s+to|name)\b|\bnothing\b|\bnone\b",
+    re.IGNORECASE,
+)
+_SINCE = re.compile(
+    r"\b(?:since|again|anymore|any\s+more|after\s+that|these\s+days|so\s+far|yet)\b", re.I
+)
+_CONTRAST = re.compile(r"\b(?:but|though|although|except|apart\s+from|besides|beyond)\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine)\b", re.IGNORECASE)
 
 
 def _answers_after(text: str, start: int, end: int) -> bool:

@@ -1091,3 +1091,35 @@ def test_just_so_i_know_lets_a_question_in(lex: Lexicon) -> None:
 )
 def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # the last sentence says there is no story of the kind asked for, in no listed words
+        (
+            "I joined straight from my master's and spent two years on dashboards, so there "
+            "wasn't really a project where I owned the design.",
+            "no_example",
+        ),
+        (
+            "Let me think. My team shipped a lot of small models. No, I can't point to a time "
+            "it went wrong in a way that mattered.",
+            "no_example",
+        ),
+        # after a story, having had none since is not having none
+        (
+            "Our ranking model dropped a whole language after a tokenizer change and I rolled "
+            "it back within the hour. I haven't had an incident like that since.",
+            None,
+        ),
+        # a small one offered is a story
+        (
+            "There isn't a dramatic story, but my eval script once skipped half the test "
+            "set and I caught it from the counts.",
+            None,
+        ),
+    ],
+)
+def test_a_turn_that_ends_without_a_story(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
