@@ -270,7 +270,9 @@ def detect(
     if first in ("repeat", "need_time"):
         # What comes with these is about the request ("I missed what you asked, I was
         # still writing"): an answer only if the scenario recognises something in it.
-        if has_signal(without_deliberation(rest)):
+        if has_signal(without_deliberation(rest)) and not (
+            first == "need_time" and _ends_asking_time(text, sentences, found, has_signal)
+        ):
             return None
     elif is_answer(without_self_description(rest, first), has_signal) and not (
         first in ("dont_know", "no_example")
@@ -383,6 +385,27 @@ _SINCE = re.compile(
 )
 _CONTRAST = re.compile(r"\b(?:but|though|although|except|apart\s+from|besides|beyond)\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine)\b", re.IGNORECASE)
+
+
+def _ends_asking_time(
+    text: str,
+    sentences: list[Sentence],
+    found: dict[Intent, list[re.Match[str]]],
+    has_signal: Callable[[str], bool],
+) -> bool:
+    """ "..., there's the thing with a confidence of exactly one, so give me a minute to
+    think it through.": the time is asked for last, and what came before named what will
+    be thought about. Only reasons may follow ("I want to do it justice"), nothing the
+    scenario recognises, and nothing put forward anywhere."""
+    last = max(m.start() for m in found["need_time"])
+    at = next((i for i, s in enumerate(sentences) if s.start <= last < s.end), None)
+    if at is None or _PROPOSAL.search(text):
+        return False
+    after = text[last : sentences[-1].end]
+    return not has_signal(after) and len(sentences) - at <= _REASONS_AFTER
+
+
+_REASONS_AFTER = 2  # the sentence asking, and one more that says why
 
 
 def _answers_after(text: str, start: int, end: int) -> bool:

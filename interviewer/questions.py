@@ -232,7 +232,9 @@ class QuestionMatcher:
     def _indefinite(self, sentence: str) -> str | None:
         """The term of "what's a/an X", when X is all of a defined term."""
         m = _WHAT_IS_A.fullmatch(sentence.strip())
-        return None if m is None else self._defined(m.group("term"))
+        if m is None:
+            return None
+        return self._defined(m.group("term") or m.group("term2") or m.group("term3"))
 
     def quoted_term(self, text: str) -> str | None:
         """A defined term in quotes, in a turn that says it asks about a word ("'over
@@ -429,7 +431,13 @@ _ANY_THING = frozenset(_ANY_THING_WORDS.split())
 
 _WHAT_IS_A = re.compile(
     r"\W*(?:(?:sorry|so|and|um|uh|ok|okay|wait)\W+)*what(?:'?s|\s+is|\s+are)\s+an?\s+"
-    r"(?P<term>[\w'-]+(?:\s+[\w'-]+){0,3}?)(?:\s+(?:exactly|again|here))?\W*",
+    r"(?P<term>[\w'-]+(?:\s+[\w'-]+){0,3}?)(?:\s+(?:exactly|again|here))?\W*|"
+    # "What's structured access, exactly?", "what exactly is the value model", "whats STAR
+    # again": the meaning, however the term is introduced, when nothing else is asked.
+    r"\W*(?:(?:sorry|so|and|um|uh|ok|okay|wait)\W+)*what(?:'?s|\s+is|\s+are)\s+(?:the\s+)?"
+    r"(?P<term2>[\w'-]+(?:\s+[\w'-]+){0,3}?)\W*\s(?:exactly|again|actually|precisely)\W*|"
+    r"\W*(?:(?:sorry|so|and|um|uh|ok|okay|wait)\W+)*what\s+(?:exactly|actually|precisely)\s+"
+    r"(?:is|are|'s)\s+(?:an?\s+|the\s+)?(?P<term3>[\w'-]+(?:\s+[\w'-]+){0,3}?)\W*",
     re.IGNORECASE,
 )
 _QUOTED_TERM = re.compile(
