@@ -276,7 +276,7 @@ def detect(
             return None
     elif is_answer(without_self_description(rest, first), has_signal) and not (
         first in ("dont_know", "no_example")
-        and _ends_not_knowing(text, sentences, found)
+        and _ends_not_knowing(text, sentences, found, has_signal, asks_fact)
         and not takes_side(text)
     ):
         return None
@@ -306,26 +306,35 @@ def _ends_not_knowing(
     text: str,
     sentences: list[Sentence],
     found: dict[Intent, list[re.Match[str]]],
+    has_signal: Callable[[str], bool],
+    asks_fact: Callable[[str], bool],
 ) -> bool:
     """ "..., and I don't really know what a sensible threshold would be. I don't know.": a
     turn whose last sentence is the speaker not knowing, with no answer after it and no
     proposal before it, spent what came before on the topic, the reasons and the speaker's
     own history ("I've never sat on a launch review"), however many of the scenario's words
-    that named. "We don't know the uplift" is a claim about the world, not a request."""
-    if any(s.question for s in sentences):
-        return False  # a question in the turn is the candidate's own, and decides
+    that named. "We don't know the uplift" is a claim about the world, not a request.
+    After it may come the reason ("Never looked at GPU kernels.") or a short remark that
+    recognises nothing ("As we say, not my circus."); before it, the question said over
+    ("How did I first notice it... honestly, I couldn't tell you")."""
+    matches = [m for i in ("dont_know", "no_example") for m in found.get(i, [])]
+    if not matches:
+        return False
+    first = min(m.start() for m in matches)
+    if any(s.question and (s.end > first or asks_fact(s.text)) for s in sentences):
+        return False  # a question of the candidate's own decides
     said = [s for s in sentences if content(s.text)]
+    while len(said) > 1 and not any(said[-1].start <= m.start() < said[-1].end for m in matches):
+        tail = said[-1]
+        remark = len(words(tail.text)) <= _REMARK_WORDS and not has_signal(tail.text)
+        if not (_INABILITY.match(tail.text) or remark) or _answers_after(
+            text, tail.start, tail.end
+        ):
+            return False
+        said.pop()
     if not said:
         return False
     last = said[-1]
-    matches = [m for i in ("dont_know", "no_example") for m in found.get(i, [])]
-    if (
-        len(said) > 1
-        and _INABILITY.match(last.text)
-        and not _answers_after(text, last.start, last.end)
-    ):
-        # "Don't know. Never looked at GPU kernels.": the reason for not knowing.
-        last = said[-2]
     for m in matches:
         if not last.start <= m.start() < last.end or _OTHERS_SUBJECT.search(text, 0, m.start()):
             continue
@@ -336,6 +345,7 @@ def _ends_not_knowing(
             or _answers_after(text, m.end(), last.end)
             or _QUALIFIED.search(text, m.start(), min(last.end, m.end() + _QUALIFIER_REACH))
             or _PARTIAL.search(text, m.start(), min(last.end, m.end() + _QUALIFIER_REACH))
+            or _AFTER_A_STORY.search(text, m.end(), last.end)
         ):
             continue
         spans = [(o.start(), o.end()) for ms in found.values() for o in ms]
@@ -343,30 +353,69 @@ def _ends_not_knowing(
     return False
 
 
+_REMARK_WORDS = 10
+
+
 def _ends_without_story(
     text: str, sentences: list[Sentence], has_signal: Callable[[str], bool]
 ) -> bool:
     """ "Most of my work was maintaining someone else's pipeline, so there isn't really a
     project where I made the calls.": a turn that ends by saying the speaker has no story
-    of the kind asked for, in words no list holds, gave its reasons before."""
+    of the kind asked for, in words no list holds, gave its reasons before. Background may
+    follow it ("I don't have an ethical dilemma from work. My projects were ranking.") if
+    the scenario recognises nothing in it."""
     if any(s.question for s in sentences):
         return False
     said = [s for s in sentences if content(s.text)]
+    while said and not _says_no_story(said[-1].text):
+        tail = said[-1]
+        if (
+            len(said) == 1
+            or len(words(tail.text)) > _SHAPE_MAX_WORDS
+            or has_signal(tail.text)
+            or _PROPOSAL.search(tail.text)
+            or _answers_after(text, tail.start, tail.end)
+        ):
+            return False
+        said.pop()
     if not said:
         return False
     last = said[-1]
-    ws = words(last.text)
-    if len(ws) > _SHAPE_MAX_WORDS or not _FIRST_PERSON.search(last.text):
+    return len(words(last.text)) <= _SHAPE_MAX_WORDS and not has_signal(last.text)
+
+
+def _says_no_story(sentence: str) -> bool:
+    """The speaker has no story of the kind asked for: "there isn't really a project", "I
+    can't think of one", not "I haven't had one since" (after a story) nor "there isn't a
+    dramatic one, but ..." (before a small one)."""
+    if not _FIRST_PERSON.search(sentence) or _PROPOSAL.search(sentence) or _SINCE.search(sentence):
         return False
-    if has_signal(last.text) or _PROPOSAL.search(last.text) or _CONTRAST.search(last.text):
-        return False
-    if _SINCE.search(last.text):
-        return False  # "I haven't had one like that since": after the story, not instead
-    for m in _NONE_HAD.finditer(last.text):
-        after = words(last.text[m.end() :])[:_SHAPE_REACH]
-        if any(w in _STORY_WORDS for w in after):
+    for m in _NONE_HAD.finditer(sentence):
+        if _CONTRAST.search(sentence, m.end()) or _COMPARED.search(
+            sentence, m.end(), m.end() + _QUALIFIER_REACH
+        ):
+            continue
+        after = words(sentence[m.end() :])[:_SHAPE_REACH]
+        if any(w in _STORY_WORDS or w in _ONE_LIKE_IT for w in after) or _ONE.match(
+            sentence, m.end()
+        ):
             return True
     return False
+
+
+# "..., so I don't have a bigger one": compared with the story just told.
+_COMPARED = re.compile(
+    r"\b(?:bigger|better|worse|larger|greater|harder|clearer|cleaner|more\s+\w+)\b", re.I
+)
+# Stories by another name, in "I don't have an ethical dilemma from my work".
+_ONE_LIKE_IT = frozenset({"dilemma", "dilemmas", "decision", "decisions", "moment", "moments"})
+# "There wasn't one really.", "I cannot find one in my head": the story, as "one".
+_ONE = re.compile(
+    r"(?:\s+(?:really|honestly|actually|ever|even|any|a|just))*\s+(?:one|any)\b"
+    r"(?=\s*(?:[.,;:!?]|$|\s+(?:really|honestly|i|that|which|where|like|in|to|from|at|either|"
+    r"worth|comes|come|springs|right\s+now)\b))",
+    re.IGNORECASE,
+)
 
 
 # Having none, in the speaker's words: "there isn't really a project", "I can't think of
@@ -374,12 +423,15 @@ def _ends_without_story(
 _NONE_HAD = re.compile(
     r"\bthere(?:'s|\s+is|\s+was|\s+were|\s+are)?\s*(?:n'?t|not|no|never)\b|"
     r"\bthere(?:\s+)?(?:isn'?t|wasn'?t|aren'?t|weren'?t|isnt|wasnt)\b|"
+    r"\b(?:don'?t|do\s+not|dont)\s+(?:really\s+)?think\s+(?:there'?s|there\s+(?:is|was|are|were)|i\s+(?:have|had))\b|"
     r"\bi(?:'ve|\s+have)?\s+(?:(?:really|honestly|just|genuinely|truly)\s+)*"
     r"(?:don'?t|didn'?t|haven'?t|hadn'?t|never|can'?t|cannot|couldn'?t|dont|didnt|havent|cant)\s+"
     r"(?:(?:really|honestly|actually|ever|even)\s+)*(?:have|had|got|think\s+of|recall|remember|"
     r"come\s+up\s+with|pick|find|point\s+to|name)\b|\bnothing\b|\bnone\b",
     re.IGNORECASE,
 )
+# "I haven't had an incident like that since": said after a story.
+_AFTER_A_STORY = re.compile(r"\b(?:since|anymore|any\s+more|after\s+that)\b", re.I)
 _SINCE = re.compile(
     r"\b(?:since|again|anymore|any\s+more|after\s+that|these\s+days|so\s+far|yet)\b", re.I
 )
@@ -413,9 +465,19 @@ def _answers_after(text: str, start: int, end: int) -> bool:
     sure how it was noticed, honestly somebody on support found it"."""
     for regex in (_BUT, _PROPOSAL, _ANSWER_START):
         m = regex.search(text, start, end)
-        if m and len(content(text[m.end() : end])) >= _ANSWER_AFTER_WORDS:
+        # ("..., but nothing I could walk you through" turns to nothing)
+        if (
+            m
+            and len(content(text[m.end() : end])) >= _ANSWER_AFTER_WORDS
+            and not _NOTHING_AFTER.match(text, m.end(), end)
+        ):
             return True
     return False
+
+
+_NOTHING_AFTER = re.compile(
+    r"\W*(?:\w+\W+)?(?:nothing|none|no|not|never|i\s+(?:can'?t|cannot|couldn'?t|don'?t))\b", re.I
+)
 
 
 _ANSWER_AFTER_WORDS = 3

@@ -1123,3 +1123,34 @@ def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | 
 )
 def test_a_turn_that_ends_without_a_story(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # after the not knowing: a short remark, or the question said over before it
+        (
+            "Sharding a kv cache, I have never done this. I don't know. Not my area, sorry.",
+            "dont_know",
+        ),
+        (
+            "where does the kv cache go first um... honestly i couldn't tell you, it was "
+            "before my time and someone else ran it",
+            "dont_know",
+        ),
+        # "one" is the story, and "I don't think there's one" says there is none
+        (
+            "A failure... I cannot find one in my head right now. Everything went fine.",
+            "no_example",
+        ),
+        ("honestly i don't think there's one where i owned the whole thing", "no_example"),
+        # a contrast that turns to nothing offers nothing
+        (
+            "I never had a real outage. There were small alerts, but nothing I could walk "
+            "you through.",
+            "no_example",
+        ),
+    ],
+)
+def test_what_may_stand_around_not_knowing(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
