@@ -482,7 +482,8 @@ _STRONG_TERM_CUE = re.compile(
 # Readings offered with the asking: "X as in A, or as in B", "in what sense", "X = Y?".
 _OFFERS_READINGS = re.compile(
     r"\bas\s+in\b[^.!?]{1,80}\bor\b|\bin\s+what\s+(?:sense|way|respect)\b|\s=\s|\w=\w|"
-    r"\b(?:do|did)\s+(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b",
+    r"\b(?:do|did)\s+(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b|"
+    r"\bby\s+[^.!?,]{1,40}\s(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b",
     re.IGNORECASE,
 )
 _ECHO = re.compile(
