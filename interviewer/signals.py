@@ -207,7 +207,12 @@ def _spread_rejections(
         if m.start < r.end or _SAME_THING.fullmatch(text, r.end, m.start):
             return not _BREAK.search(text, r.start, m.start)
         same = any(s.start <= r.start and m.start < s.end for s in sentences)
-        return same and not _TURN.search(text, r.end, m.start)
+        turn = _TURN.search(text, r.end, m.start)
+        # "I didn't subtract the max, float64 has the range so exp won't overflow": the
+        # reason for leaving it out names it again, negated; no turn of mind.
+        if turn and _REASON.fullmatch(turn.group(0)) and not _TURN.search(text, turn.end(), m.start):
+            return same and has_negation(text[turn.end() : m.start])
+        return same and not turn
 
     for r in list(rejected):
         kept = found.get(r.label, [])
@@ -261,6 +266,7 @@ _BUT_AFTER = re.compile(
 
 _REJECTED_GROUP = "rejected"
 _BREAK = re.compile(r"[.,;:!?]|\b(?:but|only|just|however|instead)\b", re.IGNORECASE)
+_REASON = re.compile(r"so|because|since|which|therefore|hence|thus", re.IGNORECASE)
 _TURN = re.compile(
     r"[.;!?]|\b(?:but|however|instead|rather|only|except|although|though|whereas|yet|still|also|"
     r"unless|if|then|later|once|so|because|since|which|therefore|hence|thus|that's\s+why)\b",
