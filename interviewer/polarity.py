@@ -86,6 +86,9 @@ _REJECT_AFTER = re.compile(
     r"(?:i\s+think\s+|honestly\s+)?(?:i|we)\s+(?:really\s+)?(?:don'?t|do\s+not|wouldn'?t|won'?t)\s+"
     r"(?:really\s+)?need(?:\s+(?:it|that|them|one))?(?=\s*(?:[.;!?]|$))|"
     r"(?:is|are|would\s+be)\s+(?:a\s+)?(?:maintenance\s+)?(?:nightmare|headache|burden)|"
+    # "continuous batching is a lot of scheduler complexity"
+    r"(?:is|are|adds?|brings?|means?)\s+(?:a\s+lot\s+of|lots\s+of|too\s+much|a\s+ton\s+of|way\s+more)\s+"
+    r"(?:[\w-]+\s+)?(?:complexity|overhead|hassle|moving\s+parts|machinery|headaches?)|"
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:[\w']+\s+){0,4}?(?:job|problem|concern|responsibility|call)|"
     # "is the safety team's problem", "is trust and safety's concern, not mine"
     r"(?:is|are|'s|belongs\s+to)\s+(?:really\s+|just\s+|more\s+|mostly\s+|entirely\s+)?(?:[\w]+\s+){0,4}?"
@@ -207,6 +210,8 @@ def turned_down(text: str, start: int, end: int) -> bool:
         or bool(_REJECT_AFTER.match(text, end))
         or bool(_REJECT_RESUMED.match(text, end))
         or bool(_LEAVE.search(clause) and _OUT_AFTER.match(text, end))
+        # "I thought about raising, but exceptions in an eval loop are a pain"
+        or bool(_CONSIDERED.search(before) and _BUT_THEN.match(text, end))
     )
     if _CLAUSE_NEGATION.search(clause):
         # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
@@ -241,11 +246,18 @@ def turned_down(text: str, start: int, end: int) -> bool:
     return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
 
 
+# Weighed and set aside: "I thought about X, but ...", "we considered X but".
+_CONSIDERED = re.compile(
+    r"\b(?:i|we)\s+(?:did\s+)?(?:thought\s+about|think\s+about|considered|consider|toyed\s+with|"
+    r"looked\s+at|was\s+tempted\s+(?:by|to)|were\s+tempted\s+(?:by|to))\s+(?:\w+\W+){0,3}$",
+    re.IGNORECASE,
+)
+_BUT_THEN = re.compile(r"[^.;!?]{0,40}?(?:,\s*|\s)(?:but|though|however)\b", re.IGNORECASE)
 _DOUBLE_NEGATION = re.compile(
     r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
     r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without|"
     r"(?:get|getting)\s+away\s+without|manage\s+without|live\s+without)\b|"
-    r"\b(?:never|nothing)\s+(?:[\w']+\s+){0,5}?without\b|\bnot\s+(?:\w+\s+){0,3}?without\b|"
+    r"\b(?:never|nothing)\s+(?:[\w']+\s+){0,5}?without\b|\bnot\s+(?:\w+\s+){0,6}?without\b|"
     r"\bno\s+(?:way|world|chance|scenario)\s+(?:[\w']+\s+){0,6}?without\b|"
     r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
     r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",

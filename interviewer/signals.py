@@ -210,7 +210,11 @@ def _spread_rejections(
         turn = _TURN.search(text, r.end, m.start)
         # "I didn't subtract the max, float64 has the range so exp won't overflow": the
         # reason for leaving it out names it again, negated; no turn of mind.
-        if turn and _REASON.fullmatch(turn.group(0)) and not _TURN.search(text, turn.end(), m.start):
+        if (
+            turn
+            and _REASON.fullmatch(turn.group(0))
+            and not _TURN.search(text, turn.end(), m.start)
+        ):
             return same and has_negation(text[turn.end() : m.start])
         return same and not turn
 

@@ -159,6 +159,19 @@ def test_a_short_question_a_fact_answers_is_asked_not_a_request_to_repeat(lex: L
         # words that name the turned-down form of a signal
         ("If the classifier is down, fail open.", "fail_closed", False),
         ("I would never fail open.", "fail_closed", True),
+        # the reason for leaving it out may name it again, negated
+        (
+            "I didn't add a sandbox, the hosts are locked down so a container won't help.",
+            "sandbox",
+            False,
+        ),
+        # weighed and set aside
+        ("I thought about a kv cache, but it's memory we don't have.", "cache", False),
+        ("I thought about it and I'd keep the kv cache.", "cache", True),
+        # a cost said as complexity
+        ("Paged attention is a lot of allocator complexity for this traffic.", "cache", False),
+        # "not ... without", however far apart
+        ("I would not let any task run six hours without a sandbox.", "sandbox", True),
     ],
 )
 def test_how_far_a_rejection_reaches(lex: Lexicon, text: str, label: str, credited: bool) -> None:
