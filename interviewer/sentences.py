@@ -163,8 +163,10 @@ PUT_TO_YOU = re.compile(
 # ("it depends on how many users we have", "I know what the budget is").
 _INNER_QUESTION = re.compile(
     r"(?:^|,|\bso\b|\band\b|\blike\b|\bthing\b|\bokay\b|\bok\b|\bquestion\b|\bbut\b|"
-    r"\bstart\b|\bfirst\b|\bquickly\b|\bwondering\b|\bwait\b|\bhm+\b|\bgoing\b|\bthough\b|\bin\b)\s*"
-    r"(?:(?:actually|oh|also|and)\s+)?"
+    r"\bstart\b|\bfirst\b|\bquickly\b|\bwondering\b|\bwait\b|\bhm+\b|\bgoing\b|\bthough\b|\bin\b|"
+    # "in production does this run on a gpu box": a place or time said first
+    r"^\W*(?:in|on|at|for|during)\s+(?:the\s+)?[a-z]+)\s*"
+    r"(?:(?:actually|oh|also|and|uh+|um+)\s+)*"
     r"(?:what'?s\s+(?:the|our|your|a|an)\b|what\s+(?:is|are|do|does|would|will|should)\s+"
     r"(?:the|our|your|we|you|they|users|customers|people)\b|"
     # "..., actually what load balancer do you run": "what" or "which" and its noun, then
@@ -181,7 +183,8 @@ _INNER_QUESTION = re.compile(
     r"how\s+(?:many|much|long|often|big|large|fast)\s+(?:is|are|was|does|do|did|will|would|can|should)\s+"
     r"(?:the|our|your|this|that|it|we|you|they|there)\b|"
     # "the api side do those callers get the same target": a noun or two, then the verb
-    r"do\s+(?:those|these|the)\s+(?:[a-z]+\s+){1,2}?(?:get|have|need|see|use|expect|want|care|know)\b|"
+    r"do\s+(?:those|these|the)\s+(?:[a-z]+\s+){1,2}?(?:get|have|need|see|use|expect|want|care|know|run|"
+    r"cover|include|count|support|work|test|check|ship|allow)\b|"
     r"do\s+(?:we|you|they)\s+(?:have|know|need|get|expect|care|want|use)\b|"
     r"does\s+(?:the|it|this|that)\b|"
     r"can\s+(?:i|we)\s+(?:just\s+)?(?:assume|use|ask|get|have|buy|do|give|talk|pick|choose|skip)\b|"
