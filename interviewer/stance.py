@@ -60,6 +60,19 @@ _VERDICTS = {
         "i wouldn't support it",
     ),
 }
+# Verdicts said as a vote: "Still no.", "Still voting no tomorrow.", "so, yes from me".
+_VOTES = {
+    "for": re.compile(
+        r"\b(?:still|voting|vote|it'?s\s+a|that'?s\s+a|still\s+a)\s+yes\b(?!\s+(?:or|and)\b)|"
+        r"\byes\s+from\s+me\b",
+        re.IGNORECASE,
+    ),
+    "against": re.compile(
+        r"\b(?:still|voting|vote|it'?s\s+a|that'?s\s+a|still\s+a)\s+no\b(?!\s+(?:or|and)\b)"
+        r"(?=\s*(?:[.,;!]|$|\s+(?:tomorrow|today|for\s+now|from\s+me|then)\b))|\bno\s+from\s+me\b",
+        re.IGNORECASE,
+    ),
+}
 _SARCASM = (
     "what could possibly go wrong",
     "what could go wrong",
@@ -92,6 +105,9 @@ _TORN = re.compile(
     # "I can see real arguments both ways", "not ready to pick", "can't pick one yet"
     r"\b(?:arguments?|points?|merits?|a\s+case)\s+(?:on\s+|for\s+)?both\s+(?:ways|sides)\b|"
     r"\bnot\s+ready\s+to\s+(?:pick|choose|decide|commit)\b|"
+    # "I don't think I can call it yet", "can't put my name on either", "flip-flopping"
+    r"\b(?:can'?t|cannot)\s+(?:really\s+)?(?:call\s+it|put\s+my\s+name\s+on\s+either)\b|"
+    r"\bflip[-\s]?flop\w*|"
     # "I still can't pick", "can't pick one"; not "can't pick the model we can't explain"
     r"\b(?:can'?t|cannot)\s+(?:really\s+|yet\s+)?(?:pick|choose)\b(?!\s+(?:the|that|this|it|them)\b)",
     re.IGNORECASE,
@@ -158,6 +174,10 @@ class StanceReader:
             pro_hits += [Match("stance.for", m.start(), m.end()) for m in regex.finditer(text)]
         for regex in self._verdicts["against"]:
             con_hits += [Match("stance.against", m.start(), m.end()) for m in regex.finditer(text)]
+        pro_hits += [Match("stance.for", m.start(), m.end()) for m in _VOTES["for"].finditer(text)]
+        con_hits += [
+            Match("stance.against", m.start(), m.end()) for m in _VOTES["against"].finditer(text)
+        ]
         pro_hits, con_hits = self._flip_sarcasm(sentences, found, labels, pro_hits, con_hits)
         # "The best case for releasing: ..." argues a side on request; that sentence takes
         # none ("..., but I'd still hold it back" after it does).
@@ -181,6 +201,11 @@ class StanceReader:
             found["stance.mixed"] = pro_hits + con_hits
         elif mixed_hits:
             found["stance.mixed"] = mixed_hits
+            # "I don't think I can call it yet" is the scenario's undecided, in any words.
+            for label in mixed:
+                if label not in found:
+                    found[label] = [Match(label, m.start, m.end) for m in mixed_hits]
+                    labels.add(label)
         if not any(label in found for label in STANCE_LABELS):
             held = [Match(HELD, m.start(), m.end()) for m in _HOLDS.finditer(text)]
             held = [m for m in held if not inside(m.start, [s for s in sentences if s.question])]
@@ -274,6 +299,9 @@ def _after_change_of_mind(
     return pro_hits, con_hits
 
 
+_SENTENCE_START = re.compile(r"[.!?]\s+(?:(?:right|ok|okay|so|well)\W+)*")
+
+
 def _settle_torn(
     text: str, pro_hits: list[Match], con_hits: list[Match], mixed_hits: list[Match]
 ) -> tuple[list[Match], list[Match], list[Match]]:
@@ -288,6 +316,17 @@ def _settle_torn(
             last, start = text[lands[-1].start() :], lands[-1].start()
         pro_last = [m for m in pro_hits if m.start >= start]
         con_last = [m for m in con_hits if m.start >= start]
+        # "I keep flip-flopping... right. The one we can explain.": one side, said on its
+        # own right after the doubt, and nothing of the other anywhere.
+        alone = _SENTENCE_START.search(text, torn.end())
+        hits = [*pro_hits, *con_hits]
+        if (
+            alone
+            and bool(pro_hits) != bool(con_hits)
+            and all(m.start >= torn.end() for m in hits)
+            and any(m.start == alone.end() for m in hits)
+        ):
+            return pro_hits, con_hits, mixed_hits
         if bool(pro_last) == bool(con_last) or not _SETTLES.search(last):
             # "I can't pick one yet" is torn in itself, with or without a side's words.
             mixed_hits += [*pro_hits, *con_hits, Match("stance.mixed", torn.start(), torn.end())]

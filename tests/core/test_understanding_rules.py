@@ -1167,3 +1167,28 @@ def test_a_turn_that_ends_without_a_story(lex: Lexicon, text: str, intent: str |
 )
 def test_what_may_stand_around_not_knowing(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
+
+
+@pytest.fixture(scope="module")
+def torn_lex() -> Lexicon:
+    signals = {**SIGNALS, "undecided": (["on the fence"], [])}
+    return Lexicon(signals, (["ship"], ["hold"], ["undecided"]), [], Asking(facts=FACTS))
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        # a vote, said as one
+        ("Real cost, sure. Still no.", {"stance.against"}),
+        ("Still voting yes tomorrow.", {"stance.for"}),
+        ("There is still no evidence of harm.", set()),
+        # undecided in words the scenario does not list is still its undecided
+        ("I genuinely can't call it yet.", {"stance.mixed", "undecided"}),
+        ("Honestly I keep flip-flopping on this.", {"stance.mixed", "undecided"}),
+        # doubt, then one side said on its own, settles it
+        ("I keep flip-flopping... right. Hold it back.", {"stance.against"}),
+    ],
+)
+def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: set[str]) -> None:
+    sides = {"stance.for", "stance.against", "stance.mixed", "undecided"}
+    assert torn_lex.understand(text).labels & sides == labels
