@@ -252,10 +252,16 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         # "if we slipped it the customer would walk"; not "if you would like"
         r"\bif\s+(?!you\s+would\b)[^.?!]{2,80}?\b(?:would|wouldn't|will|won't|might)\s+(?!like\b)\w+",
         r",\s*so\b(?!\s+that\b)",
-        r"\b\w+\s+so\s+(?:\w+\s+)?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
+        r"\b\w+\s+so\s+(?:\w+\s+){0,3}?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
+        # "... So I think it shows the judgment part best.": a conclusion drawn
+        r"(?:^|[.!?]\s+)so\s+(?:i\s+think\s+|i\s+guess\s+)?(?:it|that|this|i|we|my)\s+\w+",
+        # "..., which is the scope you'd expect at staff"
+        r",\s*which\s+(?:is|was)\s+(?:exactly\s+)?(?:the|what|why)\b",
         r"\bso\s+(?:i'?d|we'?d|i'?ll|we'?ll|i\s+would|we\s+would|i\s+will|we\s+will)\b",
         # "If prompts leak into training, every number we report is inflated."
         r"\bif\b[^.?!,;]{2,80},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|no\s+one)\b",
+        # "If we ship what we can't explain, next quarter the gap is wider."
+        r"\bif\b[^.?!,;]{2,80},\s*(?:\w+\s+){1,3}?(?:is|are|will|would|gets?|becomes?)\b",
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b",
         # "I'd put forward that one, for three reasons. ...", "wait. reasons: ..."
