@@ -190,7 +190,10 @@ def _by_shape(
         for cw in clauses:
             negatives = [i for i, w in enumerate(cw) if w in _NEGATIVE or w.endswith("n't")]
             if any(
-                w in vocabulary and any(0 < j - i <= _SHAPE_REACH for i in negatives)
+                w in vocabulary
+                and any(0 < j - i <= _SHAPE_REACH for i in negatives)
+                # "I haven't heard back from them": no reply yet, not something unknown
+                and not (w == "heard" and cw[j + 1 : j + 2] in (["back"], ["from"]))
                 for j, w in enumerate(cw)
             ):
                 return True
@@ -326,7 +329,11 @@ def _ends_not_knowing(
     said = [s for s in sentences if content(s.text)]
     while len(said) > 1 and not any(said[-1].start <= m.start() < said[-1].end for m in matches):
         tail = said[-1]
-        remark = len(words(tail.text)) <= _REMARK_WORDS and not has_signal(tail.text)
+        remark = (
+            len(words(tail.text)) <= _REMARK_WORDS
+            and not has_signal(tail.text)
+            and not _CLAIM.match(tail.text)
+        )
         if not (_INABILITY.match(tail.text) or remark) or _answers_after(
             text, tail.start, tail.end
         ):
@@ -354,6 +361,12 @@ def _ends_not_knowing(
 
 
 _REMARK_WORDS = 10
+# "I did a bit of everything, really.": the speaker says what they did, however vaguely.
+_CLAIM = re.compile(
+    r"\W*(?:(?:and|so|but|well|yeah|honestly)\W+)*(?:i|we)(?:'ve)?\s+"
+    r"(?!(?:don'?t|do\s+not|can'?t|cannot|never|haven'?t|have\s+not|wasn'?t|am\s+not|'m\s+not)\b)\w+",
+    re.IGNORECASE,
+)
 
 
 def _ends_without_story(

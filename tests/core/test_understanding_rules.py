@@ -1157,6 +1157,14 @@ def test_a_turn_that_ends_without_a_story(lex: Lexicon, text: str, intent: str |
             "no_example",
         ),
         ("honestly i don't think there's one where i owned the whole thing", "no_example"),
+        # what the speaker did, however vague, is no remark
+        (
+            "I don't know, it's hard to say, I've worked on a few teams, some bigger some "
+            "smaller. I did a bit of everything, really.",
+            None,
+        ),
+        # no reply yet is not something unknown
+        ("Not far. I haven't heard back from anyone yet.", None),
         # a contrast that turns to nothing offers nothing
         (
             "I never had a real outage. There were small alerts, but nothing I could walk "
