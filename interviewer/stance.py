@@ -94,7 +94,9 @@ _CHANGE_OF_MIND = re.compile(
     r"\b(?:i\s+(?:change|changed|switch|switched|flip|flipped)\s+(?:my\s+(?:answer|mind|view|position)|sides?)|"
     r"i'?ll\s+switch|i\s+take\s+(?:it|that)\s+back|i'?ve\s+changed\s+my\s+mind|on\s+reflection|"
     r"i\s+change\s+my\s+(?:vote|call|decision)|you\s+(?:have\s+)?convinced\s+me|"
-    r"thinking\s+(?:about\s+it\s+)?again|actually,?\s+no\b|you'?ve\s+convinced\s+me)",
+    r"thinking\s+(?:about\s+it\s+)?again|actually,?\s+no\b|you'?ve\s+convinced\s+me|"
+    # "I'd probably sleep on it no actually I wouldn't, I'd message her manager"
+    r"\bno,?\s+(?:actually|wait)\b)",
     re.IGNORECASE,
 )
 _TORN = re.compile(
@@ -107,7 +109,8 @@ _TORN = re.compile(
     r"\bnot\s+ready\s+to\s+(?:pick|choose|decide|commit)\b|"
     # "I don't think I can call it yet", "can't put my name on either", "flip-flopping"
     r"\b(?:can'?t|cannot)\s+(?:really\s+)?(?:call\s+it|put\s+my\s+name\s+on\s+either)\b|"
-    r"\bflip[-\s]?flop\w*|"
+    r"\bflip[-\s]?flop\w*|\b(?:genuinely\s+|right\s+|somewhere\s+)?in\s+the\s+middle\b|"
+    r"\b(?:not\s+comfortable|can'?t|cannot|couldn'?t)\s+recommend(?:ing)?\s+either\b|"
     # "I still can't pick", "can't pick one"; not "can't pick the model we can't explain"
     r"\b(?:can'?t|cannot)\s+(?:really\s+|yet\s+)?(?:pick|choose)\b(?!\s+(?:the|that|this|it|them)\b)",
     re.IGNORECASE,
