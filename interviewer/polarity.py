@@ -150,9 +150,11 @@ _REJECT_RESUMED = re.compile(
     r"(?:it|that|this|they|we\s+need\s+(?:it|that|them))\s*(?:(?:really\s+)?(?:matters?|helps?|is\s+needed|are\s+needed)\b|[.;!?]|$)|"
     # "the mean moving is float rounding, I would leave it", "we could cache it, but I
     # wouldn't bother"
-    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:honestly\s+|frankly\s+|personally\s+|tbh\s+)?"
+    # ("The value model, honestly, I'd get rid of it.")
+    r"[^.;:!?,]{0,40}?,\s*(?:(?:but|honestly|frankly|personally|tbh)\W+)*"
     r"(?:i|we)(?:'d|\s+would|'ll|\s+will)\s+(?:just\s+|honestly\s+|probably\s+)?"
-    r"(?:leave\s+(?:it|that|this)\b(?!\s+(?:on|in|running|as\s+a|to|for))|ignore\s+(?:it|that|this)\b)|"
+    r"(?:leave\s+(?:it|that|this)\b(?!\s+(?:on|in|running|as\s+a|to|for))|ignore\s+(?:it|that|this)\b|"
+    r"(?:get\s+rid\s+of|drop|ditch|skip|remove|cut|scrap|kill)\s+(?:it|that|this|them)\b)|"
     r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:honestly\s+|frankly\s+|personally\s+|tbh\s+)?"
     r"(?:i|we)\s+(?:wouldn'?t|won'?t)\s+(?:really\s+)?bother\b",
     re.IGNORECASE,
@@ -258,6 +260,10 @@ _DOUBLE_NEGATION = re.compile(
     r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without|"
     r"(?:get|getting)\s+away\s+without|manage\s+without|live\s+without)\b|"
     r"\b(?:never|nothing)\s+(?:[\w']+\s+){0,5}?without\b|\bnot\s+(?:\w+\s+){0,6}?without\b|"
+    # "I wouldn't ship that checkpoint without a red teaming pass", "I wouldn't start PPO
+    # against a reward model I haven't scored on held-out comparisons"
+    r"n'?t\s+(?:[\w-]+\s+){0,6}?without\b|"
+    r"n'?t\s+(?:[\w-]+\s+){1,8}?(?:i|we)\s+(?:haven'?t|hasn'?t|didn'?t|have\s+not)\s+(?:\w+\s+){0,2}|"
     r"\bno\s+(?:way|world|chance|scenario)\s+(?:[\w']+\s+){0,6}?without\b|"
     r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"
     r"(?:don'?t|wouldn'?t|won'?t|do\s+not|would\s+not)\b",

@@ -170,6 +170,11 @@ def test_a_short_question_a_fact_answers_is_asked_not_a_request_to_repeat(lex: L
         ("I thought about it and I'd keep the kv cache.", "cache", True),
         # a cost said as complexity
         ("Paged attention is a lot of allocator complexity for this traffic.", "cache", False),
+        # "wouldn't ... without" keeps it, and "wouldn't ... that I haven't ..." does too
+        ("I wouldn't ship that checkpoint without a sandbox around it.", "sandbox", True),
+        ("I wouldn't launch anything I haven't put behind a sandbox.", "sandbox", True),
+        # named first, then dropped after an aside
+        ("The reference model, honestly, I'd get rid of it.", "kl", False),
         # "not ... without", however far apart
         ("I would not let any task run six hours without a sandbox.", "sandbox", True),
     ],
