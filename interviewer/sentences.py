@@ -47,7 +47,7 @@ _QUESTION_SHAPES = re.compile(
     # adverb after "how", then the verb before its subject.
     r"|how\s+(?!(?:i|we|you|they|he|she|it|the|that|this)\b)[a-z]+\s+(?:is|are|was|were|does|do|did|would|will|can)\s+"
     r"(?:it|this|that|they|we|you|there|the|our|your|its|their)\b"
-    r"|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"
+    r"|am\s+i\b|(?:is|are|was|were|can|could|would|will|should|shall|may|might|must|isn't|aren't|won't|"
     r"wouldn't|can't|couldn't|shouldn't)\s+(?:i|we|you|they|it|there|the|this|that|these|those|"
     r"our|your|my|his|her|their|a|an|any|users?|customers?|people|he|she|someone|somebody|"
     r"anyone|anybody|one|two|three|both|multiple|several)\b"
@@ -246,7 +246,9 @@ _PROPOSED = re.compile(
 )
 # Quoted, not asked: 'something like: "can you tell me what it's for?"'
 _QUOTED = re.compile(
-    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,?\s*[\"“'‘])\s*\w"
+    # (not one quoted word: "is it okay if I say 'we' a lot?" names a word, it quotes no one)
+    r"(?:\blike|\bsay|\bsays|\bsaying|\bask|\basks|\basking|\breply|\brespond)\s*(?::|,?\s*[\"“'‘])"
+    r"(?![\w-]+[\"”'’](?:\W|$))\s*\w"
     r"|[\"“][^\"”]*\?\s*[\"”]"
     # "the model should ask the user: what are these details for?"
     r"|\b(?:ask|asks|asking|tell|tells|say|says)\s+(?:the\s+\w+|them|him|her|users?)\s*:\s*\w",

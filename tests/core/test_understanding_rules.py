@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.questions import Asking
-from interviewer.sentences import INVITES_QUESTIONS, normalise, phrase_regex, split
+from interviewer.sentences import INVITES_QUESTIONS, is_question, normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
 
 SIGNALS: dict[str, tuple[list[str], list[str]]] = {
@@ -1205,3 +1205,19 @@ def torn_lex() -> Lexicon:
 def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: set[str]) -> None:
     sides = {"stance.for", "stance.against", "stance.mixed", "undecided"}
     assert torn_lex.understand(text).labels & sides == labels
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        # one quoted word names a word; it quotes no one
+        ("So is it okay if I say 'we' a lot, or should it be what I did?", True),
+        ("My manager would say 'why not just ship it?' every time.", False),
+        # "am I" asks, question mark or not
+        ("am i allowed to change read_rows or does it have to stay as is", True),
+        # a place said first, then the question
+        ("in production does this run on a gpu box or just cpu", True),
+    ],
+)
+def test_what_is_put_as_a_question(sentence: str, question: bool) -> None:
+    assert is_question(sentence) is question
