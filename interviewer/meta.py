@@ -283,8 +283,10 @@ def detect(
         and not takes_side(text)
     ):
         return None
-    if first in ("dont_know", "no_example") and _answers_in_own_clause(
-        text, sentences, found, has_signal
+    if (
+        first in ("dont_know", "no_example")
+        and _answers_in_own_clause(text, sentences, found, has_signal)
+        and not _ends_not_knowing(text, sentences, found, has_signal, asks_fact)
     ):
         return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):
@@ -478,6 +480,8 @@ def _answers_after(text: str, start: int, end: int) -> bool:
     sure how it was noticed, honestly somebody on support found it"."""
     for regex in (_BUT, _PROPOSAL, _ANSWER_START):
         m = regex.search(text, start, end)
+        if m and _WHAT_IS_NOT_KNOWN.search(text, max(start, m.start() - 12), m.start()):
+            m = regex.search(text, m.end(), end)  # "don't know what I'd change": still unknown
         # ("..., but nothing I could walk you through" turns to nothing)
         if (
             m
@@ -488,6 +492,7 @@ def _answers_after(text: str, start: int, end: int) -> bool:
     return False
 
 
+_WHAT_IS_NOT_KNOWN = re.compile(r"\b(?:what|how|where|which|why|whether|if)\s+$", re.I)
 _NOTHING_AFTER = re.compile(
     r"\W*(?:\w+\W+)?(?:nothing|none|no|not|never|i\s+(?:can'?t|cannot|couldn'?t|don'?t))\b", re.I
 )
@@ -509,9 +514,11 @@ _INABILITY = re.compile(
 _QUALIFIER_REACH = 20
 # "I'm stuck on the rest, so that's my solution": what came before was an answer.
 _PARTIAL = re.compile(r"\b(?:the\s+rest|further|more\s+than\s+that|past\s+that)\b", re.I)
-# The subject right before the phrase is someone else: "we simply don't know the risk".
+# The subject right before the phrase is someone or something else: "we simply don't know
+# the risk", "the KV cache never failed us".
 _OTHERS_SUBJECT = re.compile(
-    r"\b(?:we|they|you|people|nobody|no\s+one|anyone|everyone|he|she)\s+(?:\w+\s+)?$",
+    r"\b(?:we|they|you|people|nobody|no\s+one|anyone|everyone|he|she)\s+(?:\w+\s+)?$|"
+    r"\b(?:the|a|an|our|their|its|this|that)\s+(?:(?!(?:i|um|uh|hmm|so|and|but)\b)[\w-]+\s+){1,3}$",
     re.IGNORECASE,
 )
 # Words that put something forward: what they stand in is an answer, however hedged.

@@ -1156,6 +1156,13 @@ def test_a_turn_that_ends_without_a_story(lex: Lexicon, text: str, intent: str |
             "before my time and someone else ran it",
             "dont_know",
         ),
+        # what would be done, inside what is not known, is still not known
+        (
+            "a kv cache at that length um I really don't know what I'd change there, I've "
+            "never worked near that size so I'd be making it up",
+            "dont_know",
+        ),
+        ("I fixed the list already and now I don't have more idea where to look.", "dont_know"),
         # "one" is the story, and "I don't think there's one" says there is none
         (
             "A failure... I cannot find one in my head right now. Everything went fine.",
