@@ -1228,3 +1228,23 @@ def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: se
 )
 def test_what_is_put_as_a_question(sentence: str, question: bool) -> None:
     assert is_question(sentence) is question
+
+
+@pytest.fixture(scope="module")
+def terms_lex() -> Lexicon:
+    definitions = [("campaign", ["campaign", "one campaign"]), ("uplift", ["uplift"])]
+    return Lexicon(SIGNALS, None, [], Asking(facts=FACTS, definitions=definitions))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a reading offered and checked, in the words people use
+        "when you say one campaign you mean one actor behind many accounts right not just copycats",
+        "By uplift, you mean how much more an attacker can do with it, not what it costs us?",
+        "uplift as in how much more a novice can do? Or something about experts too?",
+        "uplift meaning the extra capability or the extra harm, which one do you mean",
+    ],
+)
+def test_a_reading_offered_asks_for_the_meaning(terms_lex: Lexicon, text: str) -> None:
+    assert terms_lex.understand(text).intent == "clarify_term"
