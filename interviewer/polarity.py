@@ -152,6 +152,13 @@ _REJECT_RESUMED = re.compile(
     r"(?:it|that|this|they|we\s+need\s+(?:it|that|them))\s*(?:(?:really\s+)?(?:matters?|helps?|is\s+needed|are\s+needed)\b|[.;!?]|$)|"
     # "the mean moving is float rounding, I would leave it", "we could cache it, but I
     # wouldn't bother"
+    # "checkpointing a 70B model is terabytes every time so i'd skip that"
+    r"[^.;:!?]{0,80}?\b(?:so|and)\s+(?:honestly\s+)?(?:i'?d|we'?d|i\s+would|we\s+would)\s+(?:just\s+|probably\s+)?"
+    r"(?:skip|drop|ditch|get\s+rid\s+of|remove|cut|leave\s+out|not\s+bother\s+with)\s+(?:it|that|this|them)\b|"
+    # "On cost I'd leave it unconstrained", "rolling back risks breaking things for everyone"
+    r"[^.;:!?,]{0,40}?\b(?:i'?d|we'?d|i\s+would|we\s+would)\s+(?:actually\s+|just\s+|probably\s+)?leave\s+"
+    r"(?:it|that|this|them)\s+(?:unconstrained|uncapped|unlimited|unbounded|wide\s+open|open)\b|"
+    r"risks?\s+breaking\s+(?:things|everything|stuff|it)\b|"
     # ("The value model, honestly, I'd get rid of it.")
     r"[^.;:!?,]{0,40}?,\s*(?:(?:but|honestly|frankly|personally|tbh)\W+)*"
     r"(?:i|we)(?:'d|\s+would|'ll|\s+will)\s+(?:just\s+|honestly\s+|probably\s+)?"
@@ -258,13 +265,13 @@ _CONSIDERED = re.compile(
 )
 _BUT_THEN = re.compile(r"[^.;!?]{0,40}?(?:,\s*|\s)(?:but|though|however)\b", re.IGNORECASE)
 _DOUBLE_NEGATION = re.compile(
-    r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never)\s+(?:\w+\s+)?"
+    r"\b(?:can'?t|cannot|couldn'?t|shouldn'?t|mustn'?t|wouldn'?t|won'?t|don'?t|never|not)\s+(?:\w+\s+)?"
     r"(?:skip|drop|ignore|avoid|remove|forget|leave\s+out|do\s+without|go\s+without|"
     r"(?:get|getting)\s+away\s+without|manage\s+without|live\s+without)\b|"
     r"\b(?:never|nothing)\s+(?:[\w']+\s+){0,5}?without\b|\bnot\s+(?:\w+\s+){0,6}?without\b|"
     # "I wouldn't ship that checkpoint without a red teaming pass", "I wouldn't start PPO
     # against a reward model I haven't scored on held-out comparisons"
-    r"n'?t\s+(?:[\w-]+\s+){0,6}?without\b|"
+    r"n'?t\s+(?:[\w-]+\s+){0,6}?without\b|\bno\s+[\w-]+\s+(?:[\w'-]+\s+){0,5}?without\b|"
     r"n'?t\s+(?:[\w-]+\s+){1,8}?(?:i|we)\s+(?:haven'?t|hasn'?t|didn'?t|have\s+not)\s+(?:\w+\s+){0,2}|"
     r"\bno\s+(?:way|world|chance|scenario)\s+(?:[\w']+\s+){0,6}?without\b|"
     r"\bno\s+(?:world|way|chance|scenario)\s+(?:where\s+|that\s+|in\s+which\s+)?(?:i|we|you)\s+"

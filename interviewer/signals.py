@@ -215,7 +215,8 @@ def _spread_rejections(
             and _REASON.fullmatch(turn.group(0))
             and not _TURN.search(text, turn.end(), m.start)
         ):
-            return same and has_negation(text[turn.end() : m.start])
+            said = text[turn.end() : m.start]
+            return same and (has_negation(said) or _LEAVES_OUT.search(said) is not None)
         return same and not turn
 
     for r in list(rejected):
@@ -270,6 +271,7 @@ _BUT_AFTER = re.compile(
 
 _REJECTED_GROUP = "rejected"
 _BREAK = re.compile(r"[.,;:!?]|\b(?:but|only|just|however|instead)\b", re.IGNORECASE)
+_LEAVES_OUT = re.compile(r"\b(?:skip|drop|ditch|remove|get\s+rid\s+of|leave\s+out)\b", re.I)
 _REASON = re.compile(r"so|because|since|which|therefore|hence|thus", re.IGNORECASE)
 _TURN = re.compile(
     r"[.;!?]|\b(?:but|however|instead|rather|only|except|although|though|whereas|yet|still|also|"

@@ -173,6 +173,14 @@ def test_a_short_question_a_fact_answers_is_asked_not_a_request_to_repeat(lex: L
         # "wouldn't ... without" keeps it, and "wouldn't ... that I haven't ..." does too
         ("I wouldn't ship that checkpoint without a sandbox around it.", "sandbox", True),
         ("I wouldn't launch anything I haven't put behind a sandbox.", "sandbox", True),
+        # turned down after its reason, and not named again in what is done instead
+        (
+            "a sandbox per task is a lot of disk every time so i'd skip that and just run "
+            "it in a container",
+            "sandbox",
+            False,
+        ),
+        ("I would not drop the kv cache at peak.", "cache", True),
         # named first, then dropped after an aside
         ("The reference model, honestly, I'd get rid of it.", "kl", False),
         # "not ... without", however far apart
