@@ -24,10 +24,13 @@ from .answer_types import (
     gives,
     parts,
 )
+from .clauses import content, rest_of_turn
 from .meta_phrases import find
 from .sentences import (
     ASK_CUE,
+    OFFERS_READINGS,
     PUT_TO_YOU,
+    STRONG_TERM_CUE,
     Sentence,
     expand_shorthand,
     is_tag_question,
@@ -110,7 +113,7 @@ class QuestionMatcher:
                 rest = question
                 for part in unanswered:
                     rest = rest.replace(part, " ")
-                if len(meta.content(rest)) < 2:
+                if len(content(rest)) < 2:
                     return ""
                 best, best_regexes = self._best(rest)
                 if not best or not all(self._gives(best, p) for p in parts(rest)):
@@ -124,7 +127,7 @@ class QuestionMatcher:
             a, b = head.span("head")
             unknown = [
                 w
-                for w in meta.content(head.group("head"))
+                for w in content(head.group("head"))
                 if _singular(w) not in _ANY_THING and _singular(w) not in self._fact_words
             ]
             inside = [
@@ -139,7 +142,7 @@ class QuestionMatcher:
             before = question[a : min(inside)] if inside else ""
             # ("a sign-on bonus": a hyphen joins the modifier, it does not part it)
             joined = before.replace("-", "")
-            modifiers = [] if _NOT_A_MODIFIER.search(joined) else meta.content(before)
+            modifiers = [] if _NOT_A_MODIFIER.search(joined) else content(before)
             # ("a cloud budget" is answered by a fact about a budget that mentions the cloud)
             said = self._said.get(best, frozenset())
             if unknown and (
@@ -188,15 +191,15 @@ class QuestionMatcher:
                 continue
             if not s.question and not _ASKS_MEANING.search(s.text):
                 continue  # "the owners would define the pattern" asks nothing
-            strong = of_a_word or _STRONG_TERM_CUE.search(s.text) is not None
+            strong = of_a_word or STRONG_TERM_CUE.search(s.text) is not None
             # "Sooner as in testing, or as in once it was live?": the readings offered are
             # part of the asking, not an answer.
-            offers = _OFFERS_READINGS.search(s.text) is not None
+            offers = OFFERS_READINGS.search(s.text) is not None
             whole = strong and (offers or s.text.rstrip().endswith("?"))
             spans = [(s.start, s.end) if whole else (s.start + cue.start(), s.start + cue.end())]
             # "..., do you mean X? Because that changes what I'd gate on." explains the asking.
             spans += [(x.start, x.end) for x in sentences if _EXPLAINS_ASKING.match(x.text)]
-            rest = meta.rest_of_turn(text, sentences, spans)
+            rest = rest_of_turn(text, sentences, spans)
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
             if not strong and fact_of[s.text]:
@@ -218,8 +221,8 @@ class QuestionMatcher:
                     if m is None or (head is not None and _names_another(s.text, head, m)):
                         continue
                     # "What is X?" asks for a meaning only when X is nearly all it asks.
-                    other = set(meta.content(s.text)) - set(meta.content(cue.group(0)))
-                    other -= set(meta.content(m.group(0)))
+                    other = set(content(s.text)) - set(content(cue.group(0)))
+                    other -= set(content(m.group(0)))
                     if strong or len(other) <= 3:
                         return term, True
             if strong:
@@ -378,7 +381,7 @@ def _names_another(text: str, head: re.Match[str], term: re.Match[str]) -> bool:
     if term.start() >= head.end("head"):
         return True
     before = text[head.start("head") : term.start()] if term.start() > head.start("head") else ""
-    return any(w not in _ANY_THING for w in meta.content(before))
+    return any(w not in _ANY_THING for w in content(before))
 
 
 def _singular(word: str) -> str:
@@ -467,32 +470,6 @@ _NOISE = re.compile(
     re.IGNORECASE,
 )
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
-_STRONG_TERM_CUE = re.compile(
-    r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
-    r"(?:^|[\s(])['\"‘“][a-z][^'\"’”]{1,40}['\"’”](?=[\s,.?!:;)]|$)|"
-    r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
-    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$|"
-    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w|"
-    r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:it|that|they|this|those|an?\s+[^.!?]{1,40}?)\s+exactly\b|"
-    # ("heard the name" is `_ONLY_THE_NAME`, read over the whole turn)
-    r"\bfamiliar\s+with\s+(?:the|that|this)\s+name\b|"
-    r"^\W*[\w'-]+(?:\s+[\w'-]+){0,3}\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\s+here\b|"
-    # "concentration as in power sitting with a few companies?", "are you getting at ..."
-    r"\bas\s+in\b[^.!?]{1,80}\?|\b(?:are|were)\s+you\s+getting\s+at\b",
-    re.IGNORECASE,
-)
-# Readings offered with the asking: "X as in A, or as in B", "in what sense", "X = Y?".
-_OFFERS_READINGS = re.compile(
-    r"\bas\s+in\b[^.!?]{1,80}\bor\b|\bin\s+what\s+(?:sense|way|respect)\b|\s=\s|\w=\w|"
-    r"\b(?:do|did)\s+(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b|"
-    r"\bby\s+[^.!?,]{1,40}\s(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b|"
-    # "when you say one campaign you mean the same actor, right, not just ...", "zero as in
-    # the deepspeed thing, right", "which one do you mean"
-    r"\b(?:when\s+(?:you|u)\s+say|by)\b[^.!?]{1,60}?\b(?:you|u)\s+mean\b[^.!?]{1,100}"
-    r"\b(?:right|rather\s+than|not\s+just|instead\s+of)\b|"
-    r"\bas\s+in\b[^.!?]{1,80}\bright\b|\bwhich\s+(?:one|of\s+(?:those|these|the\s+two))\s+do\s+(?:you|u)\s+mean\b",
-    re.IGNORECASE,
-)
 _ECHO = re.compile(
     r"\W*(?:(?:sorry|um|uh|hmm|the)\W+)*(?P<term>[\w'-]+(?:\s+[\w'-]+){0,2})\s*\?+\W*",
     re.IGNORECASE,

@@ -149,6 +149,34 @@ INVITES_QUESTIONS = re.compile(
     r"(?:\s+(?:for\s+)?(?:me|us))?\s*\?\s*$",
     re.IGNORECASE,
 )
+# What asks for a word's meaning, whatever else the sentence says ("when you say release,
+# do you mean open weights?"), and the readings offered with the asking.
+STRONG_TERM_CUE = re.compile(
+    r"\bmean\b|\bmeaning\b|^\W*define\b|\bdefinition\b|\bnever heard\b|\bhaven't heard\b|"
+    r"(?:^|[\s(])['\"‘“][a-z][^'\"’”]{1,40}['\"’”](?=[\s,.?!:;)]|$)|"
+    r"\bterm\b|\bword\b|\bphrase\b|\bsame\s+(?:thing\s+)?as\b|"
+    r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$|"
+    r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w|"
+    r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:it|that|they|this|those|an?\s+[^.!?]{1,40}?)\s+exactly\b|"
+    # ("heard the name" is `_ONLY_THE_NAME`, read over the whole turn)
+    r"\bfamiliar\s+with\s+(?:the|that|this)\s+name\b|"
+    r"^\W*[\w'-]+(?:\s+[\w'-]+){0,3}\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\s+here\b|"
+    # "concentration as in power sitting with a few companies?", "are you getting at ..."
+    r"\bas\s+in\b[^.!?]{1,80}\?|\b(?:are|were)\s+you\s+getting\s+at\b",
+    re.IGNORECASE,
+)
+# Readings offered with the asking: "X as in A, or as in B", "in what sense", "X = Y?".
+OFFERS_READINGS = re.compile(
+    r"\bas\s+in\b[^.!?]{1,80}\bor\b|\bin\s+what\s+(?:sense|way|respect)\b|\s=\s|\w=\w|"
+    r"\b(?:do|did)\s+(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b|"
+    r"\bby\s+[^.!?,]{1,40}\s(?:you|u)\s+mean\b[^.!?]{1,80}\bor\b|"
+    # "when you say one campaign you mean the same actor, right, not just ...", "zero as in
+    # the deepspeed thing, right", "which one do you mean"
+    r"\b(?:when\s+(?:you|u)\s+say|by)\b[^.!?]{1,60}?\b(?:you|u)\s+mean\b[^.!?]{1,100}"
+    r"\b(?:right|rather\s+than|not\s+just|instead\s+of)\b|"
+    r"\bas\s+in\b[^.!?]{1,80}\bright\b|\bwhich\s+(?:one|of\s+(?:those|these|the\s+two))\s+do\s+(?:you|u)\s+mean\b",
+    re.IGNORECASE,
+)
 # Put to the interviewer, question mark or not: "um yeah do you guys sponsor visas".
 PUT_TO_YOU = re.compile(
     r"^\W*(?:(?:um+|uh+|yeah|yes|ok|okay|so|and|well|also|oh|right|sure|actually)\W+)*"
