@@ -155,7 +155,9 @@ class Lexicon:
         """A culture round's side, torn included, is taken somewhere in `text`."""
         if self._stance is None:
             return False
-        labels = self._answer(text, split(text), {}, invited=False).labels
+        sentences = split(text)
+        fact_of = {x.text: self._questions.fact_for(x.text) for x in sentences}
+        labels = self._answer(text, sentences, fact_of, invited=False).labels
         return bool(labels & _SIDES)
 
     def scan(self, text: str) -> list[Match]:

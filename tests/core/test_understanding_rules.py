@@ -1256,3 +1256,12 @@ def terms_lex() -> Lexicon:
 )
 def test_a_reading_offered_asks_for_the_meaning(terms_lex: Lexicon, text: str) -> None:
     assert terms_lex.understand(text).intent == "clarify_term"
+
+
+def test_a_question_said_over_before_not_knowing_is_read_safely(lex: Lexicon) -> None:
+    # The side check reads the whole turn, its question included.
+    said = (
+        "Who would even check the kv cache in practice? I don't know, the review process "
+        "belonged to a separate policy group with its own tooling, budget and meetings."
+    )
+    assert read(lex, said).intent == "dont_know"
