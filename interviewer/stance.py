@@ -109,7 +109,7 @@ _TORN = re.compile(
     r"\bnot\s+ready\s+to\s+(?:pick|choose|decide|commit)\b|"
     # "I don't think I can call it yet", "can't put my name on either", "flip-flopping"
     r"\b(?:can'?t|cannot)\s+(?:really\s+)?(?:call\s+it|put\s+my\s+name\s+on\s+either)\b|"
-    r"\bflip[-\s]?flop\w*|\b(?:genuinely\s+|right\s+|somewhere\s+)?in\s+the\s+middle\b|"
+    r"\bflip[-\s]?flop\w*|\b(?:genuinely\s+|right\s+|somewhere\s+)?in\s+the\s+middle\b(?!\s+of\b)|"
     r"\b(?:not\s+comfortable|can'?t|cannot|couldn'?t)\s+recommend(?:ing)?\s+either\b|"
     # "I still can't pick", "can't pick one"; not "can't pick the model we can't explain"
     r"\b(?:can'?t|cannot)\s+(?:really\s+|yet\s+)?(?:pick|choose)\b(?!\s+(?:the|that|this|it|them)\b)",

@@ -1213,6 +1213,8 @@ def torn_lex() -> Lexicon:
         # undecided in words the scenario does not list is still its undecided
         ("I genuinely can't call it yet.", {"stance.mixed", "undecided"}),
         ("Honestly I keep flip-flopping on this.", {"stance.mixed", "undecided"}),
+        # "in the middle of" is a place in time, not a side
+        ("We caught it in the middle of the launch, so hold it back.", {"stance.against"}),
         # doubt, then one side said on its own, settles it
         ("I keep flip-flopping... right. Hold it back.", {"stance.against"}),
     ],
