@@ -124,7 +124,10 @@ _DELIBERATION = re.compile(
     r"between|one\s+of)\b|"
     r"\b(?:a\s+couple|a\s+few|several|two|three|some)\s+(?:\w+\s+){0,2}?(?:in\s+mind|candidates|options)\b|"
     r"\b(?:don'?t|do\s+not)\s+want\s+to\s+(?:blurt|rush|ramble|get\s+it\s+wrong|answer\s+too)\b|"
-    r"\b(?:say|put)\s+it\s+(?:properly|right|well|clearly)\b",
+    r"\b(?:say|put)\s+it\s+(?:properly|right|well|clearly)\b|"
+    # what kept the speaker from hearing: "I was scribbling the GPU layout"
+    r"\b(?:i\s+was|i\s+am|i'?m)\s+(?:still\s+|busy\s+)?(?:writing|scribbling|jotting|typing|taking\s+notes|"
+    r"noting|drawing|sketching|reading)\b",
     re.IGNORECASE,
 )
 # Beside a missing story, how things go as a rule is not a story: "everything I've led has
@@ -143,6 +146,9 @@ _WHAT_WAS_MISSED = re.compile(
     r"(?:about|on|with|where|after|before|when)\b|"
     r"\b(?:i\s+)?(?:caught|heard|got|followed|understood)\s+(?:the\s+)?[^.;!?]{0,40}?"
     r"\b(?:part|bit|first\s+half|beginning|start)\b|"
-    r"^\W*(?:not|but\s+not|missed)\s+the\s+(?:rest|end|second\s+half|last\s+(?:part|bit))\b",
+    r"^\W*(?:not|but\s+not|missed)\s+the\s+(?:rest|end|second\s+half|last\s+(?:part|bit))\b|"
+    # "only caught the words strongest case", "missed everything after seventy one percent"
+    r"\b(?:only\s+)?caught\s+(?:the\s+)?words?\b|"
+    r"\bmissed\s+(?:everything|anything|all|the\s+rest)\s+(?:after|before|from|past)\b",
     re.IGNORECASE,
 )

@@ -195,13 +195,25 @@ def ends_asking_time(
     scenario recognises, and nothing put forward anywhere."""
     last = max(m.start() for m in found["need_time"])
     at = next((i for i, s in enumerate(sentences) if s.start <= last < s.end), None)
-    if at is None or _PROPOSAL.search(text):
+    if at is None or _puts_forward(text):
         return False
     after = text[last : sentences[-1].end]
     return not has_signal(after) and len(sentences) - at <= _REASONS_AFTER
 
 
 _REASONS_AFTER = 2  # the sentence asking, and one more that says why
+
+
+def _puts_forward(text: str) -> bool:
+    """A proposal is made, not only named as what is to be worked out ("let me work out
+    which numbers I'd commit to")."""
+    return any(
+        not _TO_WORK_OUT.search(text, max(0, m.start() - 30), m.start())
+        for m in _PROPOSAL.finditer(text)
+    )
+
+
+_TO_WORK_OUT = re.compile(r"\b(?:what|which|how|where|whether|if)\s+(?:\w+\s+){0,2}$", re.I)
 
 
 def _answers_after(text: str, start: int, end: int) -> bool:

@@ -1267,3 +1267,27 @@ def test_a_question_said_over_before_not_knowing_is_read_safely(lex: Lexicon) ->
         "belonged to a separate policy group with its own tooling, budget and meetings."
     )
     assert read(lex, said).intent == "dont_know"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # what kept the speaker from hearing, or the words caught, are no answer
+        (
+            "Sorry, I was scribbling the kv cache layout and missed what you asked. Could you "
+            "go again?",
+            "repeat",
+        ),
+        ("Could you say that last one again? I only caught the words paged attention.", "repeat"),
+        # what is to be worked out, named, is no proposal
+        (
+            "Paged attention, okay. Give me a minute to work out which size I'd "
+            "actually commit to.",
+            "need_time",
+        ),
+    ],
+)
+def test_beside_a_request_what_was_missed_and_what_is_to_be_worked_out(
+    lex: Lexicon, text: str, intent: str
+) -> None:
+    assert read(lex, text).intent == intent
