@@ -158,7 +158,7 @@ STRONG_TERM_CUE = re.compile(
     r"\bwhen\s+(?:you|u|ppl|people|they)\s+say\b|\bwhat\s+means\b|\b\w+\s+how\W*\?\W*$|"
     r"\bin\s+what\s+(?:sense|way|respect)\b|\bas\s+in\b[^.!?]{1,80}\bor\b|\s=\s|\w=\w|"
     r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:it|that|they|this|those|an?\s+[^.!?]{1,40}?)\s+exactly\b|"
-    # ("heard the name" is `_ONLY_THE_NAME`, read over the whole turn)
+    # ("heard the name" is `questions._ONLY_THE_NAME`, read over the whole turn)
     r"\bfamiliar\s+with\s+(?:the|that|this)\s+name\b|"
     r"^\W*[\w'-]+(?:\s+[\w'-]+){0,3}\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\s+here\b|"
     # "concentration as in power sitting with a few companies?", "are you getting at ..."
