@@ -355,12 +355,19 @@ def _put_as_questions(
         else s
         for i, s in enumerate(sentences)
     ]
-    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer.
+    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer (not
+    # "Can I get data from production? Even just flagged chats?", a question narrowed).
     return [
         Sentence(s.start, s.end, s.text, False)
-        if s.question and nxt is not None and not nxt.question and is_topic(s.text)
+        if s.question
+        and nxt is not None
+        and not nxt.question
+        and not (before is not None and before.question)
+        and is_topic(s.text)
         else s
-        for s, nxt in zip(sentences, [*sentences[1:], None], strict=True)
+        for before, s, nxt in zip(
+            [None, *sentences[:-1]], sentences, [*sentences[1:], None], strict=True
+        )
     ]
 
 

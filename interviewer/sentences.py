@@ -393,7 +393,9 @@ def is_topic(sentence: str) -> bool:
     ws = words(s)
     return (
         s.endswith("?")
-        and 0 < len(ws) <= 3
+        and 0 < len(ws) <= _TOPIC_WORDS
+        # ("The GPUs have eighty gigabytes, yes?" checks a claim: it has its verb)
+        and (len(ws) <= _BARE_TOPIC_WORDS or not (set(ws) & _AUX_WORDS or _TAG.search(s)))
         and ws[0] not in _WH
         # "Is scipy available?": a verb before its subject asks yes or no.
         and ws[0] not in _AUX_WORDS
@@ -403,6 +405,9 @@ def is_topic(sentence: str) -> bool:
     )
 
 
+# "Classifier down at peak? Serve anyway.": a topic said back can take a few words.
+_TOPIC_WORDS = 6
+_BARE_TOPIC_WORDS = 3
 _WH = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 _AUX_WORDS = frozenset(re.findall(r"[a-z']+", _AUX))
 # "Hypothetical okay?", "notes fine?" ask for leave; they are questions.

@@ -1291,3 +1291,13 @@ def test_beside_a_request_what_was_missed_and_what_is_to_be_worked_out(
     lex: Lexicon, text: str, intent: str
 ) -> None:
     assert read(lex, text).intent == intent
+
+
+def test_a_topic_said_back_before_the_answer_asks_nothing(lex: Lexicon) -> None:
+    # A few words with a question mark, then the speaker's own verdict: the topic.
+    assert lex.understand("Kv cache down at peak? Serve anyway.").asked == ()
+    # After a question of its own, the same shape narrows that question: asked.
+    narrowed = lex.understand(
+        "Can I see the traffic numbers? Even just the peak hour? I'd size from it."
+    )
+    assert narrowed.asked != ()
