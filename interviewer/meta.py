@@ -186,23 +186,29 @@ def detect(
         return first
     if first != "repeat" and ends_without_story(text, sentences, has_signal):
         return "no_example"  # "Let me think... [why not] So no, I can't come up with one."
-    if first in ("repeat", "need_time"):
-        # What comes with these is about the request ("I missed what you asked, I was
-        # still writing"): an answer only if the scenario recognises something in it.
-        if has_signal(without_deliberation(rest)) and not (
-            first == "need_time" and ends_asking_time(text, sentences, found, has_signal)
-        ):
-            return None
-    elif is_answer(without_self_description(rest, first), has_signal) and not (
-        first in ("dont_know", "no_example")
-        and ends_not_knowing(text, sentences, found, has_signal, asks_fact)
-        and not takes_side(text)
+    # What comes with "say that again" or "a moment" is about the request ("I missed what
+    # you asked, I was still writing"): an answer only if the scenario recognises
+    # something in it.
+    if (
+        first in ("repeat", "need_time")
+        and has_signal(without_deliberation(rest))
+        and not (first == "need_time" and ends_asking_time(text, sentences, found, has_signal))
+    ):
+        return None
+    # Read once: both checks below give way to a turn that ends on not knowing.
+    unknowing = first in ("dont_know", "no_example") and ends_not_knowing(
+        text, sentences, found, has_signal, asks_fact
+    )
+    if (
+        first not in ("repeat", "need_time")
+        and is_answer(without_self_description(rest, first), has_signal)
+        and not (unknowing and not takes_side(text))
     ):
         return None
     if (
         first in ("dont_know", "no_example")
+        and not unknowing
         and _answers_in_own_clause(text, sentences, found, has_signal)
-        and not ends_not_knowing(text, sentences, found, has_signal, asks_fact)
     ):
         return None
     if set(found) == {"no_questions"} and any(s.question for s in sentences):

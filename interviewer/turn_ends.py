@@ -175,10 +175,10 @@ _NONE_HAD = re.compile(
     re.IGNORECASE,
 )
 # "I haven't had an incident like that since": said after a story.
-_AFTER_A_STORY = re.compile(r"\b(?:since|anymore|any\s+more|after\s+that)\b", re.I)
-_SINCE = re.compile(
-    r"\b(?:since|again|anymore|any\s+more|after\s+that|these\s+days|so\s+far|yet)\b", re.I
-)
+_AFTER_A_STORY_WORDS = r"since|anymore|any\s+more|after\s+that"
+_AFTER_A_STORY = re.compile(rf"\b(?:{_AFTER_A_STORY_WORDS})\b", re.I)
+# Having had none so far is not having none ("no incident like that again, so far").
+_SINCE = re.compile(rf"\b(?:{_AFTER_A_STORY_WORDS}|again|these\s+days|so\s+far|yet)\b", re.I)
 _CONTRAST = re.compile(r"\b(?:but|though|although|except|apart\s+from|besides|beyond)\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine)\b", re.IGNORECASE)
 

@@ -82,14 +82,14 @@ class Lexicon:
                 return Understanding(frozenset(), (), substantive=False, leaving=True)
             return replace(self.understand(before, invited), leaving=True)
         # The fact each sentence would call up: asked for below, more than once.
-        fact_of = {x.text: self._questions.fact_for(x.text) for x in sentences}
+        fact_of = self._facts_of(sentences)
         # Requests are read with chat shorthand written out ("wdym by steer", "cant rly
         # think of one"); they keep no spans, so the other offsets do not matter.
         plain = expand_shorthand(text)
         plain_sentences, plain_facts = sentences, fact_of
         if plain != text:
             plain_sentences = split(plain)
-            plain_facts = {x.text: self._questions.fact_for(x.text) for x in plain_sentences}
+            plain_facts = self._facts_of(plain_sentences)
         # A term the scenario defines, asked about, comes first: "What means 'on a hunch'?
         # I don't know this word" wants the meaning, not help.
         term, asked_term = self._questions.term_asked(plain, plain_sentences, plain_facts)
@@ -156,9 +156,12 @@ class Lexicon:
         if self._stance is None:
             return False
         sentences = split(text)
-        fact_of = {x.text: self._questions.fact_for(x.text) for x in sentences}
-        labels = self._answer(text, sentences, fact_of, invited=False).labels
+        labels = self._answer(text, sentences, self._facts_of(sentences), invited=False).labels
         return bool(labels & _SIDES)
+
+    def _facts_of(self, sentences: list[Sentence]) -> dict[str, str]:
+        """The fact each sentence would call up ("" for none), by its text."""
+        return {x.text: self._questions.fact_for(x.text) for x in sentences}
 
     def scan(self, text: str) -> list[Match]:
         """Every phrase match in `text`, whatever the turn amounts to (for delivery metrics
