@@ -64,9 +64,45 @@ _ASKS_FIRST = re.compile(
 )
 
 
-def gives(part: str, answer: str) -> bool:
-    """An answer holds what a part of a question asks for, as far as its type goes."""
-    return all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part))
+def gives(part: str, answer: str, about: frozenset[str] = frozenset()) -> bool:
+    """An answer holds what a part of a question asks for, as far as its type goes.
+    `about`: the words of the phrases the fact is said to be about, in the singular."""
+    return all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part)) and _counts(
+        part, answer, about
+    )
+
+
+def singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+# "How many tool calls does a task make?" counts tool calls: the things counted are the
+# words after "how many", up to the verb or preposition that ends them.
+_COUNTED = re.compile(
+    r"\bhow\s+many\s+(?P<things>(?:(?!(?:are|is|was|were|do|does|did|can|could|will|would|"
+    r"should|have|has|in|of|on|at|per|for|we|you|they|i|there|the|a|an|it|get|go|make|take)\b)"
+    r"[\w-]+\s*){1,3})",
+    re.IGNORECASE,
+)
+
+
+def _counts(part: str, answer: str, about: frozenset[str]) -> bool:
+    """A count asked for is a count of those things: "about a hundred thousand responses a
+    day" does not say how many raters there are, though it holds a number. A fact said to
+    be about them ("demonstration examples") is taken at its word."""
+    asked = _COUNTED.search(part)
+    if asked is None:
+        return True
+    things = [singular(w.lower()) for w in re.findall(r"[\w-]+", asked.group("things"))]
+    if any(t in about for t in things):
+        return True
+    # ("a few hundred flagged conversations", "flagged conversations, a few hundred a day")
+    thing = "|".join(map(re.escape, things))
+    near = re.compile(
+        rf"(?:{_NUMBER})(?:\W+\w+){{0,4}}?\W+(?:{thing})|\b(?:{thing})\w*(?:\W+\w+){{0,3}}?\W+(?:{_NUMBER})",
+        re.IGNORECASE,
+    )
+    return near.search(answer) is not None or re.search(_NO_FIGURE, answer, re.I) is not None
 
 
 def asks_for_type(phrase: str) -> bool:
@@ -145,7 +181,9 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
         re.compile(
             # (not "is there a cost budget per token?", which a fact may answer in words)
             r"\bwhat(?:'?s|\s+is|\s+are)\s+(?:the\s+|our\s+)?(?:[\w-]+\s+)?(?:costs?|price)\b|"
-            r"\bhow\s+much\b[^?]{0,40}\bcost|\bin\s+dollars\b|\bwhat\s+price\b",
+            r"\bhow\s+much\b[^?]{0,40}\bcost|\bin\s+dollars\b|\bwhat\s+price\b|"
+            # "what does one human grade cost us", "what would a million tokens cost"
+            r"\bwhat\s+(?:does|do|did|would|will)\b[^?.]{0,40}\bcost\b|\bin\s+\$",
             re.IGNORECASE,
         ),
         _holds(
@@ -180,7 +218,10 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
     (
         re.compile(
             r"\bhow\s+many\b|\bwhat(?:'?s|\s+is|\s+are)\s+the\s+(?:[\w-]+\s+)?"
-            r"(?:length|size|count|number|limit|cap|threshold|thresholds)\b",
+            r"(?:length|size|count|number|limit|cap|threshold|thresholds)\b|"
+            # "what temperature does it run at", "what's the abuse-report volume today"
+            r"\bwhat(?:'?s|\s+is|\s+are)?\s+(?:the\s+|its\s+|our\s+|your\s+)?(?:[\w'-]+\s+){0,2}?"
+            r"(?:temperature|volume|headcount|overhead)\b",
             re.IGNORECASE,
         ),
         _holds(_NUMBER + "|" + _NO_FIGURE),

@@ -115,7 +115,10 @@ def _by_shape(
             negatives = [i for i, w in enumerate(cw) if w in _NEGATIVE or w.endswith("n't")]
             if any(
                 w in vocabulary
-                and any(0 < j - i <= SHAPE_REACH for i in negatives)
+                and any(
+                    0 < j - i <= SHAPE_REACH and not _NEW_SUBJECT.intersection(cw[i + 1 : j])
+                    for i in negatives
+                )
                 # "I haven't heard back from them": no reply yet, not something unknown
                 and not (w == "heard" and cw[j + 1 : j + 2] in (["back"], ["from"]))
                 for j, w in enumerate(cw)
@@ -144,6 +147,9 @@ know knew sure idea clue familiar remember recall understand understood heard le
 learnt studied read
 """
 _NEGATIVE = frozenset(_NEGATIVE_WORDS.split())
+# A subject with its own verb starts a new clause, out of the negative's reach: "I wouldn't
+# bother profiling, I'd just read the code" does not say "I didn't read".
+_NEW_SUBJECT = frozenset(["i'd", "i'll", "i'm", "we'd", "we'll", "we're", "you'd", "you'll"])
 _KNOW_WORDS = frozenset(_KNOW_WORDS_TEXT.split())
 
 

@@ -23,6 +23,7 @@ from .answer_types import (
     asks_for_type,
     gives,
     parts,
+    singular,
 )
 from .clauses import content, rest_of_turn
 from .meta_phrases import find
@@ -61,7 +62,7 @@ class QuestionMatcher:
         ]
         # Every word the facts are asked about in, to tell a thing they have no word for.
         self._fact_words = frozenset(
-            _singular(w) for _, about in asking.facts for p in about for w in words(p)
+            singular(w) for _, about in asking.facts for p in about for w in words(p)
         )
         # Phrases that ask for a type themselves ("how many tests"): the fact answers them,
         # whatever its answer looks like.
@@ -70,9 +71,13 @@ class QuestionMatcher:
             for (fact_id, about), (_, regexes) in zip(asking.facts, self._facts, strict=True)
         }
         self._answers = dict(asking.answers)
+        self._about = {
+            fact_id: frozenset(singular(w.lower()) for p in about for w in words(p))
+            for fact_id, about in asking.facts
+        }
         # What each fact says, for the words that tell which kind of thing is asked for.
         self._said = {
-            fact_id: frozenset(_singular(w) for w in words(text))
+            fact_id: frozenset(singular(w) for w in words(text))
             for fact_id, text in asking.answers.items()
         }
         self._definitions = [
@@ -128,7 +133,7 @@ class QuestionMatcher:
             unknown = [
                 w
                 for w in content(head.group("head"))
-                if _singular(w) not in _ANY_THING and _singular(w) not in self._fact_words
+                if singular(w) not in _ANY_THING and singular(w) not in self._fact_words
             ]
             inside = [
                 m.start()
@@ -146,14 +151,15 @@ class QuestionMatcher:
             # ("a cloud budget" is answered by a fact about a budget that mentions the cloud)
             said = self._said.get(best, frozenset())
             if unknown and (
-                not inside or any(w in unknown and _singular(w) not in said for w in modifiers)
+                not inside or any(w in unknown and singular(w) not in said for w in modifiers)
             ):
                 return ""
         return best
 
     def _gives(self, fact_id: str, part: str) -> bool:
         """The fact gives what this part of a question asks for (see `answer_types`)."""
-        return gives(part, self._answers.get(fact_id, "")) or any(
+        answer = self._answers.get(fact_id, "")
+        return gives(part, answer, self._about.get(fact_id, frozenset())) or any(
             r.search(part) for r in self._typed.get(fact_id, ())
         )
 
@@ -389,10 +395,6 @@ def _names_another(text: str, head: re.Match[str], term: re.Match[str]) -> bool:
         return True
     before = text[head.start("head") : term.start()] if term.start() > head.start("head") else ""
     return any(w not in _ANY_THING for w in content(before))
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 # What a question asks for, before what it is said of: "what's the dress code at the

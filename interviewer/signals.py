@@ -202,8 +202,19 @@ def _spread_rejections(
     human eval entirely, way too slow" gives the reason for skipping it)."""
 
     def spreads(r: Match, m: Match) -> bool:
-        if m in self_negated or m.start < r.start:
+        if m in self_negated:
             return False
+        if m.start < r.start:
+            # "On contamination, I'd not bother keeping a hidden set": the topic named
+            # first is the thing turned down after it.
+            s = next((s for s in sentences if s.start <= m.start < s.end), None)
+            return (
+                s is not None
+                and r.start < s.end
+                and _TOPIC_OPENING.fullmatch(text, s.start, m.start) is not None
+                and _TOPIC_CLOSING.match(text, m.end) is not None
+                and not _TURN.search(text, m.end, r.start)
+            )
         if m.start < r.end or _SAME_THING.fullmatch(text, r.end, m.start):
             return not _BREAK.search(text, r.start, m.start)
         same = any(s.start <= r.start and m.start < s.end for s in sentences)
@@ -270,6 +281,12 @@ _BUT_AFTER = re.compile(
 )
 
 _REJECTED_GROUP = "rejected"
+_TOPIC_OPENING = re.compile(
+    r"\W*(?:(?:and|so|now|then|okay|ok|right)\W+)?(?:on|for|as\s+for|about|regarding|re|with)"
+    r"\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+_TOPIC_CLOSING = re.compile(r"[\w-]*\s*(?:,|-|:)")
 _BREAK = re.compile(r"[.,;:!?]|\b(?:but|only|just|however|instead)\b", re.IGNORECASE)
 _LEAVES_OUT = re.compile(r"\b(?:skip|drop|ditch|remove|get\s+rid\s+of|leave\s+out)\b", re.I)
 _REASON = re.compile(r"so|because|since|which|therefore|hence|thus", re.IGNORECASE)

@@ -69,6 +69,9 @@ def read(lex: Lexicon, text: str) -> Understanding:
             "Sharding is not something I've done, but I'd put a kv cache on every replica.",
             None,
         ),
+        # a negative does not reach past a new subject with its own verb
+        ("i wouldnt bother with tooling i'd just read the code and fix it", None),
+        ("I wouldn't know, I've never read the code.", "dont_know"),
     ],
 )
 def test_not_knowing_and_its_topic(lex: Lexicon, text: str, intent: str | None) -> None:
@@ -940,6 +943,17 @@ def test_a_question_is_answered_by_a_fact_of_the_kind_it_asks_for(text: str, fac
         ("What's the cost per token of the judge?", "judge"),
         # a count
         ("How many people are on the on-call rotation?", ""),
+        # a count of those things: a number about something else is no answer
+        ("How many labellers check the judge?", ""),
+        ("How many vendors label the comparisons?", ""),
+        ("how many flagged conversations get reviewed", "review"),
+        # the fact is said to be about them: its writer's word is taken
+        ("How many GPUs do we have?", "cluster"),
+        # a sum of money asked with "what does ... cost"
+        ("what does one on-call rotation cost us roughly", ""),
+        ("What would a million tokens of the judge cost?", "judge"),
+        # a value asked for by its name
+        ("What temperature does the judge sample at?", ""),
         # one part unanswered, the rest answered on its own
         ("Which client is it, and when does the contract start?", "deal"),
         # one part unanswered and nothing else asked
@@ -961,6 +975,9 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
                 ("traffic", ["traffic", "mobile app"]),
                 ("judge", ["judge", "cost"]),
                 ("oncall", ["on-call", "rotation"]),
+                ("review", ["flagged conversations", "reviewed"]),
+                ("cluster", ["GPUs", "cluster"]),
+                ("sampling", ["temperature", "sample"]),
             ],
             answers={
                 "deal": "The contract with a large client starts in March.",
@@ -969,6 +986,9 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
                 "traffic": "Traffic is mostly from the API, with a growing share from apps.",
                 "judge": "The judge costs about two dollars per million tokens.",
                 "oncall": "The team runs an on-call rotation with a weekly handover.",
+                "review": "Flagged conversations are reviewed, a few hundred a day.",
+                "cluster": "Five hundred and twelve H100s, in nodes of eight.",
+                "sampling": "The judge samples greedily, so it answers the same every time.",
             },
         ),
     )
@@ -1001,6 +1021,9 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
         # the next sentence turns down what the one before named
         ("Then there's the output classifier. I'd leave it out.", "classifier", False),
         ("Then there's the output classifier. I'd leave it on.", "classifier", True),
+        # the topic named first is the thing turned down after it
+        ("On the sandbox, I'd not bother with a container at all.", "sandbox", False),
+        ("On the sandbox, it's a container; I'd not bother with more.", "sandbox", True),
     ],
 )
 def test_more_ways_of_turning_a_thing_down(
@@ -1049,6 +1072,9 @@ def test_rates_memory_regulators_and_topics_named_first(text: str, fact: str) ->
                 "hardware": "Eighty gigabytes per accelerator, and a fast network between nodes.",
                 "judge": "The judge is a smaller model, refreshed every month.",
                 "oncall": "The team runs an on-call rotation with a weekly handover.",
+                "review": "Flagged conversations are reviewed, a few hundred a day.",
+                "cluster": "Five hundred and twelve H100s, in nodes of eight.",
+                "sampling": "The judge samples greedily, so it answers the same every time.",
             },
         ),
     )
