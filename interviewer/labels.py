@@ -251,19 +251,29 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bif\b[^.?!]{2,80}?\b(?:then|we'd|we\s+would|it\s+would|you'd|that\s+would)\b",
         # "if we slipped it the customer would walk"; not "if you would like"
         r"\bif\s+(?!you\s+would\b)[^.?!]{2,80}?\b(?:would|wouldn't|will|won't|might)\s+(?!like\b)\w+",
+        # "if the last chunk is off by one thats where itll show up", "if it flags we can
+        # revoke the key"
+        r"\bif\b[^.?!]{2,80}?\b(?:that'?s|thats)\s+(?:where|when|why|how)\b|"
+        r"\bif\b[^.?!]{2,80}?\b(?:it|that|we|you|they|this)(?:'ll|ll)\s+\w+|"
+        r"\bif\b[^.?!]{2,80}?\b(?:we|they|it|that)\s+(?:can|could)\s+(?!you\b)\w+",
         r",\s*so\b(?!\s+that\b)",
-        r"\b\w+\s+so\s+(?:\w+\s+){0,3}?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
+        r"\b\w+\s+so\s+(?:\w+\s+){0,4}?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
         # "... So I think it shows the judgment part best.": a conclusion drawn
-        r"(?:^|[.!?]\s+)so\s+(?:i\s+think\s+|i\s+guess\s+)?(?:it|that|this|i|we|my)\s+\w+",
+        r"(?:^|[.!?]\s+)so\s+(?:i\s+think\s+|i\s+guess\s+)?(?:it|that|this|i|we|my|they|"
+        r"they're|it's|that's|there's)\s+\w+",
         # "..., which is the scope you'd expect at staff"
         r",\s*which\s+(?:is|was)\s+(?:exactly\s+)?(?:the|what|why)\b",
         r"\bso\s+(?:i'?d|we'?d|i'?ll|we'?ll|i\s+would|we\s+would|i\s+will|we\s+will)\b",
         # "If prompts leak into training, every number we report is inflated."
-        r"\bif\b[^.?!,;]{2,80},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|no\s+one)\b",
+        r"\bif\b[^.?!,;]{2,120},\s*(?:then\s+)?(?:every|the|we|you|it|they|that|this|there|nobody|"
+        r"no\s+one|i'?d|i\s+would|i'?ll|i\s+will)\b",
         # "If we ship what we can't explain, next quarter the gap is wider."
-        r"\bif\b[^.?!,;]{2,80},\s*(?:\w+\s+){1,3}?(?:is|are|will|would|gets?|becomes?)\b",
+        r"\bif\b[^.?!,;]{2,120},\s*(?:\w+\s+){1,4}?(?:is|are|will|would|gets?|becomes?)\b",
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
-        r"\bgiven\s+(?:the|that|how|our|their|its)\b",
+        r"\bgiven\s+(?:the|that|how|our|their|its)\b|,\s*given\s+\w+",
+        # "The best case for publishing is that ...": an argument set out
+        r"\bthe\s+(?:best|strongest|main|real|whole)\s+(?:case|argument|reason)\s+(?:for|against)\s+"
+        r"[^.?!]{1,40}?\bis\s+(?:that\b)?",
         # "I'd put forward that one, for three reasons. ...", "wait. reasons: ..."
         r"\bfor\s+(?:two|three|four|2|3|4|a\s+few|several|a\s+couple\s+of)\s+reasons\b|"
         r"\breasons?\s*:\s*\w|\bmy\s+reasons?\s+(?:is|are|being)\b",

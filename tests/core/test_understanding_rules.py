@@ -397,6 +397,22 @@ def test_more_shapes_of_turning_down(lex: Lexicon, text: str, label: str, credit
         ("cuz nobody tested the new checkpoint", True),
         ("If we slipped it the customer would walk.", True),
         ("If you would like, I can go on.", False),
+        # the consequence said in shorthand, or with "we can", after a long condition
+        ("if the last chunk is off by one thats where itll show up", True),
+        ("so if the filter catches someone we can revoke the key", True),
+        ("If you can hear me okay, could you repeat the last part?", False),
+        (
+            "If stripping the refusals costs tens of thousands of dollars instead of a few "
+            "hundred by then, I'd release it.",
+            True,
+        ),
+        ("If we ship it this quarter, next quarter the gap is wider.", True),
+        # "given" after a comma, a conclusion drawn with "so", an argument set out
+        ("SFT first, given PPO from the raw base would waste rollouts.", True),
+        ("The reward model is frozen. So they're inference only.", True),
+        ("the error is about a point so a one point move is noise", True),
+        ("The best case for publishing is that researchers can verify our claims.", True),
+        ("The best case study I have is from my last job.", False),
     ],
 )
 def test_reasons_in_shorthand_and_conditionals(lex: Lexicon, text: str, credited: bool) -> None:
