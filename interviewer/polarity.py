@@ -165,7 +165,11 @@ _REJECT_RESUMED = re.compile(
     r"(?:leave\s+(?:it|that|this)\b(?!\s+(?:on|in|running|as\s+a|to|for))|ignore\s+(?:it|that|this)\b|"
     r"(?:get\s+rid\s+of|drop|ditch|skip|remove|cut|scrap|kill)\s+(?:it|that|this|them)\b)|"
     r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:honestly\s+|frankly\s+|personally\s+|tbh\s+)?"
-    r"(?:i|we)\s+(?:wouldn'?t|won'?t)\s+(?:really\s+)?bother\b",
+    r"(?:i|we)\s+(?:wouldn'?t|won'?t)\s+(?:really\s+)?bother\b|"
+    # "it's just float noise, not worth chasing", "..., i wouldnt fix that"
+    r"(?:[^.;:!?,]{0,40}?,\s*){1,2}(?:(?:but|honestly|so|and)\W+)*(?:not\s+worth\s+(?:chasing|fixing|worrying|bothering|doing|touching|changing|it|the\s+(?:effort|hassle|time))\b|"
+    r"(?:i|we)\s+(?:wouldn'?t|won'?t|would\s+not)\s+(?:really\s+)?(?:fix|chase|touch|change)\s+(?:it|that|this)\b|"
+    r"(?:nobody|no\s+one)\s+cares\b)",
     re.IGNORECASE,
 )
 # "Not just the reward model, also ...", "no doubt we should", "I wouldn't hesitate to"
@@ -325,6 +329,7 @@ BARE_REJECTION = re.compile(
     r"(?:(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:just\s+|probably\s+)?(?:leave|take)\s+(?:it|that|them)\s+out|"
     r"(?:i'?d|we'?d|i\s+would|we\s+would)\s+(?:just\s+|probably\s+)?(?:skip|drop)\s+(?:it|that|them))\W*$|"
     r"^\W*(?:not\s+needed|no\s+need|overkill|skip\s+(?:it|that)|nah|pointless|not\s+worth\s+it|"
+    r"not\s+worth\s+(?:chasing|fixing|the\s+(?:effort|hassle|time))|"
     r"(?:it'?s|that'?s)\s+(?:overkill|pointless|not\s+needed|unnecessary))\W*$",
     re.IGNORECASE,
 )

@@ -270,6 +270,18 @@ class QuestionMatcher:
         return None
 
 
+# "What are we serving with here?", "Do we know how many groups applied?": asked of the
+# interviewer about the case, not of the speaker's own answer.
+_PUT_TO_THE_INTERVIEWER = re.compile(
+    r"\b(?:do|does|did|are|is|have|has|can|could|would|will)\s+(?:we|you|they)\b|"
+    r"\b(?:we|you)\s+(?:know|have|got|using|use|serving|running|run)\b|\bwhich\s+\w+\s+is\s+(?:this|it)\b",
+    re.IGNORECASE,
+)
+
+# "Do you want me to go deeper on the sandbox next?" offers; it asks for no fact.
+_OFFERS = re.compile(r"\b(?:want|like)\s+me\s+to\b|\bshould\s+i\b|\bshall\s+i\b", re.I)
+
+
 def own_questions(
     sentences: list[Sentence],
     fact_of: Mapping[str, str],
@@ -318,11 +330,23 @@ def own_questions(
         # got a kid starting school in September, so it matters"): there is no other
         # question to answer.
         substantive = not invited and len(words(besides)) >= _SUBSTANCE and recognises(besides)
-        if substantive and not sentences[-1].question:
-            # Followed by more of the answer: only a question the candidate marked
-            # with "?" and that a fact answers was really asked.
+        if substantive:
+            # Beside an answer, a question no fact answers was asked if it was put to the
+            # interviewer about the case ("Do we know how many groups applied?"), not if
+            # it offers to go on ("Do you want me to go deeper?"). Followed by more of
+            # the answer, only one the candidate marked with "?" was asked at all.
+            last = sentences[-1].question
             asked = tuple(
-                a for s, a in zip(questions, asked, strict=True) if a and s.text.endswith("?")
+                a
+                for s, a in zip(questions, asked, strict=True)
+                if (last or s.text.endswith("?"))
+                and (
+                    a
+                    or (
+                        _OFFERS.search(s.text) is None
+                        and (last or _PUT_TO_THE_INTERVIEWER.search(s.text) is not None)
+                    )
+                )
             )
     # "... eighty gigabytes each, yes? I want to check this before I decide about ZeRO
     # sharding.": why the candidate asks belongs to the asking, and earns nothing either.

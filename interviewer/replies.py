@@ -112,17 +112,17 @@ def react(run: Run, understood: Understanding, turn: Turn, held: bool = False) -
 
 
 def _answer_questions(run: Run, asked: tuple[str, ...], substantive: bool) -> bool:
-    """Say the facts asked for; True if any was. A question with no fact gets an honest
-    "I don't have that", unless it closed an answer ("..., does the cache help?")."""
+    """Say the facts asked for; True if any was, or if a question got an honest "I don't
+    have that" (which questions were asked beside an answer: `questions.own_questions`)."""
     answered = said_unknown = False
     for fact_id in dict.fromkeys(asked):
         if fact_id:
             run.say(f"fact.{fact_id}", run.sc.fact_by_id[fact_id].say, "answer")
             answered = True
-        elif not substantive and not said_unknown:
+        elif not said_unknown:
             run.say_meta("no_fact")
             said_unknown = True
-    return answered
+    return answered or said_unknown
 
 
 def _request(run: Run, understood: Understanding) -> None:

@@ -50,6 +50,26 @@ def test_a_question_at_the_end_of_an_answer_is_answered_and_the_answer_kept(
     assert says(r) == [("architecture.probe2", "follow_up")]
 
 
+def test_a_question_no_fact_answers_at_the_end_of_an_answer_gets_an_honest_no(
+    mini: Scenario,
+) -> None:
+    s = at_architecture(mini)
+    r = answer(
+        mini,
+        s,
+        30,
+        "I'd put a router in front and use continuous batching. Do we know which GPUs "
+        "we're on? That decides how I shard it.",
+    )
+    assert says(r) == [("meta.no_fact", "answer")]
+    assert r.state.node == "architecture"
+    # An offer to go on asks for nothing: the script goes on.
+    r = answer(
+        mini, s, 30, "I'd put a router in front and use continuous batching. Shall I go deeper?"
+    )
+    assert says(r) == [("architecture.probe2", "follow_up")]
+
+
 def test_say_that_again_repeats_the_short_form_and_counts_for_nothing(mini: Scenario) -> None:
     s = start(mini, seed=1).state
     r = answer(mini, s, 5, "Sorry, can you say that again?")

@@ -1037,6 +1037,11 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
         # the next sentence turns down what the one before named
         ("Then there's the output classifier. I'd leave it out.", "classifier", False),
         ("Then there's the output classifier. I'd leave it on.", "classifier", True),
+        # a verdict after a comma, or in the next sentence
+        ("The output classifier is mostly noise, not worth chasing.", "classifier", False),
+        ("the kv cache is tiny here, i wouldnt fix that", "cache", False),
+        ("Output classifier? Not worth chasing.", "classifier", False),
+        ("The output classifier, not worth arguing, we keep it.", "classifier", True),
         # the topic named first is the thing turned down after it
         ("On the sandbox, I'd not bother with a container at all.", "sandbox", False),
         ("On the sandbox, it's a container; I'd not bother with more.", "sandbox", True),
