@@ -30,12 +30,9 @@ from .meta_phrases import find
 from .sentences import (
     ASK_CUE,
     OFFERS_READINGS,
-    PUT_TO_YOU,
     STRONG_TERM_CUE,
     Sentence,
     expand_shorthand,
-    is_tag_question,
-    is_topic,
     phrase_regex,
     words,
 )
@@ -204,7 +201,7 @@ class QuestionMatcher:
             whole = strong and (offers or s.text.rstrip().endswith("?"))
             spans = [(s.start, s.end) if whole else (s.start + cue.start(), s.start + cue.end())]
             # "..., do you mean X? Because that changes what I'd gate on." explains the asking.
-            spans += [(x.start, x.end) for x in sentences if _EXPLAINS_ASKING.match(x.text)]
+            spans += [(x.start, x.end) for x in sentences if EXPLAINS_ASKING.match(x.text)]
             rest = rest_of_turn(text, sentences, spans)
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
@@ -268,147 +265,6 @@ class QuestionMatcher:
             if any(r.fullmatch(phrase) for r in regexes):
                 return term
         return None
-
-
-# "What are we serving with here?", "Do we know how many groups applied?": asked of the
-# interviewer about the case, not of the speaker's own answer.
-_PUT_TO_THE_INTERVIEWER = re.compile(
-    r"\b(?:do|does|did|are|is|have|has|can|could|would|will)\s+(?:we|you|they)\b|"
-    r"\b(?:we|you)\s+(?:know|have|got|using|use|serving|running|run)\b|\bwhich\s+\w+\s+is\s+(?:this|it)\b",
-    re.IGNORECASE,
-)
-
-# "Do you want me to go deeper on the sandbox next?" offers; it asks for no fact.
-_OFFERS = re.compile(r"\b(?:want|like)\s+me\s+to\b|\bshould\s+i\b|\bshall\s+i\b", re.I)
-
-
-def own_questions(
-    sentences: list[Sentence],
-    fact_of: Mapping[str, str],
-    recognises: Callable[[str], bool],
-    invited: bool = False,
-) -> tuple[list[Sentence], tuple[str, ...], bool]:
-    """The candidate's own questions in a turn: (the sentences, with those that only look
-    like questions marked as statements; the fact each question asks for, "" for none;
-    whether the turn says something of substance besides them).
-
-    `invited`: the interviewer asked for questions ("What questions do you have for me?").
-    Then "um yeah do you guys sponsor visas" is asked without its question mark, "So, I
-    guess, what's the split between remote and in-office?" is no guess said rising, and a
-    question followed by why it matters to the speaker is asked, not rhetorical: with
-    questions in it, the turn is no answer to anything else."""
-    sentences = _put_as_questions(sentences, fact_of, recognises, invited)
-    questions = [s for s in sentences if s.question]
-
-    # "... a proper uplift study. Has anyone run one yet?": a question that names
-    # nothing is read with the sentence before it, or with the reason given after it ("Is
-    # it okay if I change the names? Because of my NDA ...").
-    def reason_after(i: int) -> str:
-        after = sentences[i + 1] if i + 1 < len(sentences) else None
-        if after is None or after.question or not _EXPLAINS_ASKING.match(after.text):
-            return ""
-        return fact_of[after.text]
-
-    asked = tuple(
-        fact_of[s.text] or (fact_of[sentences[i - 1].text] if i else "") or reason_after(i)
-        for i, s in enumerate(sentences)
-        if s.question
-    )
-    # A turn with questions is also an answer only if it says enough besides them; a
-    # question followed by more words was rhetorical unless it comes last.
-    substantive = True
-    if questions:
-        # "Do you sponsor visas? I'm asking because of my timing" still only asks.
-        # ("... It would help me size the updates." says why, after the question)
-        besides = " ".join(
-            s.text
-            for i, s in enumerate(sentences)
-            if not s.question
-            and not (i and sentences[i - 1].question and _EXPLAINS_ASKING.match(s.text))
-        )
-        # Asked for questions, what the candidate says beside them is about them ("I've
-        # got a kid starting school in September, so it matters"): there is no other
-        # question to answer.
-        substantive = not invited and len(words(besides)) >= _SUBSTANCE and recognises(besides)
-        if substantive:
-            # Beside an answer, a question no fact answers was asked if it was put to the
-            # interviewer about the case ("Do we know how many groups applied?"), not if
-            # it offers to go on ("Do you want me to go deeper?"). Followed by more of
-            # the answer, only one the candidate marked with "?" was asked at all.
-            last = sentences[-1].question
-            asked = tuple(
-                a
-                for s, a in zip(questions, asked, strict=True)
-                if (last or s.text.endswith("?"))
-                and (
-                    a
-                    or (
-                        _OFFERS.search(s.text) is None
-                        and (last or _PUT_TO_THE_INTERVIEWER.search(s.text) is not None)
-                    )
-                )
-            )
-    # "... eighty gigabytes each, yes? I want to check this before I decide about ZeRO
-    # sharding.": why the candidate asks belongs to the asking, and earns nothing either.
-    sentences = [
-        Sentence(s.start, s.end, s.text, True)
-        if i and sentences[i - 1].question and _EXPLAINS_ASKING.match(s.text)
-        else s
-        for i, s in enumerate(sentences)
-    ]
-    return sentences, asked, substantive
-
-
-def _put_as_questions(
-    sentences: list[Sentence],
-    fact_of: Mapping[str, str],
-    recognises: Callable[[str], bool],
-    invited: bool,
-) -> list[Sentence]:
-    """The sentences, marked as questions when they are put to the interviewer."""
-    if invited:
-        sentences = [
-            Sentence(s.start, s.end, s.text, True)
-            if s.text.endswith("?") or PUT_TO_YOU.match(s.text)
-            else s
-            for s in sentences
-        ]
-    # "Every action is allowed, right?" checks a claim: a question only if a fact of
-    # the scenario answers it.
-    # "This is hypothetical, ok? Say I own a launch ...": a check-in the speaker goes on
-    # past without waiting is not asked either, even when a fact would answer it.
-    sentences = [
-        Sentence(s.start, s.end, s.text, False)
-        if s.question
-        and is_tag_question(s.text)
-        and (not fact_of[s.text] or _goes_on(sentences[i + 1 :], recognises))
-        else s
-        for i, s in enumerate(sentences)
-    ]
-    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer (not
-    # "Can I get data from production? Even just flagged chats?", a question narrowed).
-    return [
-        Sentence(s.start, s.end, s.text, False)
-        if s.question
-        and nxt is not None
-        and not nxt.question
-        and not (before is not None and before.question)
-        and is_topic(s.text)
-        else s
-        for before, s, nxt in zip(
-            [None, *sentences[:-1]], sentences, [*sentences[1:], None], strict=True
-        )
-    ]
-
-
-def _goes_on(after: list[Sentence], recognises: Callable[[str], bool]) -> bool:
-    """What follows is an answer of its own, with no question in it ("I want to check
-    this before I decide" only says why the candidate asks)."""
-    after = [s for s in after if not _EXPLAINS_ASKING.match(s.text)]
-    if not after or any(s.question for s in after):
-        return False
-    rest = " ".join(s.text for s in after)
-    return len(words(rest)) >= _SUBSTANCE and recognises(rest)
 
 
 def _names_another(text: str, head: re.Match[str], term: re.Match[str]) -> bool:
@@ -487,7 +343,7 @@ _ONLY_THE_NAME = re.compile(
     r"haven'?t\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term))\b",
     re.IGNORECASE,
 )
-_EXPLAINS_ASKING = re.compile(
+EXPLAINS_ASKING = re.compile(
     r"\W*(?:because|since|'cause|cause|i'?m\s+asking|i\s+ask|the\s+reason\s+i\s+ask|asking\s+because|"
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters)|"
     r"i\s+(?:want|wanted|need|needed)\s+to\s+(?:check|confirm|make\s+sure|be\s+sure|know)\b|"
@@ -502,7 +358,6 @@ _NOISE = re.compile(
     r"\b(?:actually|really|even|basically|currently|already)\s+(?=\w)",
     re.IGNORECASE,
 )
-_SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _ECHO = re.compile(
     r"\W*(?:(?:sorry|um|uh|hmm|the)\W+)*(?P<term>[\w'-]+(?:\s+[\w'-]+){0,2})\s*\?+\W*",
     re.IGNORECASE,

@@ -113,7 +113,7 @@ def react(run: Run, understood: Understanding, turn: Turn, held: bool = False) -
 
 def _answer_questions(run: Run, asked: tuple[str, ...], substantive: bool) -> bool:
     """Say the facts asked for; True if any was, or if a question got an honest "I don't
-    have that" (which questions were asked beside an answer: `questions.own_questions`)."""
+    have that" (which questions were asked beside an answer: `own_questions`)."""
     answered = said_unknown = False
     for fact_id in dict.fromkeys(asked):
         if fact_id:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from . import meta
 from .labels import add_derived, add_specific
 from .meta_phrases import Intent, find
-from .questions import ABOUT_A_WORD, Asking, QuestionMatcher, own_questions
+from .own_questions import own_questions
+from .questions import ABOUT_A_WORD, Asking, QuestionMatcher
 from .sentences import Sentence, expand_shorthand, normalise, phrase_regex, split, words
 from .signals import SignalScanner
 from .spans import Match, inside
