@@ -192,6 +192,11 @@ def detect(
         return first
     if first != "repeat" and ends_without_story(text, sentences, has_signal):
         return "no_example"  # "Let me think... [why not] So no, I can't come up with one."
+    # "... I got 'plain data parallelism' and then it went robotic. Could you ask that one
+    # again?": a turn that ends by asking for the question again wants it again, whatever
+    # it caught before.
+    if first == "repeat" and _ends_asking_again(sentences, found["repeat"]):
+        return first
     # What comes with "say that again" or "a moment" is about the request ("I missed what
     # you asked, I was still writing"): an answer only if the scenario recognises
     # something in it.
@@ -233,6 +238,16 @@ def detect(
     if first != "repeat" and asking:
         return None
     return first
+
+
+def _ends_asking_again(sentences: list[Sentence], asked: list[re.Match[str]]) -> bool:
+    last = sentences[-1] if sentences else None
+    return (
+        last is not None
+        and len(sentences) > 1
+        and last.text.rstrip().endswith("?")
+        and any(last.start <= m.start() < last.end for m in asked)
+    )
 
 
 def _requests_in(text: str) -> dict[Intent, list[re.Match[str]]]:

@@ -202,6 +202,14 @@ class QuestionMatcher:
             spans = [(s.start, s.end) if whole else (s.start + cue.start(), s.start + cue.end())]
             # "..., do you mean X? Because that changes what I'd gate on." explains the asking.
             spans += [(x.start, x.end) for x in sentences if EXPLAINS_ASKING.match(x.text)]
+            # "Just so I answer the right question, ... Do you mean A? Or do you mean B? Is
+            # that the kind of thing you mean?": announced, and read on, it is still asking.
+            spans += [
+                (x.start, x.end)
+                for x in sentences
+                if _ANNOUNCES_ASKING.search(x.text)
+                or (x.start > s.start and _ASKS_ON.match(x.text))
+            ]
             rest = rest_of_turn(text, sentences, spans)
             if meta.is_answer(rest, lambda _: False):
                 return None, False  # the question comes with an answer around it
@@ -341,6 +349,16 @@ ABOUT_A_WORD = re.compile(r"\b(?:this|that|the)\s+(?:word|term|phrase|expression
 _ONLY_THE_NAME = re.compile(
     r"\b(?:(?:heard|know|recogni[sz]e)\s+(?:the|that|this)\s+name|never\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term)|"
     r"haven'?t\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term))\b",
+    re.IGNORECASE,
+)
+_ANNOUNCES_ASKING = re.compile(
+    r"\b(?:just\s+so\s+i\s+(?:answer|get|understand)|so\s+i\s+answer\s+the\s+right|"
+    r"(?:want|like)\s+to\s+(?:make\s+sure|check)\s+i(?:'ve|\s+have)?\s+(?:got|understood|understand)|"
+    r"i\s+could\s+(?:go|take\s+it|read\s+it)\s+(?:two|a\s+couple\s+of|several|different)\s+ways)\b",
+    re.IGNORECASE,
+)
+_ASKS_ON = re.compile(
+    r"\W*(?:or\b[^.!?]*\?|is\s+that\s+(?:the\s+(?:kind|sort)\s+of\s+thing|what|roughly\s+what)\s+you\s+mean)",
     re.IGNORECASE,
 )
 EXPLAINS_ASKING = re.compile(

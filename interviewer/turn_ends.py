@@ -156,7 +156,8 @@ _ONE_LIKE_IT = frozenset({"dilemma", "dilemmas", "decision", "decisions", "momen
 # "There wasn't one really.", "I cannot find one in my head": the story, as "one".
 _ONE = re.compile(
     r"(?:\s+(?:really|honestly|actually|ever|even|any|a|just))*\s+(?:one|any)\b"
-    r"(?=\s*(?:[.,;:!?]|$|\s+(?:really|honestly|i|that|which|where|like|in|to|from|at|either|"
+    r"(?=\s*(?:[.,;:!?]|$|\s+(?:really|honestly|i|that|which|where|like|in|to|from|at|either|for\s+you|"
+    r"of\s+(?:those|these|them|that\s+kind)|"
     r"worth|comes|come|springs|right\s+now)\b))",
     re.IGNORECASE,
 )

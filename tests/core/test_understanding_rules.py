@@ -469,6 +469,27 @@ def test_confusion_about_a_meaning_is_a_clarify_not_a_repeat() -> None:
     assert lex.understand("Sorry, can you say that again?").intent == "repeat"
 
 
+def test_a_turn_that_ends_asking_for_the_question_again_is_a_repeat(lex: Lexicon) -> None:
+    text = (
+        "Sorry, the audio dropped, I got the kv cache with paged attention and then it went "
+        "robotic. Could you ask that one again?"
+    )
+    assert read(lex, text).intent == "repeat"
+    # asked in the middle, and answered after, it is an answer
+    text = "Could you say that again? Ah no, I got it: a kv cache with paged attention."
+    assert read(lex, text).intent is None
+
+
+def test_a_meaning_asked_with_readings_over_several_sentences_is_a_clarify() -> None:
+    lex = Lexicon({}, None, [], Asking(definitions=[("escalation path", [])]))
+    text = (
+        "Okay, escalation path. Just so I answer the right question, because I could go two "
+        "ways with it. Do you mean the people I tell, and in what order? Or do you also mean "
+        "the technical steps, the rollback? Or both?"
+    )
+    assert lex.understand(text).intent == "clarify_term"
+
+
 def test_a_check_in_the_speaker_goes_on_past_is_not_asked(lex: Lexicon) -> None:
     text = (
         "I'd assume the memory is what it is, ok? Then I'd put a kv cache in front of every "
@@ -1192,6 +1213,16 @@ def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | 
             "set and I caught it from the counts.",
             None,
         ),
+        # "one" is the story, whatever follows it
+        (
+            "My last two years were maintenance, keeping an old pipeline alive with a kv "
+            "cache. I don't have one for you.",
+            "no_example",
+        ),
+        ("I just don't have one of those, I'm afraid.", "no_example"),
+        # what was asked, as the thing asked for, is no request to hear it again
+        ("So I don't have one that fits what you're asking, I'm sorry.", "no_example"),
+        ("Sorry, I'm not sure what you're asking.", "repeat"),
     ],
 )
 def test_a_turn_that_ends_without_a_story(lex: Lexicon, text: str, intent: str | None) -> None:
