@@ -173,21 +173,9 @@ def detect(
         if shape is None and ends_without_story(text, sentences, has_signal):
             return "no_example"
         return shape
+    first = _conclusion_of_time_taken(found) or next(iter(found))
     spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
     rest = rest_of_turn(text, sentences, spans)
-    first = next(iter(found))
-    if first == "need_time" and len(found) > 1:
-        # "Let me think... no, I think you answered everything. I'm all set.": the time
-        # was taken in the turn, and what it concluded is the request.
-        thought = max(m.end() for m in found["need_time"])
-        later = [
-            i for i in found if i != "need_time" and min(m.start() for m in found[i]) > thought
-        ]
-        if later:
-            first = later[0]
-            found.pop("need_time")
-            spans = [(m.start(), m.end()) for ms in found.values() for m in ms]
-            rest = rest_of_turn(text, sentences, spans)
     if first == "no_example" and _concludes_without_story(text, sentences, found[first]):
         return first
     if first != "repeat" and ends_without_story(text, sentences, has_signal):
@@ -238,6 +226,18 @@ def detect(
     if first != "repeat" and asking:
         return None
     return first
+
+
+def _conclusion_of_time_taken(found: dict[Intent, list[re.Match[str]]]) -> Intent | None:
+    """ "Let me think... no, I think you answered everything. I'm all set.": the time was
+    taken in the turn, and what it concluded is the request (dropped from `found`)."""
+    if next(iter(found)) != "need_time" or len(found) == 1:
+        return None
+    thought = max(m.end() for m in found["need_time"])
+    later = [i for i in found if i != "need_time" and min(m.start() for m in found[i]) > thought]
+    if later:
+        found.pop("need_time")
+    return later[0] if later else None
 
 
 def _ends_asking_again(sentences: list[Sentence], asked: list[re.Match[str]]) -> bool:
