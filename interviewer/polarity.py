@@ -50,6 +50,8 @@ _REJECT_BEFORE = re.compile(
     # "I'm not going to bother subtracting the max", "won't bother measuring"
     r"(?:not\s+going\s+to|not\s+gonna|won'?t|don'?t)\s+bother|"
     r"hold\s+off\s+on|put\s+off|postpone|postponing|defer|deferring|punt\s+on|punting\s+on|"
+    # "just stop paying for human evaluation altogether"
+    r"stop\s+paying\s+for|"
     r"leave\s+aside|stop(?:ped|ping)?\s+(?:doing|using|running)|"
     # "the vendors do their own quality control": someone else's, not the design's
     r"(?:do|does|did|run|runs|handle|handles|own|owns)\s+(?:their|its|his|her)\s+own|"
@@ -91,6 +93,13 @@ _REJECT_AFTER = re.compile(
     r"(?:[\w-]+\s+)?(?:complexity|overhead|hassle|moving\s+parts|machinery|headaches?|plumbing|"
     r"bookkeeping|work|effort)\b(?:\s+for\s+(?:not\s+much|very\s+little|little|no\s+real)\s+(?:gain|benefit|value))?|"
     r"(?:doubles|triples)\s+(?:the\s+)?(?:bookkeeping|work|effort|complexity|cost)|"
+    # "profilers are a lot of ceremony", "the multi-turn stuff costs too much to grade", "I've
+    # always seen it as a crutch", "I've never been convinced it's pulling its weight"
+    r"(?:is|are|feels?|seems?)\s+(?:[\w,]+\s+){0,5}?(?:a\s+lot\s+of\s+|mostly\s+|just\s+)?ceremony|"
+    r"costs?\s+(?:way\s+)?too\s+much(?:\s+to\s+\w+)?|"
+    r"(?:is|as)\s+(?:more\s+(?:of\s+)?)?(?:as\s+)?a\s+crutch|"
+    r"(?:never|not)\s+(?:been\s+)?convinced\s+(?:it'?s|it\s+is|they'?re|that)\s+(?:\w+\s+){0,2}?"
+    r"(?:pulling\s+its\s+weight|worth|needed|necessary|helps?|useful)|"
     r"(?:isn'?t|is\s+not|aren'?t|are\s+not)\s+(?:[\w']+\s+){0,4}?(?:job|problem|concern|responsibility|call)|"
     # "is the safety team's problem", "is trust and safety's concern, not mine"
     r"(?:is|are|'s|belongs\s+to)\s+(?:really\s+|just\s+|more\s+|mostly\s+|entirely\s+)?(?:[\w]+\s+){0,4}?"

@@ -1063,6 +1063,12 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
         ("the kv cache is tiny here, i wouldnt fix that", "cache", False),
         ("Output classifier? Not worth chasing.", "classifier", False),
         ("The output classifier, not worth arguing, we keep it.", "classifier", True),
+        # more ways of saying it is not worth having
+        ("I'd just stop paying for human eval altogether.", "human_eval", False),
+        ("The sandbox stuff costs too much to run per task.", "sandbox", False),
+        ("The output classifier is a crutch.", "classifier", False),
+        ("I've never been convinced the kv cache is worth it.", "cache", False),
+        ("The kv cache costs little and saves a lot.", "cache", True),
         # the topic named first is the thing turned down after it
         ("On the sandbox, I'd not bother with a container at all.", "sandbox", False),
         ("On the sandbox, it's a container; I'd not bother with more.", "sandbox", True),
