@@ -65,9 +65,9 @@ def ends_not_knowing(
             and not has_signal(tail.text)
             and not _CLAIM.match(tail.text)
         )
-        if not (_INABILITY.match(tail.text) or remark) or _answers_after(
-            text, tail.start, tail.end
-        ):
+        if not (
+            _INABILITY.match(tail.text) or _WONT_GUESS.match(tail.text) or remark
+        ) or _answers_after(text, tail.start, tail.end):
             return False
         said.pop()
     if not said:
@@ -116,7 +116,7 @@ def ends_without_story(
         if (
             len(said) == 1
             or len(words(tail.text)) > SHAPE_MAX_WORDS
-            or has_signal(tail.text)
+            or (has_signal(tail.text) and not _WONT_GUESS.match(tail.text))
             or _PROPOSAL.search(tail.text)
             or _answers_after(text, tail.start, tail.end)
         ):
@@ -251,6 +251,16 @@ _INABILITY = re.compile(
     r"(?:(?:really|even|ever|actually|honestly)\s+)*(?:looked|look|seen|worked|touched|used|"
     r"dealt|had|have\s+(?:an?\s+)?(?:answer|clue|idea|example|story)|come\s+across|"
     r"thought|read|studied|learned|learnt|done))\b",
+    re.IGNORECASE,
+)
+# "I could guess, but it would be a guess.", "I'd rather tell you that than invent one.":
+# why there is no answer, said after not having one.
+_WONT_GUESS = re.compile(
+    r"\W*(?:(?:and|so|but|honestly|look)\W+)*(?:i\s+could\s+(?:guess|make\s+something\s+up)|"
+    r"it\s+would\s+(?:just\s+)?be\s+a\s+guess|i'?d\s+(?:just\s+)?be\s+(?:making|guessing|inventing)|"
+    r"anything\s+i\s+(?:said|say)|i'?d\s+rather\s+(?:tell\s+you\s+(?:that|so)|say\s+so|be\s+honest)|"
+    r"i\s+(?:don'?t|wouldn'?t)\s+want\s+to\s+(?:guess|make\s+(?:something|one|it)\s+up|invent)|"
+    r"i'?m\s+drawing\s+a\s+blank|i\s+(?:just\s+)?wasn'?t\s+(?:that\s+|very\s+)?close)\b",
     re.IGNORECASE,
 )
 _QUALIFIER_REACH = 20

@@ -469,6 +469,20 @@ def test_confusion_about_a_meaning_is_a_clarify_not_a_repeat() -> None:
     assert lex.understand("Sorry, can you say that again?").intent == "repeat"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A kv cache at that size, on GPUs, for hours... I don't know. I could guess, but it "
+        "would be a guess.",
+        "Most of my work was feeding the models, they belonged to another team. I can't "
+        "come up with a case where a model of mine went wrong. I just wasn't that close to "
+        "the kv cache or any of it.",
+    ],
+)
+def test_why_there_is_no_answer_said_after_it_is_no_answer(lex: Lexicon, text: str) -> None:
+    assert read(lex, text).intent in ("dont_know", "no_example")
+
+
 def test_a_turn_that_ends_asking_for_the_question_again_is_a_repeat(lex: Lexicon) -> None:
     text = (
         "Sorry, the audio dropped, I got the kv cache with paged attention and then it went "
