@@ -271,6 +271,16 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bif\b[^.?!,;]{2,120},\s*(?:\w+\s+){1,4}?(?:is|are|will|would|gets?|becomes?)\b",
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b|,\s*given\s+\w+",
+        # "it shows i can back down", "that tells us the judge drifted": evidence drawn
+        r"\b(?:it|that|this|which)\s+(?:shows|proves|tells\s+(?:me|us|you))\s+(?:that\s+)?"
+        r"(?:i|we|you|they|the|it|there|our|how)\b",
+        # "Waiting for the full response would add seconds to every answer": what the other
+        # way would cost
+        r"\b(?:waiting|doing|keeping|running|skipping|using|adding|dropping|letting|putting)\b"
+        r"[^.?!]{0,60}?\bwould\s+(?:add|cost|mean|break|slow|hide|make|double|blow|miss|leak)\b",
+        # "it's the easiest place for a bug to hide"
+        r"\b(?:it'?s|it\s+is|that'?s|that\s+is)\s+the\s+(?:easiest|simplest|cheapest|fastest|safest|"
+        r"likeliest|most\s+likely|only)\s+(?:place|way|thing|part|option|spot)\b",
         # "The best case for publishing is that ...": an argument set out
         r"\bthe\s+(?:best|strongest|main|real|whole)\s+(?:case|argument|reason)\s+(?:for|against)\s+"
         r"[^.?!]{1,40}?\bis\s+(?:that\b)?",

@@ -413,6 +413,11 @@ def test_more_shapes_of_turning_down(lex: Lexicon, text: str, label: str, credit
         ("the error is about a point so a one point move is noise", True),
         ("The best case for publishing is that researchers can verify our claims.", True),
         ("The best case study I have is from my last job.", False),
+        # evidence drawn, the cost of the other way, the likeliest place
+        ("id pick that one, it shows i can back down when the data says so", True),
+        ("Waiting for the full response would add seconds to every answer.", True),
+        ("Test the softmax first, it's the easiest place for a bug to hide.", True),
+        ("Waiting for the results, I read the logs.", False),
     ],
 )
 def test_reasons_in_shorthand_and_conditionals(lex: Lexicon, text: str, credited: bool) -> None:
