@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 # What a question's first words ask for, and what an answer must hold to give it.
 ANSWER_KIND = re.compile(
@@ -64,9 +64,9 @@ _ASKS_FIRST = re.compile(
 )
 
 
-def gives(part: str, answer: str, about: frozenset[str] = frozenset()) -> bool:
+def gives(part: str, answer: str, about: Sequence[frozenset[str]] = ()) -> bool:
     """An answer holds what a part of a question asks for, as far as its type goes.
-    `about`: the words of the phrases the fact is said to be about, in the singular."""
+    `about`: the words of each phrase the fact is said to be about, in the singular."""
     return all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part)) and _counts(
         part, answer, about
     )
@@ -86,18 +86,17 @@ _COUNTED = re.compile(
 )
 
 
-def _counts(part: str, answer: str, about: frozenset[str]) -> bool:
+def _counts(part: str, answer: str, about: Sequence[frozenset[str]]) -> bool:
     """A count asked for is a count of those things: "about a hundred thousand responses a
     day" does not say how many raters there are, though it holds a number. A fact said to
-    be about them ("demonstration examples") is taken at its word."""
+    be about "demonstration examples" counts examples when it counts demonstrations."""
     asked = _COUNTED.search(part)
     if asked is None:
         return True
-    things = [singular(w.lower()) for w in re.findall(r"[\w-]+", asked.group("things"))]
-    if any(t in about for t in things):
-        return True
+    things = {singular(w.lower()) for w in re.findall(r"[\w-]+", asked.group("things"))}
+    things |= {w for phrase in about if phrase & things for w in phrase}
     # ("a few hundred flagged conversations", "flagged conversations, a few hundred a day")
-    thing = "|".join(map(re.escape, things))
+    thing = "|".join(map(re.escape, sorted(things)))
     near = re.compile(
         rf"(?:{_NUMBER})(?:\W+\w+){{0,4}}?\W+(?:{thing})|\b(?:{thing})\w*(?:\W+\w+){{0,3}}?\W+(?:{_NUMBER})",
         re.IGNORECASE,

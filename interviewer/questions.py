@@ -69,7 +69,7 @@ class QuestionMatcher:
         }
         self._answers = dict(asking.answers)
         self._about = {
-            fact_id: frozenset(singular(w.lower()) for p in about for w in words(p))
+            fact_id: [frozenset(singular(w.lower()) for w in words(p)) for p in about]
             for fact_id, about in asking.facts
         }
         # What each fact says, for the words that tell which kind of thing is asked for.
@@ -156,7 +156,7 @@ class QuestionMatcher:
     def _gives(self, fact_id: str, part: str) -> bool:
         """The fact gives what this part of a question asks for (see `answer_types`)."""
         answer = self._answers.get(fact_id, "")
-        return gives(part, answer, self._about.get(fact_id, frozenset())) or any(
+        return gives(part, answer, self._about.get(fact_id, ())) or any(
             r.search(part) for r in self._typed.get(fact_id, ())
         )
 

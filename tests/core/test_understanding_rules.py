@@ -1003,8 +1003,11 @@ def test_a_question_is_answered_by_a_fact_of_the_kind_it_asks_for(text: str, fac
         ("How many labellers check the judge?", ""),
         ("How many vendors label the comparisons?", ""),
         ("how many flagged conversations get reviewed", "review"),
-        # the fact is said to be about them: its writer's word is taken
+        # counted under another name in a phrase the fact is about, or asked in its phrase
+        ("How many examples do we have?", "demos"),
         ("How many GPUs do we have?", "cluster"),
+        # a fact about them that counts none of them does not say how many
+        ("How many pairs are in the eval set?", ""),
         # a sum of money asked with "what does ... cost"
         ("what does one on-call rotation cost us roughly", ""),
         ("What would a million tokens of the judge cost?", "judge"),
@@ -1032,7 +1035,9 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
                 ("judge", ["judge", "cost"]),
                 ("oncall", ["on-call", "rotation"]),
                 ("review", ["flagged conversations", "reviewed"]),
-                ("cluster", ["GPUs", "cluster"]),
+                ("cluster", ["how many GPUs", "cluster"]),
+                ("demos", ["examples", "demonstration examples"]),
+                ("inputs", ["pairs", "chosen and rejected"]),
                 ("sampling", ["temperature", "sample"]),
             ],
             answers={
@@ -1044,6 +1049,8 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
                 "oncall": "The team runs an on-call rotation with a weekly handover.",
                 "review": "Flagged conversations are reviewed, a few hundred a day.",
                 "cluster": "Five hundred and twelve H100s, in nodes of eight.",
+                "demos": "About a hundred thousand written demonstrations.",
+                "inputs": "Chosen and rejected are lists of 64-bit floats of the same length.",
                 "sampling": "The judge samples greedily, so it answers the same every time.",
             },
         ),
@@ -1141,6 +1148,8 @@ def test_rates_memory_regulators_and_topics_named_first(text: str, fact: str) ->
                 "oncall": "The team runs an on-call rotation with a weekly handover.",
                 "review": "Flagged conversations are reviewed, a few hundred a day.",
                 "cluster": "Five hundred and twelve H100s, in nodes of eight.",
+                "demos": "About a hundred thousand written demonstrations.",
+                "inputs": "Chosen and rejected are lists of 64-bit floats of the same length.",
                 "sampling": "The judge samples greedily, so it answers the same every time.",
             },
         ),
