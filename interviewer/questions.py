@@ -151,7 +151,41 @@ class QuestionMatcher:
                 not inside or any(w in unknown and singular(w) not in said for w in modifiers)
             ):
                 return ""
+        if best and not self._offers_a_choice(best, question, best_regexes):
+            return ""
         return best
+
+    def _offers_a_choice(self, fact_id: str, question: str, regexes: list[re.Pattern[str]]) -> bool:
+        """ "Do the tests check runtime too, or only memory?" asks which of two: a fact
+        that names neither, only the tests, does not answer it."""
+        known = self._said.get(fact_id, frozenset()) | {
+            w for phrase in self._about.get(fact_id, ()) for w in phrase
+        }
+        # (parts of hyphened words, and the stem said longer: "repo" for "repository")
+        known |= {part for w in known for part in w.split("-")}
+
+        def names(w: str) -> bool:
+            return w in known or (
+                len(w) >= 4
+                and any(len(k) >= 4 and (k.startswith(w) or w.startswith(k)) for k in known)
+            )
+
+        if _DECLINES.search(self._answers.get(fact_id, "")):
+            return True  # "I can't go into our production models" answers any of them
+        for m in _ALTERNATIVES.finditer(question):
+            if _NOT_A_CHOICE.match(m.group("b")):
+                continue
+            # The thing asked about ("do the tests check runtime, or only memory?") is not
+            # one of the things to choose between.
+            named = [
+                singular(w)
+                for side in ("a", "b")
+                for w in content(m.group(side).replace("-", " "))
+                if not any(r.search(w) for r in regexes)
+            ]
+            if named and not any(names(w) for w in named):
+                return False
+        return True
 
     def _gives(self, fact_id: str, part: str) -> bool:
         """The fact gives what this part of a question asks for (see `answer_types`)."""
@@ -350,6 +384,24 @@ _ONLY_THE_NAME = re.compile(
     r"\b(?:(?:heard|know|recogni[sz]e)\s+(?:the|that|this)\s+name|never\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term)|"
     r"haven'?t\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term))\b",
     re.IGNORECASE,
+)
+# "A or B?": the words either side of "or", to the nearest break.
+_ALTERNATIVES = re.compile(
+    r"(?P<a>(?:[\w'-]+[ \t]+){0,3}[\w'-]+)(?<!\bmore)[ \t,]+or[ \t]+"
+    r"(?:(?:is|are|do|does|only|just|the|a|an|it|they|we|some|is\s+it|are\s+they|do\s+they|"
+    r"does\s+it)[ \t]+)*"
+    r"(?P<b>[\w'-]+(?:[ \t]+[\w'-]+){0,3})\W*$",
+    re.IGNORECASE,
+)
+_DECLINES = re.compile(
+    r"\b(?:can'?t|cannot|won'?t|will\s+not)\s+(?:go\s+into|share|quote|discuss|disclose|get\s+into)\b",
+    re.I,
+)
+# "... or something", "more or less", "or not": no second thing offered.
+_NOT_A_CHOICE = re.compile(
+    r"(?:something|smth|sth|anything|whatever|so|not|less|other|similar|the\s+like|"
+    r"(?:still\s+)?(?:open|unknown|undecided|unclear|tbd))\b",
+    re.I,
 )
 _ANNOUNCES_ASKING = re.compile(
     r"\b(?:just\s+so\s+i\s+(?:answer|get|understand)|so\s+i\s+answer\s+the\s+right|"

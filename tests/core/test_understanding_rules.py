@@ -1006,6 +1006,10 @@ def test_a_question_is_answered_by_a_fact_of_the_kind_it_asks_for(text: str, fac
         # counted under another name in a phrase the fact is about, or asked in its phrase
         ("How many examples do we have?", "demos"),
         ("How many GPUs do we have?", "cluster"),
+        # a choice offered ("A or B?") that the fact names neither side of
+        ("Does the judge run on its own GPUs, or next to the model?", ""),
+        ("Does the judge sample greedily, or at a high temperature?", "sampling"),
+        ("Which vendor labels the comparisons, or is it more or less anyone?", "vendor"),
         # a fact about them that counts none of them does not say how many
         ("How many pairs are in the eval set?", ""),
         # a sum of money asked with "what does ... cost"
