@@ -499,6 +499,26 @@ def test_a_turn_that_ends_asking_for_the_question_again_is_a_repeat(lex: Lexicon
     assert read(lex, text).intent is None
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # a reading offered after the term, long, or said without a question mark
+        (
+            "Nondeterminism from the batching, you mean the same request gives different "
+            "numbers because the other requests in its batch are different?",
+            "clarify_term",
+        ),
+        ("sorry uplift here you mean the extra help a novice gets", "clarify_term"),
+        # asked to say a list again
+        ("sorry could you say the three levers again i got batching and lost it", "repeat"),
+        ("I'd say the same again: batching first.", None),
+    ],
+)
+def test_a_reading_offered_or_a_list_asked_again(text: str, intent: str | None) -> None:
+    lex = Lexicon({}, None, [], Asking(definitions=[("uplift", [])]))
+    assert lex.understand(text).intent == intent
+
+
 def test_a_meaning_asked_with_readings_over_several_sentences_is_a_clarify() -> None:
     lex = Lexicon({}, None, [], Asking(definitions=[("escalation path", [])]))
     text = (
