@@ -178,7 +178,7 @@ def detect(
     rest = rest_of_turn(text, sentences, spans)
     if first == "no_example" and _concludes_without_story(text, sentences, found[first]):
         return first
-    if first != "repeat" and ends_without_story(text, sentences, has_signal):
+    if first not in ("repeat", "no_questions") and ends_without_story(text, sentences, has_signal):
         return "no_example"  # "Let me think... [why not] So no, I can't come up with one."
     # "... I got 'plain data parallelism' and then it went robotic. Could you ask that one
     # again?": a turn that ends by asking for the question again wants it again, whatever

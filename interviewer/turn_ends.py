@@ -124,8 +124,13 @@ def ends_without_story(
         said.pop()
     if not said:
         return False
-    last = said[-1]
-    return len(words(last.text)) <= SHAPE_MAX_WORDS and not has_signal(last.text)
+    last = said[-1].text
+    # "I've only been working for eight months, all of it tickets, so there isn't really a
+    # project I could call my own.": the conclusion is what must be short and bare.
+    conclusion = list(_CONCLUDES.finditer(last))
+    if conclusion and _says_no_story(last[conclusion[-1].end() :]):
+        last = last[conclusion[-1].end() :]
+    return len(words(last)) <= SHAPE_MAX_WORDS and not has_signal(last)
 
 
 def _says_no_story(sentence: str) -> bool:
@@ -263,6 +268,7 @@ _WONT_GUESS = re.compile(
     r"i'?m\s+drawing\s+a\s+blank|i\s+(?:just\s+)?wasn'?t\s+(?:that\s+|very\s+)?close)\b",
     re.IGNORECASE,
 )
+_CONCLUDES = re.compile(r"(?:,|\band)\s+so\b|\bwhich\s+is\s+why\b|\bthat'?s\s+why\b", re.I)
 _QUALIFIER_REACH = 20
 # "I'm stuck on the rest, so that's my solution": what came before was an answer.
 _PARTIAL = re.compile(r"\b(?:the\s+rest|further|more\s+than\s+that|past\s+that)\b", re.I)

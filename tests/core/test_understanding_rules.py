@@ -1278,6 +1278,14 @@ def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | 
             "no_example",
         ),
         ("I just don't have one of those, I'm afraid.", "no_example"),
+        # the conclusion after "so" is what must be bare, however long the reasons
+        (
+            "I've only been working for eight months and all of it was kv cache tickets "
+            "assigned to me, so there isn't really a project I could call my own.",
+            "no_example",
+        ),
+        # "thanks for your time" is no story missing
+        ("no i think i'm good actually i don't have anything thanks for your time", "no_questions"),
         # what was asked, as the thing asked for, is no request to hear it again
         ("So I don't have one that fits what you're asking, I'm sorry.", "no_example"),
         ("Sorry, I'm not sure what you're asking.", "repeat"),
