@@ -76,8 +76,9 @@ def own_questions(
         if substantive:
             # Beside an answer, a question no fact answers was asked if it was put to the
             # interviewer about the case ("Do we know how many groups applied?"), not if
-            # it offers to go on ("Do you want me to go deeper?"). Followed by more of
-            # the answer, only one the candidate marked with "?" was asked at all.
+            # it offers to go on ("Do you want me to go deeper?"); one only shaped like a
+            # question ("I'd question how much margin is left") was not asked. Followed by
+            # more of the answer, only one the candidate marked with "?" was asked at all.
             last = sentences[-1].question
             asked = tuple(
                 a
@@ -86,7 +87,8 @@ def own_questions(
                 and (
                     a
                     or (
-                        _OFFERS.search(s.text) is None
+                        s.text.endswith("?")
+                        and _OFFERS.search(s.text) is None
                         and (last or _PUT_TO_THE_INTERVIEWER.search(s.text) is not None)
                     )
                 )

@@ -63,6 +63,15 @@ def test_a_question_no_fact_answers_at_the_end_of_an_answer_gets_an_honest_no(
     )
     assert says(r) == [("meta.no_fact", "answer")]
     assert r.state.node == "architecture"
+    # A sentence only shaped like a question, closing an answer, asks nothing either.
+    r2 = answer(
+        mini,
+        s,
+        30,
+        "I'd put a router in front and use continuous batching. I'd question how much "
+        "headroom is left at peak",
+    )
+    assert ("meta.no_fact", "answer") not in says(r2)
     # An offer to go on asks for nothing: the script goes on.
     r = answer(
         mini, s, 30, "I'd put a router in front and use continuous batching. Shall I go deeper?"
