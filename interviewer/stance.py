@@ -188,6 +188,7 @@ class StanceReader:
         if reported:
             pro_hits = [m for m in pro_hits if not inside(m.start, reported)]
             con_hits = [m for m in con_hits if not inside(m.start, reported)]
+        pro_hits, con_hits = _final_word(text, pro_hits, con_hits)
         pro_hits, con_hits = _unconditional(sentences, pro_hits, con_hits)
         pro_hits, con_hits = _not_conceded(text, pro_hits, con_hits)
         mixed_hits = [m for label in mixed for m in found.get(label, [])]
@@ -244,6 +245,26 @@ class StanceReader:
                         del found[m.label]
                         labels.discard(m.label)
         return pro_hits, con_hits
+
+
+# "... But if the review asks me for one word on Friday: ship.", "my answer is ...": what
+# comes after is the side taken, whatever was weighed before.
+_FINAL_WORD = re.compile(
+    r"\bone\s+word\b[^.!?]{0,40}?:|\b(?:my|the)\s+(?:final\s+)?(?:answer|vote|verdict)\s*(?:is\b|:)|"
+    r"\bbottom\s+line\b|\bwhat\s+i'?d\s+(?:tell|say\s+to)\s+(?:the\s+)?(?:review|committee|them|board)\s*:|"
+    r"\bi'?m\s+moving\s+to\b|\bfinal\s+answer\b",
+    re.IGNORECASE,
+)
+
+
+def _final_word(text: str, pro: list[Match], con: list[Match]) -> tuple[list[Match], list[Match]]:
+    cues = list(_FINAL_WORD.finditer(text))
+    if not cues:
+        return pro, con
+    at = cues[-1].start()
+    if not any(m.start >= at for m in [*pro, *con]):
+        return pro, con
+    return [m for m in pro if m.start >= at], [m for m in con if m.start >= at]
 
 
 def _unconditional(

@@ -322,6 +322,18 @@ def test_a_side_said_under_a_condition_is_not_a_second_side(lex: Lexicon) -> Non
     assert "stance.mixed" not in labels
 
 
+def test_the_final_word_is_the_side_taken(lex: Lexicon) -> None:
+    text = (
+        "I'd hold it back in a normal week, and I still like that option. The evals are "
+        "done, and if the review wants one word: ship it."
+    )
+    labels = read(lex, text).labels
+    assert "stance.for" in labels and "stance.mixed" not in labels
+    # without a final word, both sides said is mixed
+    labels = read(lex, "I'd hold it back. I'd also ship it.").labels
+    assert "stance.mixed" in labels
+
+
 @pytest.mark.parametrize(
     ("text", "asked"),
     [
