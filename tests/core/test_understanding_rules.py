@@ -1290,6 +1290,10 @@ def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | 
             "no_example",
         ),
         ("I just don't have one of those, I'm afraid.", "no_example"),
+        ("It never failed, nothing I could walk you through as a failure.", "no_example"),
+        ("it hasn't had one I'd call a failure, just slow deploys", "no_example"),
+        ("Every project was a slice of someone else's, so I'm struggling to pick one.", "no_example"),
+        ("They were group assignments, I don't think any of them count.", "no_example"),
         # the conclusion after "so" is what must be bare, however long the reasons
         (
             "I've only been working for eight months and all of it was kv cache tickets "
