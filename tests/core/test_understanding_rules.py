@@ -1291,8 +1291,8 @@ def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | 
         ),
         ("I just don't have one of those, I'm afraid.", "no_example"),
         ("It never failed, nothing I could walk you through as a failure.", "no_example"),
-        ("it hasn't had one I'd call a failure, just slow deploys", "no_example"),
-        ("Every project was a slice of someone else's, so I'm struggling to pick one.", "no_example"),
+        ("it hasn't had one I'd call a failure, just the odd flaky node", "no_example"),
+        ("Every project was a slice of someone else's, I'm struggling to pick one.", "no_example"),
         ("They were group assignments, I don't think any of them count.", "no_example"),
         # the conclusion after "so" is what must be bare, however long the reasons
         (
