@@ -240,7 +240,9 @@ def turned_down(text: str, start: int, end: int) -> bool:
     if _CLAUSE_NEGATION.search(clause):
         # "I don't think we need X" turns X down; "I don't think we should skip X" keeps it.
         return not rejected
-    if _DOUBLE_NEGATION.search(clause) or _NEGATED_AFTER.match(text, end):
+    # ("No response reaches the user without the classifier": the match may hold the
+    # "without" that the "no" before it belongs with.)
+    if _DOUBLE_NEGATION.search(clause + text[start:end].lower()) or _NEGATED_AFTER.match(text, end):
         # "can't skip multi-turn", "no world where I don't use batching": kept. So is
         # "never serve a response the classifier hasn't seen": the first "never" belongs
         # to another verb.

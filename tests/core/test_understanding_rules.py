@@ -14,7 +14,8 @@ SIGNALS: dict[str, tuple[list[str], list[str]]] = {
     "cache": (["kv cache", "key value cache", "paged attention"], []),
     "kl": (["kl penalty", "reference model"], []),
     "sandbox": (["sandbox", "container"], []),
-    "classifier": (["output classifier"], []),
+    # (the pattern may span "response ... without the classifier", as in a scenario)
+    "classifier": (["output classifier"], [r"\b(?:response)s?\b[^.,;:!?]{0,40}\bclassif\w*"]),
     "fail_closed": (["fail closed"], [r"(?P<rejected>\bfail(?:s|ing)?[- ]open\b)"]),
     "ownership": (["my call", "my decision"], []),
     "human_eval": (["human eval", "slow"], []),
@@ -1120,6 +1121,8 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
         # the next sentence turns down what the one before named
         ("Then there's the output classifier. I'd leave it out.", "classifier", False),
         ("Then there's the output classifier. I'd leave it on.", "classifier", True),
+        # "no X ... without Y" requires Y, even when one match spans the "without"
+        ("No response reaches anyone without the output classifier.", "classifier", True),
         # a verdict after a comma, or in the next sentence
         ("The output classifier is mostly noise, not worth chasing.", "classifier", False),
         ("the kv cache is tiny here, i wouldnt fix that", "cache", False),
