@@ -257,7 +257,16 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bif\b[^.?!]{2,80}?\b(?:it|that|we|you|they|this)(?:'ll|ll)\s+\w+|"
         r"\bif\b[^.?!]{2,80}?\b(?:we|they|it|that)\s+(?:can|could)\s+(?!you\b)\w+",
         r",\s*so\b(?!\s+that\b)",
-        r"\b\w+\s+so\s+(?:\w+\s+){0,4}?(?:should|would|must|can|will|is|are|needs?|has|have)\b",
+        r"\b\w+\s+so\s+(?:\w+\s+){0,4}?(?:should|would|must|can|will|is|are|was|were|means|needs?|has|have)\b",
+        # "Without an uplift study we don't know what it gives", "...; across nodes it would
+        # crawl", "wastes days on rollouts", "big enough that the overhead is small",
+        # "..., which looks like senior scope"
+        r"(?:^|[.!?]\s+)without\s+[^.!?,]{2,60}?,?\s+(?:we|you|it|there|the|nobody|no\s+one)\s+"
+        r"(?:don'?t|can'?t|won'?t|wouldn'?t|have\s+no|would|will|is|are)\b",
+        r"[;:]\s*(?:[\w-]+\s+){0,3}?(?:it|that|this|we|you|they|everything)\s+(?:would|will|'d)\s+\w+",
+        r"\b(?:wastes?|burns?)\s+(?:days|hours|weeks|time|compute|money|effort|gpu)",
+        r"\b(?:big|small|large|fast|cheap|short|long|low|high)\s+enough\s+(?:that|to)\b",
+        r",\s*which\s+(?:looks|seems|sounds|feels)\s+like\b",
         # "... So I think it shows the judgment part best.": a conclusion drawn
         r"(?:^|[.!?]\s+)so\s+(?:i\s+think\s+|i\s+guess\s+)?(?:it|that|this|i|we|my|they|"
         r"they're|it's|that's|there's)\s+\w+",

@@ -431,6 +431,12 @@ def test_more_shapes_of_turning_down(lex: Lexicon, text: str, label: str, credit
         ("Waiting for the full response would add seconds to every answer.", True),
         ("Test the softmax first, it's the easiest place for a bug to hide.", True),
         ("Waiting for the results, I read the logs.", False),
+        ("Without an uplift study we don't know what it gives a novice.", True),
+        ("The all-reduce needs NVLink; across nodes it would crawl.", True),
+        ("PPO from a raw base wastes days on rollouts.", True),
+        ("Chunks of two thousand: big enough that the overhead is small.", True),
+        ("traffic spiked so decoupling them was the only way", True),
+        ("Without a doubt, the kv cache.", False),
     ],
 )
 def test_reasons_in_shorthand_and_conditionals(lex: Lexicon, text: str, credited: bool) -> None:
