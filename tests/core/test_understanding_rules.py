@@ -431,7 +431,7 @@ def test_more_shapes_of_turning_down(lex: Lexicon, text: str, label: str, credit
         ("Waiting for the full response would add seconds to every answer.", True),
         ("Test the softmax first, it's the easiest place for a bug to hide.", True),
         ("Waiting for the results, I read the logs.", False),
-        ("Without an uplift study we don't know what it gives a novice.", True),
+        ("I'd hold it back. Without an uplift study we don't know what it gives.", True),
         ("The all-reduce needs NVLink; across nodes it would crawl.", True),
         ("PPO from a raw base wastes days on rollouts.", True),
         ("Chunks of two thousand: big enough that the overhead is small.", True),
