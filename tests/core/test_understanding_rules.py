@@ -1303,6 +1303,11 @@ def test_a_turn_that_ends_on_not_knowing(lex: Lexicon, text: str, intent: str | 
         ("it hasn't had one I'd call a failure, just the odd flaky node", "no_example"),
         ("Every project was a slice of someone else's, I'm struggling to pick one.", "no_example"),
         ("They were group assignments, I don't think any of them count.", "no_example"),
+        ("it all went smoothly tbh, nothing that went wrong comes to mind", "no_example"),
+        ("Can't share any. Everything's under NDA, sorry.", "no_example"),
+        ("So a project that is really mine, I don't have it.", "no_example"),
+        ("I haven't really built or owned a system. I added pieces to others'.", "no_example"),
+        ("i just graduated so there isn't really anything I've worked on", "no_example"),
         # the conclusion after "so" is what must be bare, however long the reasons
         (
             "I've only been working for eight months and all of it was kv cache tickets "
