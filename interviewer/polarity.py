@@ -93,6 +93,12 @@ _REJECT_AFTER = re.compile(
     r"(?:[\w-]+\s+)?(?:complexity|overhead|hassle|moving\s+parts|machinery|headaches?|plumbing|"
     r"bookkeeping|work|effort)\b(?:\s+for\s+(?:not\s+much|very\s+little|little|no\s+real)\s+(?:gain|benefit|value))?|"
     r"(?:doubles|triples)\s+(?:the\s+)?(?:bookkeeping|work|effort|complexity|cost)|"
+    # "Limits per account I don't think we need", "are something I'd leave out", "the KL
+    # term you can honestly drop that", "is an overreaction"
+    r"(?:i\s+)?don'?t\s+think\s+(?:we|you)\s+(?:really\s+)?need(?:\s+(?:it|them|that|one))?(?=\s*(?:[.;!?]|$))|"
+    r"(?:is|are)\s+something\s+i'?d\s+(?:leave\s+out|skip|drop)|"
+    r"(?:you|we)\s+can\s+(?:honestly\s+|just\s+|safely\s+)?(?:drop|skip|remove|ditch)\s+(?:that|it|this|them)\b|"
+    r"(?:is|are|would\s+be)\s+(?:an\s+|a\s+bit\s+of\s+an\s+)?overreact\w*|"
     # "profilers are a lot of ceremony", "the multi-turn stuff costs too much to grade", "I've
     # always seen it as a crutch", "I've never been convinced it's pulling its weight"
     r"(?:is|are|feels?|seems?)\s+(?:[\w,]+\s+){0,5}?(?:a\s+lot\s+of\s+|mostly\s+|just\s+)?ceremony|"
@@ -113,7 +119,7 @@ _REJECT_AFTER = re.compile(
     # "rolling a model back at scale breaks everyone's integrations"
     r"breaks?\s+(?:everyone'?s|everything|things|(?:the|our|their|all|every)\s+(?:\w+\s+)?(?:integrations?|clients?|workflows?|customers|users|builds?))|"
     # "feels like premature optimisation", "is too expensive", "is nice in theory"
-    r"(?:is|are|was|'s|feels?(?:\s+like)?|seems?(?:\s+like)?|sounds?(?:\s+like)?|looks?(?:\s+like)?|would\s+be)\s+"
+    r"(?:is|are|was|'s|feels?(?:\s+like)?|felt(?:\s+like)?|seems?(?:\s+like)?|sounds?(?:\s+like)?|looks?(?:\s+like)?|would\s+be)\s+"
     r"(?:an?\s+)?(?:bit\s+|little\s+|way\s+|far\s+|just\s+)?(?:premature(?:\s+optimi[sz]ation)?|over-?engineer\w*|too\s+(?:expensive|"
     r"costly|slow|complex|complicated|heavy|much(?:\s+(?:trouble|work|hassle|effort|overhead))?)|academic|a\s+distraction|a\s+gimmick|theoretical|"
     r"(?:nice|good|great|fine)\s+(?:in\s+theory|on\s+paper))|"

@@ -1140,6 +1140,11 @@ def test_a_question_is_not_answered_by_a_fact_lacking_the_type_it_asks_for(
         ("The output classifier is a crutch.", "classifier", False),
         ("I've never been convinced the kv cache is worth it.", "cache", False),
         ("The kv cache costs little and saves a lot.", "cache", True),
+        ("Output classifier I don't think we need.", "classifier", False),
+        ("A sandbox is something I'd leave out.", "sandbox", False),
+        ("the kl penalty you can honestly drop that", "kl", False),
+        ("Another sandbox would be an overreaction.", "sandbox", False),
+        ("The kv cache felt premature.", "cache", False),
         # the topic named first is the thing turned down after it
         ("On the sandbox, I'd not bother with a container at all.", "sandbox", False),
         ("On the sandbox, it's a container; I'd not bother with more.", "sandbox", True),
