@@ -57,10 +57,6 @@ class QuestionMatcher:
             (fact_id, [phrase_regex(p, plural=True) for p in about])
             for fact_id, about in asking.facts
         ]
-        # Every word the facts are asked about in, to tell a thing they have no word for.
-        self._fact_words = frozenset(
-            singular(w) for _, about in asking.facts for p in about for w in words(p)
-        )
         # Phrases that ask for a type themselves ("how many tests"): the fact answers them,
         # whatever its answer looks like.
         self._typed = {
@@ -68,14 +64,25 @@ class QuestionMatcher:
             for (fact_id, about), (_, regexes) in zip(asking.facts, self._facts, strict=True)
         }
         self._answers = dict(asking.answers)
+        # The words of each phrase a fact is about, in the singular.
         self._about = {
-            fact_id: [frozenset(singular(w.lower()) for w in words(p)) for p in about]
+            fact_id: [frozenset(singular(w) for w in words(p)) for p in about]
             for fact_id, about in asking.facts
         }
+        # Every word the facts are asked about in, to tell a thing they have no word for.
+        self._fact_words = frozenset(w for ps in self._about.values() for p in ps for w in p)
         # What each fact says, for the words that tell which kind of thing is asked for.
         self._said = {
             fact_id: frozenset(singular(w) for w in words(text))
             for fact_id, text in asking.answers.items()
+        }
+        # What a fact names, said or asked about, hyphened words in parts too: the things
+        # a question offering a choice may find in it.
+        self._known = {
+            fact_id: _with_parts(
+                self._said.get(fact_id, frozenset()).union(*self._about.get(fact_id, ()))
+            )
+            for fact_id, _ in asking.facts
         }
         self._definitions = [
             (term, [phrase_regex(t, plural=True) for t in (term, *also)])
@@ -158,20 +165,17 @@ class QuestionMatcher:
     def _offers_a_choice(self, fact_id: str, question: str, regexes: list[re.Pattern[str]]) -> bool:
         """ "Do the tests check runtime too, or only memory?" asks which of two: a fact
         that names neither, only the tests, does not answer it."""
-        known = self._said.get(fact_id, frozenset()) | {
-            w for phrase in self._about.get(fact_id, ()) for w in phrase
-        }
-        # (parts of hyphened words, and the stem said longer: "repo" for "repository")
-        known |= {part for w in known for part in w.split("-")}
+        if _DECLINES.search(self._answers.get(fact_id, "")):
+            return True  # "I can't go into our production models" answers any of them
+        known = self._known.get(fact_id, frozenset())
 
         def names(w: str) -> bool:
+            # (or the stem said longer: "repo" for "repository")
             return w in known or (
                 len(w) >= 4
                 and any(len(k) >= 4 and (k.startswith(w) or w.startswith(k)) for k in known)
             )
 
-        if _DECLINES.search(self._answers.get(fact_id, "")):
-            return True  # "I can't go into our production models" answers any of them
         for m in _ALTERNATIVES.finditer(question):
             if _NOT_A_CHOICE.match(m.group("b")):
                 continue
@@ -385,6 +389,13 @@ _ONLY_THE_NAME = re.compile(
     r"haven'?t\s+heard\s+(?:of\s+)?(?:it|that|this|the\s+term))\b",
     re.IGNORECASE,
 )
+
+
+def _with_parts(known: frozenset[str]) -> frozenset[str]:
+    """The words, and the parts of hyphened ones ("grouped-query": "grouped", "query")."""
+    return known | {part for w in known for part in w.split("-")}
+
+
 # "A or B?": the words either side of "or", to the nearest break.
 _ALTERNATIVES = re.compile(
     r"(?P<a>(?:[\w'-]+[ \t]+){0,3}[\w'-]+)(?<!\bmore)[ \t,]+or[ \t]+"
