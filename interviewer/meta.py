@@ -76,7 +76,7 @@ def unclear(text: str, sentences: list[Sentence]) -> bool:
     if foreign >= 2 and foreign > sum(w in STOPWORDS for w in folded):
         return True
     # Keyboard mash ("asdfjk;; sorry cat on keyboard"); a short acronym ("SFT?") is not one.
-    mashed = any(_MASH.search(w) for w in ws if w.isalpha())
+    mashed = any(_MASH.search(_CLUSTERS.sub("", w)) for w in ws if w.isalpha())
     return mashed and len(content(text)) <= 5
 
 
@@ -185,6 +185,8 @@ def detect(
     # it caught before.
     if first == "repeat" and _ends_asking_again(sentences, found["repeat"]):
         return first
+    if set(found) == {"repeat"} and _asks_a_figure_again(sentences, found["repeat"], asks_fact):
+        return None
     # What comes with "say that again" or "a moment" is about the request ("I missed what
     # you asked, I was still writing"): an answer only if the scenario recognises
     # something in it.
@@ -226,6 +228,16 @@ def detect(
     if first != "repeat" and asking:
         return None
     return first
+
+
+def _asks_a_figure_again(
+    sentences: list[Sentence], again: list[re.Match[str]], asks_fact: Callable[[str], bool]
+) -> bool:
+    """ "How many KV heads was it again?" asks for a figure of the question, which a fact
+    holds; "what was the question again?" asks for the question."""
+    return all(_BARE_AGAIN.fullmatch(m.group(0)) for m in again) and any(
+        s.question and asks_fact(s.text) for s in sentences
+    )
 
 
 def _conclusion_of_time_taken(found: dict[Intent, list[re.Match[str]]]) -> Intent | None:
@@ -353,9 +365,12 @@ _ORDER: tuple[Intent, ...] = ("repeat", "need_time", "no_example", "dont_know", 
 _SPOKEN_TO = re.compile(r"\b(?:i|me|my|you|your|u|ur)\b", re.IGNORECASE)
 _SO = re.compile(r"(?:^|\W)(?:so|which\s+is\s+why|that'?s\s+why|hence)\W+(?:\w+\W+){0,4}$", re.I)
 MIN_ANSWER_WORDS = 6
+_BARE_AGAIN = re.compile(r"again\W*\?\W*", re.IGNORECASE)
 _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
 _VOWEL = re.compile(r"[aeiouy]")
 _MASH = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")  # "asdfjkl": no word runs five consonants
+# ... except around these: "lengths", "strengths", "twelfths", "matchsticks".
+_CLUSTERS = re.compile(r"ngths?|fths?|tchs")
 _INTERJECTION = re.compile(r"\W*(?:wait|hang\s+on|hold\s+on|one\s+sec(?:ond)?)\W*", re.I)
 _AFTER_CONJUNCTION = re.compile(r"\b(?:and|but|or|so)\s*$", re.IGNORECASE)
 _OWN_CLAUSE = re.compile(

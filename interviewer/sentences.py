@@ -21,13 +21,20 @@ _AUX = (
 )
 _QUESTION_SHAPES = re.compile(
     r"^(?:(?:and|so|ok|okay|right|sorry|also|then|but|um|uh|hmm+|hm|well|wait|oh|first|"
-    r"quick question|one more thing|before\s+(?:i|we)\s+(?:\w+\s+)?\w+)[,:\s]+)*"
+    # "yeah um what's the split ...", but not "yeah do you guys run ..." (which, unmarked
+    # and uninvited, is as likely the speaker thinking aloud).
+    r"(?:yeah|yes)(?=[,:\s]+(?:(?:um|uh|so|ok|okay)[,:\s]+)*(?:what|which|who|when|where|why|how)\b)|"
+    r"actually|unrelated|btw|by\s+the\s+way|just\s+curious|out\s+of\s+curiosity|"
+    r"quick (?:question|one)|random question|one more thing|one thing|"
+    r"before\s+(?:i|we)\s+(?:\w+\s+)?\w+)[,:\s]+)*"
     # "Which is why the fix should be ...", "which is how it failed": a clause run on from
     # the sentence before, not a question.
     r"(?!which\s+(?:is|was)\s+(?:why|how|what|where|when|the\s+reason)\b)"
     r"(?:"
     rf"(?:what|which|who|whom|whose|when|where|why|how)(?:\s+(?:exactly|actually|really))?(?:'?s\b|'re\b|\s+{_AUX}\b)"
     r"|how\s+(?:many|much|long|often|big|large|fast|far|soon|old|exact|exactly|close|precise|accurate|strict)\b"
+    # "what happens if both scores tie": not "what happens is that the queue fills"
+    r"|what\s+(?:happens|happened)\s+(?:if|when|to|with|after|next|then|now|in)\b(?![^,.?]*\bis\s+(?:that|we|it)\b)"
     # "who approves the pull requests", "who actually reads the output"
     r"|who\s+(?:actually\s+|really\s+|usually\s+|normally\s+|else\s+)?(?!is\b|was\b|has\b|does\b|knows\b)[a-z]{3,}s\s+(?:the|this|that|it|these|those|our|your|a|an)\b"
     # "what learning rate would you use"; not "what it does is ..."

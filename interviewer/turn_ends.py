@@ -111,7 +111,7 @@ def ends_without_story(
     if any(s.question for s in sentences):
         return False
     said = [s for s in sentences if content(s.text)]
-    while said and not _says_no_story(said[-1].text):
+    while said and not _says_no_story(_conclusion(said[-1].text)):
         tail = said[-1]
         if (
             len(said) == 1
@@ -124,13 +124,31 @@ def ends_without_story(
         said.pop()
     if not said:
         return False
-    last = said[-1].text
     # "I've only been working for eight months, all of it tickets, so there isn't really a
-    # project I could call my own.": the conclusion is what must be short and bare.
-    conclusion = list(_CONCLUDES.finditer(last))
-    if conclusion and _says_no_story(last[conclusion[-1].end() :]):
-        last = last[conclusion[-1].end() :]
+    # project I could call my own.": the conclusion is what must be short and bare, up to
+    # what describes the story missing ("... one I owned start to finish").
+    last = _conclusion(said[-1].text)
+    m = _NONE_HAD.search(last)
+    if m is not None:
+        described = _DESCRIBED.search(last, m.end())
+        if described is not None:
+            last = last[: described.start()]
     return len(words(last)) <= SHAPE_MAX_WORDS and not has_signal(last)
+
+
+def _conclusion(sentence: str) -> str:
+    """What a sentence concludes after its last "so": "I was an accountant until last
+    spring, so there isn't really a project ...", or the whole sentence when that part
+    does not say the speaker has no story."""
+    conclusion = list(_CONCLUDES.finditer(sentence))
+    if conclusion and _says_no_story(sentence[conclusion[-1].end() :]):
+        return sentence[conclusion[-1].end() :]
+    return sentence
+
+
+# After "there isn't really one", what the missing story would have been: "... where I
+# was the owner", "... that I could walk you through", "... with technical decisions".
+_DESCRIBED = re.compile(r"\b(?:where|that|which|who|whose|with|i|i'd|i'?ve|we)\b", re.I)
 
 
 def _says_no_story(sentence: str) -> bool:
@@ -177,7 +195,12 @@ _NONE_HAD = re.compile(
     r"\bi(?:'ve|\s+have)?\s+(?:(?:really|honestly|just|genuinely|truly)\s+)*"
     r"(?:don'?t|didn'?t|haven'?t|hadn'?t|never|can'?t|cannot|couldn'?t|dont|didnt|havent|cant)\s+"
     r"(?:(?:really|honestly|actually|ever|even)\s+)*(?:have|had|got|think\s+of|recall|remember|"
-    r"come\s+up\s+with|pick|find|point\s+to|name)\b|\bnothing\b|\bnone\b",
+    r"come\s+up\s+with|pick|find|point\s+to|name)\b|"
+    # "Haven't built one myself.", "I've never owned a project end to end."
+    r"(?:^\W*|\bi(?:'ve|\s+have)?\s+)(?:(?:really|honestly|just|genuinely|truly)\s+)*"
+    r"(?:haven'?t|havent|never)\s+(?:(?:really|actually|ever|even)\s+)*"
+    r"(?:built|owned|led|run|shipped|faced|experienced|encountered|been\s+in|worked\s+on)\b|"
+    r"\bnothing\b|\bnone\b",
     re.IGNORECASE,
 )
 # "I haven't had an incident like that since": said after a story.
@@ -186,7 +209,7 @@ _AFTER_A_STORY = re.compile(rf"\b(?:{_AFTER_A_STORY_WORDS})\b", re.I)
 # Having had none so far is not having none ("no incident like that again, so far").
 _SINCE = re.compile(rf"\b(?:{_AFTER_A_STORY_WORDS}|again|these\s+days|so\s+far|yet)\b", re.I)
 _CONTRAST = re.compile(r"\b(?:but|though|although|except|apart\s+from|besides|beyond)\b", re.I)
-_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|myself)\b", re.IGNORECASE)
 
 
 def ends_asking_time(
