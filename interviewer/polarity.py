@@ -41,6 +41,8 @@ _REJECT_BEFORE = re.compile(
     r"don't\s+need|do\s+not\s+need|wouldn't\s+need|won't\s+need|do\s+without|go\s+without|"
     r"no\s+point(?:\s+(?:in|to))?|don'?t\s+(?:really\s+)?see\s+(?:the\s+|a\s+|any\s+)?(?:point|need|value|reason|use)\s+(?:of|in|for|to)|"
     r"see\s+no\s+(?:point|need|reason|value)\s+(?:of|in|for|to)|"
+    # "I don't really see each task needing its own sandbox"
+    r"(?:don'?t|do\s+not)\s+(?:really\s+)?see\s+(?:\w+\s+){0,3}?(?:needing|requiring)|"
     r"refrain\s+from|steer\s+clear\s+of|stay\s+away\s+from|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
     r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include)|"
@@ -114,9 +116,16 @@ _REJECT_AFTER = re.compile(
     # "the summing order doesnt matter", "is irrelevant here", "makes no difference"
     r"(?:doesn'?t|does\s+not|don'?t|do\s+not|won'?t|shouldn'?t)\s+(?:really\s+)?matter|"
     r"(?:is|are)\s+(?:\w+\s+)?irrelevant|makes?\s+no\s+(?:real\s+)?difference|(?:is|are)\s+a\s+non-?issue|"
+    # "overflow isnt a thing here", "red teaming is way more than you need", "the continuous
+    # batching stuff is clever but it's complicated"
+    r"(?:is|are)(?:n'?t|\s+not)\s+(?:really\s+)?(?:a\s+thing|an\s+issue|a\s+problem|a\s+concern)\s+(?:here|for\s+us|at\s+this\s+size)|"
+    r"(?:is|are)\s+(?:way\s+|far\s+|much\s+)?more\s+than\s+(?:you|we|i)\s+(?:really\s+)?need|"
+    r"(?:is|are)\s+(?:\w+\s+)?(?:clever|neat|nice|cool|elegant|interesting)\s+but\s+(?:it'?s\s+|they'?re\s+)?"
+    r"(?:complicated|complex|overkill|not\s+worth|too\s+\w+)|"
     r"(?:would\s+be|is|was|'s)\s+(?:a\s+)?(?:big\s+|huge\s+|real\s+|serious\s+)?(?:mistake|error|bad\s+idea)|"
     r"(?:only|just|can|could|would|will|might)\s+makes?\s+(?:it|things|us|everything|the\s+\w+)\s+(?:weaker|worse|slower|harder)|"
     # "rolling a model back at scale breaks everyone's integrations"
+    r"breaks?\s+(?:\w+\s+)?(?:installs?|builds?)\b|"
     r"breaks?\s+(?:everyone'?s|everything|things|(?:the|our|their|all|every)\s+(?:\w+\s+)?(?:integrations?|clients?|workflows?|customers|users|builds?))|"
     # "feels like premature optimisation", "is too expensive", "is nice in theory"
     r"(?:is|are|was|'s|feels?(?:\s+like)?|felt(?:\s+like)?|seems?(?:\s+like)?|sounds?(?:\s+like)?|looks?(?:\s+like)?|would\s+be)\s+"
@@ -162,6 +171,9 @@ _REJECT_RESUMED = re.compile(
     r"(?:just\s+|really\s+|way\s+|a\s+bit\s+)?(?:overkill|unnecessary|pointless|a\s+waste|not\s+needed|"
     r"not\s+(?:really\s+|strictly\s+)?(?:necessary|needed|required)|"
     r"too\s+(?:much|expensive|costly|slow|heavy))\b|"
+    # "the supervised stage, I'm not convinced it earns its place"
+    r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:honestly\s+)?(?:i'?m|i\s+am)\s+(?:really\s+|honestly\s+|still\s+)?"
+    r"not\s+(?:really\s+|entirely\s+|fully\s+)?convinced\s+(?:it|that|this|they)\b|"
     # "The order of the float summing, I don't think it matters."
     r"[^.;:!?,]{0,40}?,\s*(?:but\s+)?(?:i|we)\s+(?:don'?t|do\s+not)\s+(?:really\s+)?(?:think|believe)\s+"
     r"(?:it|that|this|they|we\s+need\s+(?:it|that|them))\s*(?:(?:really\s+)?(?:matters?|helps?|is\s+needed|are\s+needed)\b|[.;!?]|$)|"
@@ -197,7 +209,7 @@ _NOT_REALLY_NEGATION = re.compile(
     r"\b(?:tell|tells|told|ask|asks|asked|instruct\w*|remind\w*|train\w*|teach|teaches|warn\w*)\s+"
     r"(?:it|them|him|her|the\s+\w+)\s+(?:\w+\s+){0,4}?not\s+to(?:\s+\w+){0,2}\s*$|"
     # "no production credentials in the container": what is not placed there
-    r"\bno\s+(?:[\w-]+\s+){1,3}(?:in|inside|within|into)(?:\s+(?:the|a|an|its|each|their))?\s*$|"
+    r"\bno\s+(?:[\w-]+\s+){1,3}(?:in|inside|within|into|from|of)(?:\s+(?:the|a|an|its|each|their))?(?:\s+[\w-]+)?\s*$|"
     r"\b(?:is|are|runs?|sits?|lives?)\s+(?:not|never)\s+inside(?:\s+(?:the|a|an|its|each))?\s*$|"
     # "... so the softmax doesn't saturate" names what is prevented.
     r"\bso\s+(?:that\s+)?(?:\w+\s+){0,3}(?:doesn'?t|don'?t|won'?t|can'?t|isn'?t|wouldn'?t)\s*$"
@@ -235,6 +247,9 @@ def turned_down(text: str, start: int, end: int) -> bool:
             and not _OBJECT_DONE.match(clause, verb.end("verb"))
             # "a test that every pair skipped raises": the pairs were skipped, not the raise
             and not _DESCRIBES_NOUN.search(clause, 0, verb.end("verb"))
+            # "instead of static batches id do continuous batching": what comes after the
+            # speaker's own new verb is what they do.
+            and not _OWN_VERB.search(clause, verb.end("verb"))
         )
         or bool(_POINTLESS_GERUND.search(clause))
         or bool(_REJECT_AFTER.match(text, end))
@@ -321,6 +336,11 @@ _CHANGE_AFTER = re.compile(
 _OBJECT_DONE = re.compile(r"\W+(?:it|them|that|this|those)\b(?:\s+\w+){0,3}?,?\s+(?:and|then)\s")
 _DESCRIBES_NOUN = re.compile(
     r"\b(?:every|each|all|any|the)\s+[a-z]+\s+(?:skipped|dropped|removed|ignored|avoided)$"
+)
+_OWN_VERB = re.compile(
+    r"\b(?:i'?d|id|i'?ll|we'?d|we'?ll|(?:i|we)\s+(?:would|will|should))\s+(?:just\s+|probably\s+|rather\s+)?"
+    r"(?:do|use|go\s+with|run|add|pick|take|switch\s+to|move\s+to|have)\b",
+    re.IGNORECASE,
 )
 _COPULA = re.compile(r"\b(?:is|was|are|were)\b")
 _NOT_HAVING = re.compile(

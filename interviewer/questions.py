@@ -221,7 +221,12 @@ class QuestionMatcher:
         """(term, asked): the candidate asks what a term means, and which one if known."""
         # "What is STAR? I don't know this word.", "whats STAR? heard the name, never used
         # it": said of the word anywhere in the turn.
-        of_a_word = ABOUT_A_WORD.search(text) is not None or _ONLY_THE_NAME.search(text) is not None
+        only_the_name = _ONLY_THE_NAME.search(text) is not None
+        if only_the_name and not any(s.question for s in sentences):
+            # "Don't know ZeRO. Only heard the name." asks nothing: it says what they do
+            # not know, and gets the help for not knowing.
+            return None, False
+        of_a_word = ABOUT_A_WORD.search(text) is not None or only_the_name
         for i, s in enumerate(sentences):
             cue = find("clarify_term", s.text)
             if cue is None:

@@ -75,6 +75,12 @@ _INDIRECT = re.compile(
     r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
     re.IGNORECASE,
 )
+# "You answered what I was wondering about", "everything I was curious about": what was
+# wondered about, said of the past, asks nothing now.
+_RELATIVE = re.compile(
+    r"\b(?:what|everything|anything|all|most|things?|stuff)\s+(?:i\s+(?:was|am|'m|were)\s+)?$",
+    re.IGNORECASE,
+)
 # "Why? Because ..." and "right?" ask nothing of the interviewer.
 _RHETORICAL = re.compile(
     r"^\W*(?:why|how|what|right|you know|so|ok|okay|no|yes|correct|makes sense|see|"
@@ -365,7 +371,9 @@ def is_question(sentence: str) -> bool:
         return True  # "can I ask: is the cluster ours?"
     if _RHETORICAL.match(s) or _QUOTED.search(s):
         return False
-    if _INDIRECT.search(s) or _REQUEST.match(s):
+    if any(not _RELATIVE.search(s[: m.start()]) for m in _INDIRECT.finditer(s)):
+        return True
+    if _REQUEST.match(s):
         return True
     if _UPTALK.match(s) or (_ECHOED.match(s) and not s.endswith("?")):
         return False
