@@ -1480,3 +1480,44 @@ def test_a_topic_said_back_before_the_answer_asks_nothing(lex: Lexicon) -> None:
         "Can I see the traffic numbers? Even just the peak hour? I'd size from it."
     )
     assert narrowed.asked != ()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # not knowing a term, said without a question: help, not the meaning
+        ("Don't know uplift. Only heard the name.", "dont_know"),
+        ("uplift um i've heard the name but i honestly don't know what it does", "dont_know"),
+        # with a question it still asks for the meaning
+        ("Uplift, what is it exactly? I've only heard the name.", "clarify_term"),
+    ],
+)
+def test_only_the_name_asks_for_a_meaning_only_with_a_question(
+    terms_lex: Lexicon, text: str, intent: str
+) -> None:
+    assert terms_lex.understand(text).intent == intent
+
+
+def test_what_was_wondered_about_asks_nothing(lex: Lexicon) -> None:
+    said = "You answered most of what I was wondering about along the way, so nothing from me."
+    assert read(lex, said).intent == "no_questions"
+    assert read(lex, "I'm curious about how big the onsite is").asked == ("onsite",)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "credited"),
+    [
+        ("I don't really see each task needing its own sandbox.", "sandbox", False),
+        ("The benchmark is way more than you need here.", "eval", False),
+        ("The sandbox stuff is clever but it's complicated.", "sandbox", False),
+        ("The reference model, I'm not convinced it earns its place.", "kl", False),
+        # the speaker's own verb after "instead of" adopts what follows it
+        ("Instead of shared boxes id use a sandbox.", "sandbox", True),
+        # "no X from Y" turns down X, not Y
+        ("Every task runs with no credential from the container registry.", "sandbox", True),
+    ],
+)
+def test_turned_down_in_this_pass_s_wordings(
+    lex: Lexicon, text: str, label: str, credited: bool
+) -> None:
+    assert (label in read(lex, text).labels) is credited
