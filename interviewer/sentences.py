@@ -76,11 +76,13 @@ _INDIRECT = re.compile(
     re.IGNORECASE,
 )
 # "You answered what I was wondering about", "everything I was curious about": what was
-# wondered about, said of the past, asks nothing now.
+# wondered about, said of the past, asks nothing now ("what I'm curious about is whether
+# ..." still asks: `_ASKED_AFTER`).
 _RELATIVE = re.compile(
-    r"\b(?:what|everything|anything|all|most|things?|stuff)\s+(?:i\s+(?:was|am|'m|were)\s+)?$",
+    r"\b(?:what|everything|anything|all|most|things?|stuff)\s+(?:i(?:\s+(?:was|am|were)|'m)\s+)?$",
     re.IGNORECASE,
 )
+_ASKED_AFTER = re.compile(r"(?:\s+(?:about|on))?\s*(?:(?:is|was)\b|:)", re.IGNORECASE)
 # "Why? Because ..." and "right?" ask nothing of the interviewer.
 _RHETORICAL = re.compile(
     r"^\W*(?:why|how|what|right|you know|so|ok|okay|no|yes|correct|makes sense|see|"
@@ -371,7 +373,10 @@ def is_question(sentence: str) -> bool:
         return True  # "can I ask: is the cluster ours?"
     if _RHETORICAL.match(s) or _QUOTED.search(s):
         return False
-    if any(not _RELATIVE.search(s[: m.start()]) for m in _INDIRECT.finditer(s)):
+    if any(
+        not _RELATIVE.search(s[: m.start()]) or _ASKED_AFTER.match(s, m.end())
+        for m in _INDIRECT.finditer(s)
+    ):
         return True
     if _REQUEST.match(s):
         return True

@@ -1502,6 +1502,8 @@ def test_what_was_wondered_about_asks_nothing(lex: Lexicon) -> None:
     said = "You answered most of what I was wondering about along the way, so nothing from me."
     assert read(lex, said).intent == "no_questions"
     assert read(lex, "I'm curious about how big the onsite is").asked == ("onsite",)
+    # said as what is asked next, it asks
+    assert read(lex, "What I was wondering about is how the onsite works").asked == ("onsite",)
 
 
 @pytest.mark.parametrize(
