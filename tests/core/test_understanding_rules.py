@@ -1523,3 +1523,7 @@ def test_turned_down_in_this_pass_s_wordings(
     lex: Lexicon, text: str, label: str, credited: bool
 ) -> None:
     assert (label in read(lex, text).labels) is credited
+
+
+def test_a_half_not_heard_is_asked_again(lex: Lexicon) -> None:
+    assert read(lex, "Sorry, what was the second half of that?").intent == "repeat"
