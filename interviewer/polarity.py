@@ -125,8 +125,9 @@ _REJECT_AFTER = re.compile(
     r"(?:would\s+be|is|was|'s)\s+(?:a\s+)?(?:big\s+|huge\s+|real\s+|serious\s+)?(?:mistake|error|bad\s+idea)|"
     r"(?:only|just|can|could|would|will|might)\s+makes?\s+(?:it|things|us|everything|the\s+\w+)\s+(?:weaker|worse|slower|harder)|"
     # "rolling a model back at scale breaks everyone's integrations"
-    r"breaks?\s+(?:\w+\s+)?(?:installs?|builds?)\b|"
-    r"breaks?\s+(?:everyone'?s|everything|things|(?:the|our|their|all|every)\s+(?:\w+\s+)?(?:integrations?|clients?|workflows?|customers|users|builds?))|"
+    # ("locking down egress breaks pip installs")
+    r"breaks?\s+(?:everyone'?s|everything|things|(?:the|our|their|all|every)\s+(?:\w+\s+)?(?:integrations?|clients?|workflows?|customers|users|builds?)|"
+    r"(?:\w+\s+)?(?:installs?|builds?)\b)|"
     # "feels like premature optimisation", "is too expensive", "is nice in theory"
     r"(?:is|are|was|'s|feels?(?:\s+like)?|felt(?:\s+like)?|seems?(?:\s+like)?|sounds?(?:\s+like)?|looks?(?:\s+like)?|would\s+be)\s+"
     r"(?:an?\s+)?(?:bit\s+|little\s+|way\s+|far\s+|just\s+)?(?:premature(?:\s+optimi[sz]ation)?|over-?engineer\w*|too\s+(?:expensive|"

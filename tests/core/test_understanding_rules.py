@@ -272,6 +272,14 @@ def test_explanations_and_reactions_around_a_request(
         ("The sandbox sounds nice in theory.", "sandbox", False),
         ("There's no way I'd ship without an output classifier.", "classifier", True),
         ("Never return a response the output classifier hasn't cleared.", "classifier", True),
+        ("I don't really see each task needing its own sandbox.", "sandbox", False),
+        ("The benchmark is way more than you need here.", "eval", False),
+        ("The sandbox stuff is clever but it's complicated.", "sandbox", False),
+        ("The reference model, I'm not convinced it earns its place.", "kl", False),
+        # the speaker's own verb after "instead of" adopts what follows it
+        ("Instead of shared boxes id use a sandbox.", "sandbox", True),
+        # "no X from Y" turns down X, not Y
+        ("Every task runs with no credential from the container registry.", "sandbox", True),
     ],
 )
 def test_more_shapes_of_turning_down_and_keeping(
@@ -1504,25 +1512,6 @@ def test_what_was_wondered_about_asks_nothing(lex: Lexicon) -> None:
     assert read(lex, "I'm curious about how big the onsite is").asked == ("onsite",)
     # said as what is asked next, it asks
     assert read(lex, "What I was wondering about is how the onsite works").asked == ("onsite",)
-
-
-@pytest.mark.parametrize(
-    ("text", "label", "credited"),
-    [
-        ("I don't really see each task needing its own sandbox.", "sandbox", False),
-        ("The benchmark is way more than you need here.", "eval", False),
-        ("The sandbox stuff is clever but it's complicated.", "sandbox", False),
-        ("The reference model, I'm not convinced it earns its place.", "kl", False),
-        # the speaker's own verb after "instead of" adopts what follows it
-        ("Instead of shared boxes id use a sandbox.", "sandbox", True),
-        # "no X from Y" turns down X, not Y
-        ("Every task runs with no credential from the container registry.", "sandbox", True),
-    ],
-)
-def test_turned_down_in_this_pass_s_wordings(
-    lex: Lexicon, text: str, label: str, credited: bool
-) -> None:
-    assert (label in read(lex, text).labels) is credited
 
 
 def test_a_half_not_heard_is_asked_again(lex: Lexicon) -> None:
