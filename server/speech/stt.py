@@ -9,15 +9,16 @@ so a call costs about the same whatever the length, and the Listener starts call
 Repetition loops. An answer with a thinking pause, decoded from the shortened encoder
 input with hotwords (the scenario's glossary, given to Whisper as a prompt), came back as
 its second half a dozen times ("... release it to vetted partners and measure misuse,
-release it to vetted partners and measure misuse, ..."): on 16 paused answers in four
-voices, 15 looped with the 21-term culture glossary and 2 to 7 with 3 to 10 terms, none
-from the standard 30 s input or without hotwords. Greedy decoding at one temperature has
-no fallback, so nothing stopped the loop. Hence: with hotwords the encoder gets the
-standard 30 s input; without, the shortened one. A safety net stays: a segment whose text
-compresses like a loop (gzip ratio above 2.4, Whisper's own test) sends a shortened-input
-piece back for a standard decoding, and a phrase of four or more words said twice back to
-back is kept once. Decoding is capped in tokens in proportion to the audio's length, so a
-loop costs little before it is caught.
+release it to vetted partners and measure misuse, ..."). Greedy decoding at one
+temperature has no fallback, so nothing stopped the loop. The shorter the input, the more
+loops: on 48 paused answers (four voices, pauses of 1.5 and 2.5 s, clean and noisy) with
+the 21-term culture glossary, 16 looped from a 10 s input, 5 from 16 s, 1 from 20 s, none
+from the standard 30 s. Hence a prompted piece gets a 20 s floor (`prompted_seconds`),
+and a piece without a prompt the 10 s one. The safety net catches the rest: a segment
+whose text compresses like a loop (gzip ratio above 2.4, Whisper's own test) sends a
+shortened-input piece back for a standard decoding, and a phrase of four or more words
+said twice back to back is kept once. Decoding is capped in tokens in proportion to the
+audio's length, so a loop costs little before it is caught.
 """
 
 from __future__ import annotations
@@ -153,8 +154,8 @@ class FasterWhisperTranscriber:
     `encoder_seconds` shortens the encoder's input from Whisper's 30 s to the piece plus
     1 s, but no less than `encoder_seconds` (10 s): a third of the CPU per call, with the
     same word error rate on 40 interview sentences, clean and noisy (docs/VOICE.md).
-    Only for calls without hotwords: with a prompt, a shortened input made Whisper loop.
-    None restores the standard 30 s for every call.
+    With hotwords the floor is `prompted_seconds` (20 s): a prompt and a short input make
+    Whisper loop (see the module's text). None restores the standard 30 s input.
     """
 
     def __init__(
@@ -171,6 +172,7 @@ class FasterWhisperTranscriber:
         log_prob_threshold: float = -1.0,
         min_rms: float = 0.002,
         encoder_seconds: float | None = 10.0,
+        prompted_seconds: float | None = 20.0,
         compression_ratio_threshold: float = 2.4,
     ) -> None:
         model = default_whisper_model_path() if model is None else model
@@ -187,9 +189,11 @@ class FasterWhisperTranscriber:
         self.drop_unlikely_no_speech_above = drop_unlikely_no_speech_above
         self.log_prob_threshold = log_prob_threshold
         self.min_rms = min_rms
-        if encoder_seconds is not None and not 1.0 <= encoder_seconds <= _WINDOW_SECONDS:
-            raise ValueError("encoder_seconds must lie between 1 and 30")
+        for floor in (encoder_seconds, prompted_seconds):
+            if floor is not None and not 1.0 <= floor <= _WINDOW_SECONDS:
+                raise ValueError("encoder_seconds and prompted_seconds must lie between 1 and 30")
         self.encoder_seconds = encoder_seconds
+        self.prompted_seconds = prompted_seconds
         self.compression_ratio_threshold = compression_ratio_threshold
         self.stats_retries = 0
         """Pieces decoded again because the first decoding looped."""
@@ -216,11 +220,12 @@ class FasterWhisperTranscriber:
         if samples.size == 0 or rms(samples) < self.min_rms:
             return Transcript(text="", no_speech_prob=1.0, duration=duration)
         frames: int | None = None
-        if self.encoder_seconds is not None and not hotwords:
+        floor = self.prompted_seconds if hotwords else self.encoder_seconds
+        if self.encoder_seconds is not None and floor is not None:
             # Content plus a second of padding, and never under the floor: cut to the
-            # content alone, tiny.en loops and hallucinates on noise. Not with a prompt:
-            # hotwords and a shortened input made Whisper loop (see the module's text).
-            seconds = max(duration + 1.0, self.encoder_seconds)
+            # content alone, tiny.en loops and hallucinates on noise; with a prompt it
+            # loops below 20 s (see the module's text).
+            seconds = max(duration + 1.0, floor)
             frames = min(_MEL_FRAMES, 2 * math.ceil(seconds * _MEL_FRAMES_PER_SECOND / 2))
             if frames >= _MEL_FRAMES:
                 frames = None

@@ -34,6 +34,7 @@ from server.speech.models import SpeechModels
 from server.speech.recording import _Recording
 from server.speech.stt import FakeTranscriber
 from server.speech.tts import FakeSynthesizer
+from server.speech.turn import TEXT_SILENCE
 from server.speech.vad import EnergyVad
 from server.voice import VoiceService
 
@@ -667,8 +668,8 @@ def test_a_finished_answer_over_the_websocket_gets_its_reply_before_the_end_sile
 def test_the_candidate_chooses_whether_a_finished_answer_waits_out_the_silence(
     settings: Settings, catalog: dict[str, Scenario], speech_cache: Path, early: bool
 ) -> None:
-    """`turn_taking`: on (the default), finished wording ends the turn 1 s into the pause;
-    off, the round's end silence (3 s) does."""
+    """`turn_taking`: on (the default), finished wording ends the turn `TEXT_SILENCE` (0.7 s)
+    into the pause; off, the round's end silence (3 s) does."""
     culture = "culture-ship-before-evals"
     models = heard_as("I would hold it back until the evals are done.")
     assert Settings().voice_early_turn  # the server's default
@@ -684,7 +685,7 @@ def test_the_candidate_chooses_whether_a_finished_answer_waits_out_the_silence(
             got = until(ws, is_type("candidate"))
     waited = decided(got) - spoken_until
     if early:
-        assert 0.9 <= waited < 2.2, waited
+        assert TEXT_SILENCE - 0.1 <= waited < 2.2, waited
     else:
         assert waited >= 2.9, waited
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jiwer
 import numpy as np
@@ -189,6 +190,33 @@ def test_one_encoder_pass_per_piece_even_with_hotwords(
     result = models.transcriber.transcribe(spoken, hotwords_from_glossary(GLOSSARY))
     assert passes == 1
     assert "rlhf" in squash(result.text) and "baseline" in normalise(result.text)
+
+
+def test_a_prompted_piece_gets_a_longer_encoder_input(
+    models: SpeechModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short piece reaches the encoder as 10 s of features without a prompt and 20 s with
+    one: below that, a prompt made tiny.en loop on paused answers (`stt` module text)."""
+    from faster_whisper import WhisperModel
+
+    frames: list[int] = []
+    real_encode = WhisperModel.encode
+
+    def measuring_encode(self: WhisperModel, features: Any) -> object:
+        frames.append(int(features.shape[-1]))
+        return real_encode(self, features)
+
+    monkeypatch.setattr(WhisperModel, "encode", measuring_encode)
+    line = "We measured the win rate against the baseline."
+    spoken = audio.resample(
+        models.synthesizer.synthesize(line), models.synthesizer.sample_rate, audio.SAMPLE_RATE
+    )
+    assert spoken.size < 8 * audio.SAMPLE_RATE
+    models.transcriber.transcribe(spoken)
+    models.transcriber.transcribe(spoken, hotwords_from_glossary(GLOSSARY))
+    assert frames == [1000, 2000]
+    with pytest.raises(ValueError):
+        FasterWhisperTranscriber(prompted_seconds=40.0)
 
 
 def test_audio_longer_than_one_window_is_transcribed_whole(
