@@ -21,6 +21,29 @@ _PUT_TO_THE_INTERVIEWER = re.compile(
     re.IGNORECASE,
 )
 
+# "... what's the latency target? I'll just assume sub-second": the speaker answers their
+# own question with an assumption and goes on; nothing is left for the interviewer.
+_ASSUMPTION = (
+    r"(?:(?:i'?ll|i\s+will|i'?d|i\s+would|let\s+me|we'?ll|i'?m\s+(?:going\s+to|gonna))"
+    r"\s+(?:just\s+|simply\s+)?assume|let'?s\s+(?:just\s+)?(?:assume|say))\b"
+)
+_ASSUMES = re.compile(_ASSUMPTION, re.IGNORECASE)
+_ASSUMES_NEXT = re.compile(
+    r"^\W*(?:(?:ok|okay|so|um|uh|well|then|fine|and|but|otherwise|for\s+now)\W+)*"
+    rf"(?:{_ASSUMPTION}|assuming\b)",
+    re.IGNORECASE,
+)
+# "How did I pick the chunk size? I measured it.", "Do I escalate? Yes.": the speaker's
+# own choice, asked aloud before they answer it (not "which team would I be on?", asked
+# of the interviewer).
+_ASKS_ONESELF = re.compile(
+    r"^\W*(?:(?:so|and|well|um|uh|ok|okay)\W+)*(?:"
+    r"(?:how|why|what|when|where)\s+did\s+i\b"
+    r"|(?:did|do)\s+i\s+(?!(?:need|have|get|know|start|report|work|join|hear|go)\b)[a-z]+"
+    r"(?:\s+(?:it|this|that|them|up))?\W*$)",
+    re.IGNORECASE,
+)
+
 # "Do you want me to go deeper on the sandbox next?" offers; it asks for no fact.
 _OFFERS = re.compile(r"\b(?:want|like)\s+me\s+to\b|\bshould\s+i\b|\bshall\s+i\b", re.I)
 
@@ -132,18 +155,35 @@ def _put_as_questions(
     ]
     # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer (not
     # "Can I get data from production? Even just flagged chats?", a question narrowed).
+    # "How did I pick it? I measured." asks oneself; "what's the target? I'll assume one
+    # second" is answered by the speaker's assumption.
     return [
         Sentence(s.start, s.end, s.text, False)
         if s.question
-        and nxt is not None
-        and not nxt.question
-        and not (before is not None and before.question)
-        and is_topic(s.text)
+        and (
+            (
+                nxt is not None
+                and not nxt.question
+                and (
+                    (not (before is not None and before.question) and is_topic(s.text))
+                    or _ASKS_ONESELF.match(s.text) is not None
+                    or _ASSUMES_NEXT.match(nxt.text) is not None
+                )
+            )
+            or (not s.text.endswith("?") and _assumed_within(s.text))
+        )
         else s
         for before, s, nxt in zip(
             [None, *sentences[:-1]], sentences, [*sentences[1:], None], strict=True
         )
     ]
+
+
+def _assumed_within(text: str) -> bool:
+    """An assumption said after the question in the same unmarked sentence ("so the
+    first thing i'd ask is what's the latency target but i'll just assume sub second")."""
+    m = _ASSUMES.search(text)
+    return m is not None and m.start() > 0
 
 
 def _goes_on(after: list[Sentence], recognises: Callable[[str], bool]) -> bool:

@@ -70,6 +70,16 @@ _QUESTION_SHAPES = re.compile(
 _INDIRECT = re.compile(
     r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+(?:like|love)\s+to\s+know|i\s+would\s+(?:like|love)\s+to\s+know|"
     r"i\s+want\s+to\s+know|i'?d\s+like\s+to\s+understand|"
+    # "I'd want to know whether ...", "I'll need to understand how ...", "it would help to
+    # know which ...": what the speaker needs before going on, asked of the interviewer.
+    r"(?:i|we)(?:'d|'ll|\s+would|\s+will)\s+(?:really\s+|first\s+|also\s+)?(?:want|need)\s+to\s+"
+    r"(?:know|understand|find\s+out|pin\s+down|check)(?:\s+first)?(?=\s+(?:what|which|who|whose|when|where|"
+    r"why|how|whether|if)\b)|"
+    r"it(?:'d|\s+would)\s+(?:really\s+)?help\s+(?:me\s+)?(?:a\s+lot\s+)?to\s+know(?=\s+(?:what|which|who|"
+    r"when|where|why|how|whether|if)\b)|"
+    # "the thing I'd really want before deciding anything is how much this helps ..."
+    r"(?:thing|one)\s+i'?d\s+(?:really\s+)?want(?:\s+to\s+know)?(?:\s+(?:first|before\s+[a-z]+(?:\s+[a-z]+){0,2}))?"
+    r"\s+is(?=\s+(?:what|which|who|when|where|why|how|whether|if)\b)|"
     r"i'?d\s+love\s+(?:your|to\s+hear)|i\s+would\s+love\s+(?:your|to\s+hear)|"
     r"do\s+you\s+know|can\s+you\s+tell\s+me|could\s+you\s+tell\s+me|any\s+idea\s+(?:how|what|whether|if)|"
     r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
@@ -81,6 +91,11 @@ _INDIRECT = re.compile(
 _RELATIVE = re.compile(
     r"\b(?:what|everything|anything|all|most|things?|stuff)\s+(?:i(?:\s+(?:was|am|were)|'m)\s+)?$",
     re.IGNORECASE,
+)
+# "I'd need to know how often they get through before I could say": why the speaker is
+# undecided, not a question put to the interviewer.
+_UNDECIDED = re.compile(
+    r"\bbefore\s+i\s+(?:could|can)\s+(?:really\s+)?(?:say|decide|pick|choose|answer|tell)\b", re.I
 )
 _ASKED_AFTER = re.compile(r"(?:\s+(?:about|on))?\s*(?:(?:is|was)\b|:)", re.IGNORECASE)
 # "Why? Because ..." and "right?" ask nothing of the interviewer.
@@ -374,7 +389,8 @@ def is_question(sentence: str) -> bool:
     if _RHETORICAL.match(s) or _QUOTED.search(s):
         return False
     if any(
-        not _RELATIVE.search(s[: m.start()]) or _ASKED_AFTER.match(s, m.end())
+        (not _RELATIVE.search(s[: m.start()]) or _ASKED_AFTER.match(s, m.end()))
+        and not _UNDECIDED.search(s, m.end())
         for m in _INDIRECT.finditer(s)
     ):
         return True

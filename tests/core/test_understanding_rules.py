@@ -1516,3 +1516,49 @@ def test_what_was_wondered_about_asks_nothing(lex: Lexicon) -> None:
 
 def test_a_half_not_heard_is_asked_again(lex: Lexicon) -> None:
     assert read(lex, "Sorry, what was the second half of that?").intent == "repeat"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        # what the speaker needs to know before going on is asked of the interviewer
+        ("I'd want to know whether the onsite is one day or two.", True),
+        ("I'd need to know what counts as done before I design anything around it.", True),
+        ("It would help to know which evals the policy actually requires.", True),
+        ("So the thing I'd really want before deciding anything is how much it helps.", True),
+        # ... not why the speaker is still undecided
+        ("I'd need to know how often they get through before I could say.", False),
+        # ... and not a need without anything asked
+        ("I'd want to know the system works before shipping it.", False),
+    ],
+)
+def test_what_the_speaker_needs_to_know_is_asked(sentence: str, question: bool) -> None:
+    assert is_question(sentence) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # the speaker answers their own question with an assumption and goes on
+        ("What's the peak traffic? I'll assume a few thousand requests a second.", ()),
+        ("so first thing whats the peak traffic um but ill just assume a few thousand", ()),
+        ("How much GPU memory is there? Assuming eighty gigabytes, the cache fits.", ()),
+        # asking whether one may assume is still asking
+        ("Can I assume the GPU memory is eighty gigabytes?", ("gpus",)),
+        # an assumption said first does not take back the question after it
+        ("I'll assume a single region. What's the peak traffic?", ("traffic",)),
+    ],
+)
+def test_a_question_answered_by_an_assumption_asks_nothing(
+    lex: Lexicon, text: str, asked: tuple[str, ...]
+) -> None:
+    assert read(lex, text).asked == asked
+
+
+def test_the_speakers_own_choice_asked_aloud_asks_nothing(lex: Lexicon) -> None:
+    # "How did I pick it? I measured it.": the interviewer's question said back and answered
+    said = "How did I size the kv cache? I measured the GPU memory left after the weights."
+    assert read(lex, said).asked == ()
+    assert read(lex, "Do I ship it? Yes, with the evals done first.").asked == ()
+    # a question about the speaker's own future is put to the interviewer
+    assert read(lex, "Which team would I be on after the onsite?").asked != ()
