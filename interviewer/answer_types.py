@@ -30,7 +30,10 @@ KIND_EVIDENCE = {
         r"\b(?:daily|weekly|monthly|hourly|nightly|every|each\s+(?:day|week|month|night|hour)|"
         r"(?:a|per|an)\s+(?:day|week|month|year|hour|night)|once|twice|times\s+a|always|never|"
         r"rarely|rare|common|often|continuous\w*|cadence|percent|few\s+in|of\s+the\s+time|out\s+of|in\s+(?:ten|a\s+hundred|a\s+thousand|"
-        r"ten\s+thousand|\w+)\b(?=[^.]{0,20}\b(?:cases|tasks|requests|prompts|runs|conversations))|rate)\b|%",
+        r"ten\s+thousand|\w+)\b(?=[^.]{0,20}\b(?:cases|tasks|requests|prompts|runs|conversations))|rate|"
+        # "one bug in five", "a few in ten thousand": a ratio
+        r"(?:one|two|three|a\s+few|few|some)\s+(?:\w+\s+)?in\s+(?:a\s+|ten\s+|a\s+hundred\s+)?"
+        r"(?:two|three|four|five|ten|twenty|fifty|hundred|thousand|million|\d+))\b|%",
         re.IGNORECASE,
     ),
     # "how long are the contexts" asks for a length as well as a duration

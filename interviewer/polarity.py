@@ -354,11 +354,16 @@ _NOT_AN_OPTION = re.compile(
     re.IGNORECASE,
 )
 
-# "leave the KL penalty out", "take the classifier off the critical path"
+# "leave the KL penalty out", "take the classifier off the critical path", "leave the
+# outbound network open", "leave spend per task uncapped": the control left undone.
 _LEAVE = re.compile(
     r"\b(?:leave|leaving|keep|keeping|take|taking|rip|strip|cut)\b(?:\W+\w+){0,4}\W*$"
 )
-_OUT_AFTER = re.compile(r"\W*(?:out|off|away)\b", re.IGNORECASE)
+_OUT_AFTER = re.compile(
+    r"\W*(?:out|off|away|(?:fully\s+|wide\s+|completely\s+)?(?:open|unrestricted|unlimited|uncapped|"
+    r"unconstrained|unchecked|unmonitored))\b",
+    re.IGNORECASE,
+)
 # A sentence that only turns down what the one before named: "KL penalty? Wouldn't bother."
 BARE_REJECTION = re.compile(
     r"^\W*(?:(?:honestly|frankly|personally|tbh|so|but|nah|no|meh|eh)\W+)*(?:i\s+)?(?:wouldn'?t|won'?t|don'?t|do\s+not|would\s+not)\s+"

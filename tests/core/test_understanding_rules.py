@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.answer_types import KIND_EVIDENCE
 from interviewer.questions import Asking
 from interviewer.sentences import INVITES_QUESTIONS, is_question, normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
@@ -1562,3 +1563,30 @@ def test_the_speakers_own_choice_asked_aloud_asks_nothing(lex: Lexicon) -> None:
     assert read(lex, "Do I ship it? Yes, with the evals done first.").asked == ()
     # a question about the speaker's own future is put to the interviewer
     assert read(lex, "Which team would I be on after the onsite?").asked != ()
+
+
+@pytest.mark.parametrize(
+    ("text", "credited"),
+    [
+        # a control left undone: open, unrestricted, unchecked
+        ("I'd leave the sandbox wide open, the agent needs pip.", False),
+        ("Honestly I'd keep the container unrestricted for the beta.", False),
+        # left in place is kept
+        ("I'd leave the sandbox in place for every task.", True),
+    ],
+)
+def test_a_control_left_open_is_turned_down(lex: Lexicon, text: str, credited: bool) -> None:
+    assert ("sandbox" in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("answer", "gives"),
+    [
+        ("It writes a working exploit for maybe one bug in five.", True),
+        ("They are rare, a few in ten thousand conversations.", True),
+        ("It explains the bug and sketches a proof of concept.", False),
+    ],
+)
+def test_a_ratio_says_how_often(answer: str, gives: bool) -> None:
+    # what an answer must hold to answer "how often ...?"
+    assert bool(KIND_EVIDENCE["often"].search(answer)) is gives
