@@ -130,6 +130,9 @@ _DELIBERATION = re.compile(
     r"many|too\s+many|plenty|lots)\b|"
     r"\b(?:don'?t|do\s+not)\s+want\s+to\s+(?:blurt|rush|ramble|get\s+it\s+wrong|answer\s+too)\b|"
     r"\b(?:say|put)\s+it\s+(?:properly|right|well|clearly)\b|"
+    # "I'd rather get the numbers right than make them up"
+    r"\b(?:get|have)\s+(?:it|this|that|them|the\s+\w+(?:\s+\w+)?)\s+right\b|"
+    r"\bmake\s+(?:it|them|something|things|stuff|numbers?|\w+\s+numbers?)\s+up\b|"
     # what kept the speaker from hearing: "I was scribbling the GPU layout"
     r"\b(?:i\s+was|i\s+am|i'?m)\s+(?:still\s+|busy\s+)?(?:writing|scribbling|jotting|typing|taking\s+notes|"
     r"noting|drawing|sketching|reading)\b",
@@ -151,7 +154,7 @@ _WHAT_WAS_MISSED = re.compile(
     r"(?:about|on|with|where|after|before|when)\b|"
     r"\b(?:i\s+)?(?:caught|heard|got|followed|understood)\s+(?:the\s+)?[^.;!?]{0,40}?"
     r"\b(?:part|bit|first\s+half|beginning|start)\b|"
-    r"^\W*(?:not|but\s+not|missed)\s+the\s+(?:rest|end|second\s+half|last\s+(?:part|bit))\b|"
+    r"^\W*(?:not|but\s+not|missed)\s+the\s+(?:rest|end|(?:second|2nd|last)\s+half|last\s+(?:part|bit))\b|"
     # "only caught the words strongest case", "missed everything after seventy one percent"
     r"\b(?:only\s+)?caught\s+(?:the\s+)?words?\b|"
     r"\bmissed\s+(?:everything|anything|all|the\s+rest)\s+(?:after|before|from|past)\b",

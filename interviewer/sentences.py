@@ -354,7 +354,7 @@ def expand_shorthand(text: str) -> str:
 
 # Read as the words they stand for. Listed as text: add a pair where it belongs.
 _EXPANSIONS_TEXT = """
-wdym=what do you mean|wym=what you mean|rly=really|realy=really|relly=really|u=you|ur=your
+wdym=what do you mean|wym=what you mean|sry=sorry|rly=really|realy=really|relly=really|u=you|ur=your
 pls=please|plz=please|rn=right now|atm=at the moment|abt=about|bc=because|cuz=because
 cant=can't|dont=don't|didnt=didn't|doesnt=doesn't|wont=won't|wouldnt=wouldn't|couldnt=couldn't
 havent=haven't|hasnt=hasn't|isnt=isn't|wasnt=wasn't|im=I'm|ive=I've|thats=that's

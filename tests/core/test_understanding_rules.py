@@ -1590,3 +1590,28 @@ def test_a_control_left_open_is_turned_down(lex: Lexicon, text: str, credited: b
 def test_a_ratio_says_how_often(answer: str, gives: bool) -> None:
     # what an answer must hold to answer "how often ...?"
     assert bool(KIND_EVIDENCE["often"].search(answer)) is gives
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # why the time is needed is no answer
+        ("Can I take a minute? I'd rather get the numbers right than make them up.", "need_time"),
+        # what was missed, in chat shorthand
+        ("sry can u repeat that, missed the 2nd half", "repeat"),
+        # no answer, no argument, no explanation to give
+        ("yeah i mean i i don't have a good answer to that one", "dont_know"),
+        ("Honestly I can't think of a good argument for it.", "no_example"),
+        (
+            "I know roughly what a kv cache is, but paged attention I couldn't explain properly.",
+            "dont_know",
+        ),
+        # an answer that says it has one is an answer
+        (
+            "I don't have a good answer for every case, but I'd put a kv cache on each replica.",
+            None,
+        ),
+    ],
+)
+def test_more_requests_in_people_words(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
