@@ -81,6 +81,51 @@ CATALOG = load_catalog()
             "wrong_mean_latency",
             False,
         ),
+        # in the words of later candidates: hyphens, spelled numbers, contractions
+        ("ml-theory-systems", "The clip is gradient-norm clipping.", "wrong_clip_grad", True),
+        (
+            "ml-theory-systems",
+            "PPO clips the probability ratio, not the gradient norm.",
+            "wrong_clip_grad",
+            False,
+        ),
+        (
+            "ml-theory-systems",
+            "Eighty layers, eight heads, 128 dims, two bytes: a hundred and sixty kilobytes.",
+            "wrong_kv_factor",
+            True,
+        ),
+        (
+            "ml-theory-systems",
+            "Speculative decoding is a speed for quality trade.",
+            "wrong_spec_lossy",
+            True,
+        ),
+        (
+            "ml-theory-systems",
+            "Speculative decoding gives the big model's distribution exactly, only faster.",
+            "wrong_spec_lossy",
+            False,
+        ),
+        ("ml-theory", "multihead is mainly cheaper, you save params", "wrong_multihead", True),
+        (
+            "deep-dive-own-system",
+            "Mean latency's eighty milliseconds, so latency's fine.",
+            "wrong_mean_latency",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "It's internal, behind the VPN, so nobody hostile can get at it.",
+            "wrong_internal_safe",
+            True,
+        ),
+        (
+            "coding-memory-leak",
+            "if we call gc collect at the end of every step it'll free the memory",
+            "wrong_gc",
+            True,
+        ),
     ],
 )
 def test_wrong_claims_in_new_words(scenario: str, text: str, signal: str, wrong: bool) -> None:
