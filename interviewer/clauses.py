@@ -59,7 +59,7 @@ def clause_around(text: str, s: Sentence, start: int, end: int) -> tuple[int, in
 
 _WORD_SPAN = re.compile(r"[A-Za-z0-9']+")
 _COMPLEMENT = re.compile(
-    r"(?:[\s,;:-]*(?:sorry|um|uh|honestly|exactly|really)\b)*[\s,;:-]*"
+    r"(?:[\s,;:-]*(?:sorry|um|uh|honestly|exactly|really|tbh|lol|frankly|to\s+be\s+honest)\b)*[\s,;:-]*"
     r"(?:how|what|which|where|who|whom|whose|whether|if|why|when|abt|about)\b",
     re.IGNORECASE,
 )

@@ -1615,3 +1615,24 @@ def test_a_ratio_says_how_often(answer: str, gives: bool) -> None:
 )
 def test_more_requests_in_people_words(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # counted, not asked for: "a second person", "the gap I missed that time"
+        ("Now I get a second person to look over the evals before any launch.", None),
+        ("So the gap I missed that time can't hide in my blind spot again.", None),
+        ("Sorry, missed that.", "repeat"),
+        # what is not known, named after "tbh"
+        ("no idea tbh what the kv cache even holds once the context is full", "dont_know"),
+    ],
+)
+def test_words_that_look_like_requests(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+def test_not_worrying_about_what_was_just_named_turns_it_down(lex: Lexicon) -> None:
+    said = "The reference model is just there for form. I wouldn't worry about it."
+    assert "kl" not in read(lex, said).labels
+    assert "kl" in read(lex, "The reference model is there to stop drift. I'd keep it.").labels
