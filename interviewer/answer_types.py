@@ -70,9 +70,42 @@ _ASKS_FIRST = re.compile(
 def gives(part: str, answer: str, about: Sequence[frozenset[str]] = ()) -> bool:
     """An answer holds what a part of a question asks for, as far as its type goes.
     `about`: the words of each phrase the fact is said to be about, in the singular."""
-    return all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part)) and _counts(
-        part, answer, about
+    return (
+        all(holds(answer) for cue, holds in _ASKED_TYPES if cue.search(part))
+        and _counts(part, answer, about)
+        and _beyond_the_whole(part, answer)
     )
+
+
+# "How many of the seven hidden tests are about masking?", "Of the twenty thousand
+# prompts, how many are multi-turn?": a part of a whole the speaker already has.
+_PART_OF = re.compile(
+    r"\b(?:how\s+many|how\s+much|what\s+(?:share|fraction|percentage|proportion|portion|part))\s+"
+    r"of\s+(?:the|those|these|our|your|its)\s+(?P<whole>[\w-]+(?:\s+[\w-]+){0,2})|"
+    r"\bof\s+(?:the|those|these|our|your|its)\s+(?P<whole2>[\w-]+(?:\s+[\w-]+){0,2})[^.?!]{0,60}?"
+    r"\b(?:how\s+many|how\s+much|what\s+(?:share|fraction|percentage|proportion))\b",
+    re.IGNORECASE,
+)
+
+
+def _beyond_the_whole(part: str, answer: str) -> bool:
+    """Asked for a part of a whole the question already quotes, an answer gives it only if
+    it holds a figure besides the whole's: "seven hidden tests" does not say how many of
+    the seven are about masking."""
+    m = _PART_OF.search(part)
+    if m is None:
+        return True
+    whole = {f.lower() for f in re.findall(_FIGURE_WORD, m.group("whole") or m.group("whole2"))}
+    if not whole:
+        return True
+    return any(f.lower() not in whole for f in re.findall(_FIGURE_WORD, answer))
+
+
+_FIGURE_WORD = (
+    r"\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|"
+    r"dozen|half|percent)\b"
+)
 
 
 def singular(word: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.answer_types import KIND_EVIDENCE
+from interviewer.answer_types import gives as answer_gives
 from interviewer.questions import Asking
 from interviewer.sentences import INVITES_QUESTIONS, is_question, normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
@@ -1636,3 +1637,30 @@ def test_not_worrying_about_what_was_just_named_turns_it_down(lex: Lexicon) -> N
     said = "The reference model is just there for form. I wouldn't worry about it."
     assert "kl" not in read(lex, said).labels
     assert "kl" in read(lex, "The reference model is there to stop drift. I'd keep it.").labels
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "gives"),
+    [
+        # a part of a whole the question quotes: the whole's own figure says nothing of it
+        (
+            "How many of the seven hidden tests are about masking?",
+            "Seven hidden tests check shapes and masking.",
+            False,
+        ),
+        (
+            "Of the twenty thousand prompts, how many are multi-turn?",
+            "About twenty thousand prompts in twenty languages.",
+            False,
+        ),
+        (
+            "Of the twenty thousand prompts, how many are multi-turn?",
+            "Twenty thousand prompts, three thousand of them multi-turn.",
+            True,
+        ),
+        # no whole quoted: the figure may be the answer
+        ("How many of the tests are about masking?", "Two of the seven tests mask.", True),
+    ],
+)
+def test_a_part_of_a_quoted_whole(question: str, answer: str, gives: bool) -> None:
+    assert answer_gives(question, answer) is gives
