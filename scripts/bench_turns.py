@@ -55,7 +55,7 @@ from server.speech.audio import float32_to_pcm16  # noqa: E402
 from server.speech.listener import Listener, ListenerEvent, Turn  # noqa: E402
 from server.speech.models import SpeechModels, load_default_models  # noqa: E402
 from server.speech.stt import FasterWhisperTranscriber, hotwords_from_glossary  # noqa: E402
-from server.speech.turn import TEXT_SILENCE  # noqa: E402
+from server.speech.turn import MID_PHRASE_HOLD, TEXT_SILENCE  # noqa: E402
 from server.voice_channel import endpoint_config  # noqa: E402
 
 SCENARIO = "culture-dual-use-release"
@@ -210,7 +210,10 @@ def main() -> None:
     parser.add_argument("--show-text", action="store_true")
     args = parser.parse_args()
 
-    voices = spoken_set.build(piper=spoken_set.piper_voice, limit=args.limit)
+    # Silence after each answer: enough for the longest wait, a pause held past the end
+    # silence because the words stopped mid-phrase.
+    tail = args.end_silence + MID_PHRASE_HOLD + 1.0
+    voices = spoken_set.build(piper=spoken_set.piper_voice, limit=args.limit, tail=tail)
     catalog = load_catalog(ROOT / "scenarios")
     hotwords = hotwords_from_glossary(catalog[SCENARIO].glossary)
     print(

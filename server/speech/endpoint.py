@@ -161,6 +161,7 @@ class Endpointer:
         self._speech_end = 0.0
         self._speculative: Span | None = None
         self._last_at = 0.0
+        self._held = 0.0  # seconds this pause may run past `end_silence` (see `hold`)
 
     @property
     def segment_start(self) -> float:
@@ -219,7 +220,7 @@ class Endpointer:
         if self._run >= cfg.resume_frames:
             return self._resume(at)
         silence = at - self._speech_end
-        if silence >= cfg.end_silence:
+        if silence >= cfg.end_silence + self._held:
             return [self._end(at, "silence", end=self._speech_end)]
         # A segment already cut by the hard limit after the last speech has nothing to guess.
         if (
@@ -239,6 +240,7 @@ class Endpointer:
         cfg = self.config
         onset = self._run_start
         self.state = State.SPEECH
+        self._held = 0.0
         self._speech_end = at
         spec, self._speculative = self._speculative, None
         if spec is None:
@@ -259,6 +261,13 @@ class Endpointer:
             return [EndOfTurn(at=at, reason="done", start=at, end=at, tail=None, empty=True)]
         end = at if self.state is State.SPEECH else self._speech_end
         return [self._end(at, "done", end=end)]
+
+    def hold(self, seconds: float) -> None:
+        """Let this pause run `seconds` past `end_silence` before it ends the turn: the
+        answer stopped mid-phrase ("Our plan was to ..."). Speech resuming, or the turn
+        ending, clears it; nothing happens outside a pause."""
+        if self.state is State.PAUSE:
+            self._held = max(0.0, seconds)
 
     def finish(self, at: float) -> list[EndpointEvent]:
         """The answer sounds finished: end the turn in this pause now (nothing otherwise)."""
@@ -282,6 +291,7 @@ class Endpointer:
         )
         self.state = State.IDLE
         self._speculative = None
+        self._held = 0.0
         self._floor = at
         self._run = 0
         return event

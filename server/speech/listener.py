@@ -22,7 +22,8 @@ of audio received; sample `t * 16000` of the recording given to `recorder` is ti
 Ending a turn early (`server.speech.turn`). Each pause that starts a speculative
 transcription also asks the `turn_model` (Smart Turn), off the event loop, whether the
 last seconds of speech sound finished. Once the guess is in, its wording decides: if it
-reads unfinished, the pause waits for the full `end_silence`. If it reads finished, the
+reads unfinished, the pause waits for the full `end_silence`, and `mid_phrase_hold` more
+when the words stop mid-phrase ("Our plan was to"). If it reads finished, the
 turn ends `early_silence` into the pause (0.4 s) when the model says "complete" (at
 least `complete_above`), and `text_silence` into it (when set) whatever the model says.
 A turn ended so is an ordinary `Turn` (reason "silence") whose text is the speculative
@@ -63,7 +64,7 @@ from server.speech.endpoint import (
     State,
 )
 from server.speech.stt import Transcriber, Transcript, Word
-from server.speech.turn import sounds_finished
+from server.speech.turn import MID_PHRASE_HOLD, sounds_finished, stops_mid_phrase
 from server.speech.vad import WINDOW, VadModel
 
 _LOG = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ class Listener:
         early_silence: float = 0.4,
         complete_above: float = 0.5,
         text_silence: float | None = None,
+        mid_phrase_hold: float = MID_PHRASE_HOLD,
     ) -> None:
         config = config or EndpointConfig()
         if end_silence is not None:
@@ -240,6 +242,7 @@ class Listener:
         self.early_silence = early_silence
         self.complete_above = complete_above
         self.text_silence = text_silence
+        self.mid_phrase_hold = mid_phrase_hold
         self.early = True
         """Whether pauses may end the turn early at all: the candidate's choice, per connection."""
         self._sound: asyncio.Future[float] | None = None  # the model's view of this pause
@@ -423,8 +426,13 @@ class Listener:
         if spec.future.cancelled() or spec.future.exception() is not None:
             self._judging = False
             return
-        if not sounds_finished(spec.future.result()):
-            self._judging = False  # the guess will not change: wait for the long silence
+        heard = spec.future.result()
+        if not sounds_finished(heard):
+            # The guess will not change: wait for the long silence, and longer still when
+            # the words stop mid-phrase (a thinking pause, not a finished answer).
+            self._judging = False
+            if stops_mid_phrase(heard.text):
+                self._endpointer.hold(self.mid_phrase_hold)
             return
         if self.text_silence is not None and quiet >= self.text_silence:
             self._end_early(at)

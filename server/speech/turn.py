@@ -45,6 +45,10 @@ agreement. About when the guess is in anyway (0.3 s into the pause plus a decodi
 pause after a phrase that reads finished is the risk this leaves (jfk.flac's 1.2 s after
 "And so my fellow Americans"; docs/VOICE.md). At 1.0 s the spoken set had the same
 cut-ins and a median reply 0.15 s later."""
+MID_PHRASE_HOLD = 1.0
+"""Seconds a pause may run past the round's end silence when the words stop mid-phrase
+("Our plan was to ..."): the thinking pauses the end silence alone cut, 2.8 and 3.0 s
+long in the spoken set with a 3 s end silence (docs/VOICE.md)."""
 UNSURE_ENDING = 0.5
 """A last word heard with less probability than this does not show the answer ended."""
 
@@ -95,6 +99,14 @@ def text_sounds_finished(text: str, *, last_word_probability: float = 1.0) -> bo
         return False
     sentence = _SENTENCE_END.split(text)[-1].rstrip(".!?")
     return not (_SCENE_SETTER.match(sentence) or _SUBJECT_ONLY.search(sentence))
+
+
+def stops_mid_phrase(text: str) -> bool:
+    """The last word is one an answer does not end on ("Our plan was to", "and um"). Not
+    a trailing "..." or comma alone: Whisper ends finished answers with them too ("... Wait
+    for the audit before any public release...", said after a thinking pause)."""
+    said = text.split()
+    return bool(said) and _NOT_LETTERS.sub("", said[-1].lower()) in _OPEN_WORDS
 
 
 def sounds_finished(transcript: Transcript) -> bool:

@@ -16,9 +16,11 @@ from server.speech.listener import Listener, ListenerEvent, Turn
 from server.speech.models import SpeechModels
 from server.speech.stt import FakeTranscriber, Transcript, Word
 from server.speech.turn import (
+    MID_PHRASE_HOLD,
     SmartTurn,
     default_smart_turn_path,
     sounds_finished,
+    stops_mid_phrase,
     text_sounds_finished,
 )
 from server.speech.vad import EnergyVad
@@ -55,6 +57,25 @@ from server.speech.vad import EnergyVad
 )
 def test_the_wording_of_a_finished_answer(text: str, finished: bool) -> None:
     assert text_sounds_finished(text) is finished
+
+
+@pytest.mark.parametrize(
+    ("text", "mid_phrase"),
+    [
+        ("Our plan was to...", True),
+        ("Our plan was to", True),
+        ("and um", True),
+        # unfinished, but not stopped mid-phrase: a comma, a clause that sets the scene,
+        # and a trailing "..." after a finished sentence (Whisper's, after a pause)
+        ("I lean towards a slow release with monitoring,", False),
+        ("Our plan was to... Wait for the audit before any public release...", False),
+        ("When I looked at the numbers.", False),
+        ("I would hold it back for now.", False),
+        ("", False),
+    ],
+)
+def test_words_that_stop_mid_phrase(text: str, mid_phrase: bool) -> None:
+    assert stops_mid_phrase(text) is mid_phrase
 
 
 def test_an_ending_heard_unsure_is_no_evidence_of_an_ending() -> None:
@@ -121,7 +142,7 @@ async def turn_after(
         turn_model=None if probability is None else Judge(probability),
         text_silence=text_silence,
     )
-    await play_paced(listener, silence(0.5), tone(1.5), silence(3.5))
+    await play_paced(listener, silence(0.5), tone(1.5), silence(4.5))
     await listener.drain()
     [turn] = [e for e in events if isinstance(e, Turn)]
     await listener.aclose()
@@ -136,15 +157,22 @@ async def test_a_finished_answer_ends_the_turn_early(executor: ThreadPoolExecuto
 
 
 @pytest.mark.parametrize(
-    ("text", "probability"),
-    [("I think that on balance I would.", 0.9), ("I would hold it back for now.", 0.2)],
-    ids=["words-unfinished", "sound-unfinished"],
+    ("text", "probability", "wait"),
+    [
+        # words that stop mid-phrase: the end silence and the hold after it
+        ("I think that on balance I would.", 0.9, 3.0 + MID_PHRASE_HOLD),
+        # finished words the sound does not agree with, and an unfinished clause that
+        # does not stop mid-phrase: the end silence
+        ("I would hold it back for now.", 0.2, 3.0),
+        ("When I looked at the numbers.", 0.9, 3.0),
+    ],
+    ids=["words-mid-phrase", "sound-unfinished", "words-unfinished"],
 )
 async def test_either_judge_saying_unfinished_waits_for_the_end_silence(
-    executor: ThreadPoolExecutor, text: str, probability: float
+    executor: ThreadPoolExecutor, text: str, probability: float, wait: float
 ) -> None:
     turn, listener = await turn_after(executor, text, probability)
-    assert turn.at - turn.end == pytest.approx(3.0, abs=0.05)
+    assert turn.at - turn.end == pytest.approx(wait, abs=0.05)
     assert listener.stats.early_ends == 0
 
 
@@ -173,8 +201,30 @@ async def test_unfinished_wording_waits_for_the_end_silence_whatever_the_text_si
     turn, listener = await turn_after(
         executor, "My first step would be to...", 0.9, text_silence=1.0
     )
-    assert turn.at - turn.end == pytest.approx(3.0, abs=0.05)
+    assert turn.at - turn.end == pytest.approx(3.0 + MID_PHRASE_HOLD, abs=0.05)
     assert listener.stats.early_ends == 0
+
+
+def test_a_held_pause_runs_past_the_end_silence_until_speech_resumes() -> None:
+    ep = Endpointer(EndpointConfig(end_silence=3.0))
+    ep.hold(1.0)  # outside a pause: nothing
+    t = 0.0
+
+    def run(seconds: float, prob: float) -> list[object]:
+        nonlocal t
+        events: list[object] = []
+        for _ in range(round(seconds / 0.032)):
+            t += 0.032
+            events += ep.frame(prob, 0.1 if prob else 0.0, t)
+        return events
+
+    run(1.0, 0.9)
+    run(0.5, 0.0)
+    ep.hold(1.0)
+    assert not any(isinstance(e, EndOfTurn) for e in run(3.0, 0.0))  # 3.5 s of silence
+    run(0.5, 0.9)  # speech resumes: the hold is gone
+    [end] = [e for e in run(3.2, 0.0) if isinstance(e, EndOfTurn)]
+    assert end.at - end.end == pytest.approx(3.0, abs=0.05)
 
 
 @pytest.mark.slow
