@@ -1,6 +1,7 @@
 """Which of a turn's questions the candidate really asked, and whether the turn is an
 answer as well: a question put to the interviewer is asked; a tag question checking a
-claim, a topic named before the speaker's own answer and a check-in gone on past are not.
+claim, a topic named before the speaker's own answer, a question the speaker answers at
+once and a check-in gone on past are not.
 """
 
 from __future__ import annotations
@@ -153,30 +154,27 @@ def _put_as_questions(
         else s
         for i, s in enumerate(sentences)
     ]
-    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer (not
-    # "Can I get data from production? Even just flagged chats?", a question narrowed).
-    # "How did I pick it? I measured." asks oneself; "what's the target? I'll assume one
-    # second" is answered by the speaker's assumption.
     return [
         Sentence(s.start, s.end, s.text, False)
-        if s.question
-        and (
-            (
-                nxt is not None
-                and not nxt.question
-                and (
-                    (not (before is not None and before.question) and is_topic(s.text))
-                    or _ASKS_ONESELF.match(s.text) is not None
-                    or _ASSUMES_NEXT.match(nxt.text) is not None
-                )
-            )
-            or (not s.text.endswith("?") and _assumed_within(s.text))
-        )
+        if s.question and _answered_by_oneself(b, s, n)
         else s
-        for before, s, nxt in zip(
-            [None, *sentences[:-1]], sentences, [*sentences[1:], None], strict=True
-        )
+        for b, s, n in zip([None, *sentences[:-1]], sentences, [*sentences[1:], None], strict=True)
     ]
+
+
+def _answered_by_oneself(before: Sentence | None, s: Sentence, after: Sentence | None) -> bool:
+    """A question the speaker answers at once, with nothing left for the interviewer."""
+    if not s.text.endswith("?") and _assumed_within(s.text):
+        return True  # "... what's the latency target but i'll just assume sub second"
+    if after is None or after.question:
+        return False
+    # "How did I pick it? I measured." asks oneself; "What's the target? I'll assume one
+    # second." is answered by the speaker's assumption.
+    if _ASKS_ONESELF.match(s.text) or _ASSUMES_NEXT.match(after.text):
+        return True
+    # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer (not
+    # "Can I get data from production? Even just flagged chats?", a question narrowed).
+    return not (before is not None and before.question) and is_topic(s.text)
 
 
 def _assumed_within(text: str) -> bool:
