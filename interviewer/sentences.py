@@ -97,6 +97,9 @@ _RELATIVE = re.compile(
 _UNDECIDED = re.compile(
     r"\bbefore\s+i\s+(?:could|can)\s+(?:really\s+)?(?:say|decide|pick|choose|answer|tell)\b", re.I
 )
+# "If the loop put me at L4 I'd want to understand why": what the speaker would want in a
+# case supposed, not a question put now.
+_SUPPOSED = re.compile(r"^\W*(?:(?:and|but|so|well)\W+)?(?:if|unless|should|were)\b", re.I)
 _ASKED_AFTER = re.compile(r"(?:\s+(?:about|on))?\s*(?:(?:is|was)\b|:)", re.IGNORECASE)
 # "Why? Because ..." and "right?" ask nothing of the interviewer.
 _RHETORICAL = re.compile(
@@ -391,6 +394,7 @@ def is_question(sentence: str) -> bool:
     if any(
         (not _RELATIVE.search(s[: m.start()]) or _ASKED_AFTER.match(s, m.end()))
         and not _UNDECIDED.search(s, m.end())
+        and not _SUPPOSED.search(s, 0, m.start())
         for m in _INDIRECT.finditer(s)
     ):
         return True
