@@ -1532,6 +1532,8 @@ def test_a_half_not_heard_is_asked_again(lex: Lexicon) -> None:
         ("I'd need to know how often they get through before I could say.", False),
         # ... and not a need without anything asked
         ("I'd want to know the system works before shipping it.", False),
+        # ... or one in a case supposed
+        ("If the loop put me at L4 I'd want to understand why before deciding.", False),
     ],
 )
 def test_what_the_speaker_needs_to_know_is_asked(sentence: str, question: bool) -> None:
