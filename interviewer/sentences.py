@@ -70,16 +70,6 @@ _QUESTION_SHAPES = re.compile(
 _INDIRECT = re.compile(
     r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+(?:like|love)\s+to\s+know|i\s+would\s+(?:like|love)\s+to\s+know|"
     r"i\s+want\s+to\s+know|i'?d\s+like\s+to\s+understand|"
-    # "I'd want to know whether ...", "I'll need to understand how ...", "it would help to
-    # know which ...": what the speaker needs before going on, asked of the interviewer.
-    r"(?:i|we)(?:'d|'ll|\s+would|\s+will)\s+(?:really\s+|first\s+|also\s+)?(?:want|need)\s+to\s+"
-    r"(?:know|understand|find\s+out|pin\s+down|check)(?:\s+first)?(?=\s+(?:what|which|who|whose|when|where|"
-    r"why|how|whether|if)\b)|"
-    r"it(?:'d|\s+would)\s+(?:really\s+)?help\s+(?:me\s+)?(?:a\s+lot\s+)?to\s+know(?=\s+(?:what|which|who|"
-    r"when|where|why|how|whether|if)\b)|"
-    # "the thing I'd really want before deciding anything is how much this helps ..."
-    r"(?:thing|one)\s+i'?d\s+(?:really\s+)?want(?:\s+to\s+know)?(?:\s+(?:first|before\s+[a-z]+(?:\s+[a-z]+){0,2}))?"
-    r"\s+is(?=\s+(?:what|which|who|when|where|why|how|whether|if)\b)|"
     r"i'?d\s+love\s+(?:your|to\s+hear)|i\s+would\s+love\s+(?:your|to\s+hear)|"
     r"do\s+you\s+know|can\s+you\s+tell\s+me|could\s+you\s+tell\s+me|any\s+idea\s+(?:how|what|whether|if)|"
     r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
@@ -90,6 +80,18 @@ _INDIRECT = re.compile(
 # ..." still asks: `_ASKED_AFTER`).
 _RELATIVE = re.compile(
     r"\b(?:what|everything|anything|all|most|things?|stuff)\s+(?:i(?:\s+(?:was|am|were)|'m)\s+)?$",
+    re.IGNORECASE,
+)
+# "I'd want to know whether ...", "I'll need to understand how ...", "it would help to know
+# which ...", "the thing I'd really want before deciding is how ...": what the speaker
+# needs before going on, asked of the interviewer.
+_NEEDS_TO_KNOW = re.compile(
+    r"\b(?:(?:i|we)(?:'d|'ll|\s+would|\s+will)\s+(?:really\s+|first\s+|also\s+)?(?:want|need)\s+to\s+"
+    r"(?:know|understand|find\s+out|pin\s+down|check)(?:\s+first)?|"
+    r"it(?:'d|\s+would)\s+(?:really\s+)?help\s+(?:me\s+)?(?:a\s+lot\s+)?to\s+know|"
+    r"(?:thing|one)\s+i'?d\s+(?:really\s+)?want(?:\s+to\s+know)?"
+    r"(?:\s+(?:first|before\s+[a-z]+(?:\s+[a-z]+){0,2}))?\s+is)"
+    r"(?=\s+(?:what|which|who|whose|when|where|why|how|whether|if)\b)",
     re.IGNORECASE,
 )
 # "I'd need to know how often they get through before I could say": why the speaker is
@@ -392,10 +394,11 @@ def is_question(sentence: str) -> bool:
     if _RHETORICAL.match(s) or _QUOTED.search(s):
         return False
     if any(
-        (not _RELATIVE.search(s[: m.start()]) or _ASKED_AFTER.match(s, m.end()))
-        and not _UNDECIDED.search(s, m.end())
-        and not _SUPPOSED.search(s, 0, m.start())
+        not _RELATIVE.search(s[: m.start()]) or _ASKED_AFTER.match(s, m.end())
         for m in _INDIRECT.finditer(s)
+    ) or any(
+        not _UNDECIDED.search(s, m.end()) and not _SUPPOSED.search(s, 0, m.start())
+        for m in _NEEDS_TO_KNOW.finditer(s)
     ):
         return True
     if _REQUEST.match(s):
@@ -441,6 +444,7 @@ def is_topic(sentence: str) -> bool:
         and ws[0] not in _AUX_WORDS
         and not _QUESTION_SHAPES.match(s)
         and not _INDIRECT.search(s)
+        and not _NEEDS_TO_KNOW.search(s)
         and not _ASKS_LEAVE.search(s)
     )
 

@@ -1534,6 +1534,8 @@ def test_a_half_not_heard_is_asked_again(lex: Lexicon) -> None:
         ("I'd want to know the system works before shipping it.", False),
         # ... or one in a case supposed
         ("If the loop put me at L4 I'd want to understand why before deciding.", False),
+        # (a request put politely after an "if" still asks)
+        ("If it's not a secret, can you tell me how big the team is?", True),
     ],
 )
 def test_what_the_speaker_needs_to_know_is_asked(sentence: str, question: bool) -> None:
