@@ -135,7 +135,7 @@ _DELIBERATION = re.compile(
     r"\bmake\s+(?:it|them|something|things|stuff|numbers?|\w+\s+numbers?)\s+up\b|"
     # what kept the speaker from hearing: "I was scribbling the GPU layout"
     r"\b(?:i\s+was|i\s+am|i'?m)\s+(?:still\s+|busy\s+)?(?:writing|scribbling|jotting|typing|taking\s+notes|"
-    r"noting|drawing|sketching|reading)\b",
+    r"noting|drawing|sketching|reading|thinking\s+(?:about|of|through))\b",
     re.IGNORECASE,
 )
 # Beside a missing story, how things go as a rule is not a story: "everything I've led has

@@ -279,6 +279,12 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         # "If we ship what we can't explain, next quarter the gap is wider."
         r"\bif\b[^.?!,;]{2,120},\s*(?:\w+\s+){1,4}?(?:is|are|will|would|gets?|becomes?)\b",
         r"\b\w+\s+meant\s+(?:that\s+)?(?:we|the|you|they|real|more|less|no|a|an)\b",
+        # "its reasoning not matching what it does means our evals might be measuring ...",
+        # "twelve months of monitoring shows how it's misused": what follows from it
+        r"\b(?!i\b|you\b)\w+\s+means\s+(?:that\s+)?(?:we|our|the|you|they|it|there|real|more|less|no|a|an)\b",
+        r"\b\w+\s+(?:shows|proves|showed|proved)\s+(?:us\s+|you\s+)?(?:that|how|whether|what|why)\b",
+        # "What we gave up was headroom: the transformer would have kept improving"
+        r"[;:]\s*(?:the|our|their|its|a|an)\s+[\w-]+\s+(?:would|will|'d|could)\s+\w+",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b|,\s*given\s+\w+",
         # "it shows i can back down", "that tells us the judge drifted": evidence drawn
         r"\b(?:it|that|this|which)\s+(?:shows|proves|tells\s+(?:me|us|you))\s+(?:that\s+)?"

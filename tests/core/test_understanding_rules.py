@@ -1668,3 +1668,50 @@ def test_not_worrying_about_what_was_just_named_turns_it_down(lex: Lexicon) -> N
 )
 def test_a_part_of_a_quoted_whole(question: str, answer: str, gives: bool) -> None:
     assert answer_gives(question, answer) is gives
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # not having built the thing, said after not knowing, is the reason for it
+        (
+            "I don't know what changes at that scale. I have not built a kv cache before.",
+            "dont_know",
+        ),
+        # a qualification in a relative clause is no request
+        ("Senior fits; staff would mean leading across teams, which I haven't done yet.", None),
+        # what the speaker was busy thinking about beside "run that by me again"
+        ("Hang on, run that by me again? I was still thinking about the sandbox.", "repeat"),
+    ],
+)
+def test_what_stands_beside_a_request_in_more_words(
+    lex: Lexicon, text: str, intent: str | None
+) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "credited"),
+    [
+        ("Human eval is slow. I'd drop it entirely and let model judges do everything.", False),
+        ("The sandbox seems complicated to get right.", False),
+        ("The sandbox is complicated to get right, but worth it.", True),
+        ("Human eval? Honestly I wouldn't bother keeping any around.", False),
+    ],
+)
+def test_more_ways_of_turning_down(lex: Lexicon, text: str, credited: bool) -> None:
+    label = "sandbox" if "sandbox" in text else "human_eval"
+    assert (label in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("Its reasoning not matching its actions means our evals might be wrong.", True),
+        ("A year of monitoring shows how it is actually misused.", True),
+        ("What we gave up was headroom: the transformer would have kept improving.", True),
+        ("I mean the cache.", False),
+    ],
+)
+def test_reasons_said_as_consequences(lex: Lexicon, text: str, reasons: bool) -> None:
+    assert ("reasons" in read(lex, text).labels) is reasons
