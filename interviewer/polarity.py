@@ -378,7 +378,7 @@ BARE_REJECTION = re.compile(
     # "I'd honestly leave that one alone", "I left that part alone"
     r"^\W*(?:(?:honestly|frankly|personally|tbh|so|but|and)\W+)*(?:i'?d|i\s+would|we'?d|i|we)\s+"
     r"(?:\w+\s+)?(?:leave|left)\s+(?:it|that|them|this|that\s+(?:one|part|bit)|this\s+(?:one|part|bit))\s+"
-    r"alone\b(?:[^.!?]*)$|"
+    r"alone\b[^.!?]*[.!?]*\W*$|"
     r"^\W*(?:(?:honestly|frankly|personally|tbh|so|but)\W+)*"
     r"(?:(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:just\s+|probably\s+)?(?:leave|take)\s+(?:it|that|them)\s+out|"
     r"(?:i'?d|we'?d|i\s+would|we\s+would)\s+(?:just\s+|probably\s+)?(?:skip|drop)\s+(?:it|that|them))"

@@ -17,7 +17,9 @@ So a pause ends the turn early only when the words say the answer is finished:
 
 The Listener ends a pause 0.4 s in when both judges say finished, and a little later
 (`TEXT_SILENCE`) when the words alone do; otherwise the turn waits for the scenario's
-long silence. Why this split, with the figures, is in docs/VOICE.md ("Turn-taking").
+long silence, and `MID_PHRASE_HOLD` longer when the words stop mid-phrase
+(`stops_mid_phrase`: "Our plan was to"). Why this split, with the figures, is in
+docs/VOICE.md ("Turn-taking").
 """
 
 from __future__ import annotations

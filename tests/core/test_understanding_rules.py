@@ -1641,6 +1641,8 @@ def test_not_worrying_about_what_was_just_named_turns_it_down(lex: Lexicon) -> N
     said = "The reference model is just there for form. I wouldn't worry about it."
     assert "kl" not in read(lex, said).labels
     assert "kl" in read(lex, "The reference model is there to stop drift. I'd keep it.").labels
+    left = "The reference model is just there for form. I'd honestly leave that one alone."
+    assert "kl" not in read(lex, left).labels
 
 
 @pytest.mark.parametrize(
