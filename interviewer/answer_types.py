@@ -95,17 +95,12 @@ def _beyond_the_whole(part: str, answer: str) -> bool:
     m = _PART_OF.search(part)
     if m is None:
         return True
-    whole = {f.lower() for f in re.findall(_FIGURE_WORD, m.group("whole") or m.group("whole2"))}
-    if not whole:
-        return True
-    return any(f.lower() not in whole for f in re.findall(_FIGURE_WORD, answer))
+    whole = _figures(m.group("whole") or m.group("whole2"))
+    return not whole or bool(_figures(answer) - whole)
 
 
-_FIGURE_WORD = (
-    r"\d[\d,.]*%?|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|"
-    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|"
-    r"dozen|half|percent)\b"
-)
+def _figures(text: str) -> set[str]:
+    return {f.lower() for f in re.findall(_NUMBER, text, re.IGNORECASE)}
 
 
 def singular(word: str) -> str:
@@ -172,7 +167,7 @@ def _holds(pattern: str) -> Callable[[str], bool]:
 
 
 _NUMBER = (
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
     r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|"
     r"dozen|dozens|half|a\s+few|several|single|double|twice)\b"
 )

@@ -96,7 +96,7 @@ def text_sounds_finished(text: str, *, last_word_probability: float = 1.0) -> bo
     text = text.strip()
     if not text or text.endswith(("...", "…", ",", "-", ":", ";")):
         return False
-    last = _NOT_LETTERS.sub("", text.split()[-1].lower())
+    last = _last_word(text)
     if not last or last in _OPEN_WORDS or last_word_probability < UNSURE_ENDING:
         return False
     sentence = _SENTENCE_END.split(text)[-1].rstrip(".!?")
@@ -107,8 +107,12 @@ def stops_mid_phrase(text: str) -> bool:
     """The last word is one an answer does not end on ("Our plan was to", "and um"). Not
     a trailing "..." or comma alone: Whisper ends finished answers with them too ("... Wait
     for the audit before any public release...", said after a thinking pause)."""
-    said = text.split()
-    return bool(said) and _NOT_LETTERS.sub("", said[-1].lower()) in _OPEN_WORDS
+    return bool(text.split()) and _last_word(text) in _OPEN_WORDS
+
+
+def _last_word(text: str) -> str:
+    """The last word, lower case, without its punctuation ("to..." -> "to")."""
+    return _NOT_LETTERS.sub("", text.split()[-1].lower())
 
 
 def sounds_finished(transcript: Transcript) -> bool:

@@ -1423,6 +1423,19 @@ def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: se
         ("am i allowed to change read_rows or does it have to stay as is", True),
         # a place said first, then the question
         ("in production does this run on a gpu box or just cpu", True),
+        # what the speaker needs to know before going on is asked of the interviewer
+        ("I'd want to know whether the onsite is one day or two.", True),
+        ("I'd need to know what counts as done before I design anything around it.", True),
+        ("It would help to know which evals the policy actually requires.", True),
+        ("So the thing I'd really want before deciding anything is how much it helps.", True),
+        # ... not why the speaker is still undecided
+        ("I'd need to know how often they get through before I could say.", False),
+        # ... and not a need without anything asked
+        ("I'd want to know the system works before shipping it.", False),
+        # ... or one in a case supposed
+        ("If the loop put me at L4 I'd want to understand why before deciding.", False),
+        # (a request put politely after an "if" still asks)
+        ("If it's not a secret, can you tell me how big the team is?", True),
     ],
 )
 def test_what_is_put_as_a_question(sentence: str, question: bool) -> None:
@@ -1521,28 +1534,6 @@ def test_a_half_not_heard_is_asked_again(lex: Lexicon) -> None:
 
 
 @pytest.mark.parametrize(
-    ("sentence", "question"),
-    [
-        # what the speaker needs to know before going on is asked of the interviewer
-        ("I'd want to know whether the onsite is one day or two.", True),
-        ("I'd need to know what counts as done before I design anything around it.", True),
-        ("It would help to know which evals the policy actually requires.", True),
-        ("So the thing I'd really want before deciding anything is how much it helps.", True),
-        # ... not why the speaker is still undecided
-        ("I'd need to know how often they get through before I could say.", False),
-        # ... and not a need without anything asked
-        ("I'd want to know the system works before shipping it.", False),
-        # ... or one in a case supposed
-        ("If the loop put me at L4 I'd want to understand why before deciding.", False),
-        # (a request put politely after an "if" still asks)
-        ("If it's not a secret, can you tell me how big the team is?", True),
-    ],
-)
-def test_what_the_speaker_needs_to_know_is_asked(sentence: str, question: bool) -> None:
-    assert is_question(sentence) is question
-
-
-@pytest.mark.parametrize(
     ("text", "asked"),
     [
         # the speaker answers their own question with an assumption and goes on
@@ -1616,24 +1607,24 @@ def test_a_ratio_says_how_often(answer: str, gives: bool) -> None:
             "I don't have a good answer for every case, but I'd put a kv cache on each replica.",
             None,
         ),
-    ],
-)
-def test_more_requests_in_people_words(lex: Lexicon, text: str, intent: str | None) -> None:
-    assert read(lex, text).intent == intent
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
         # counted, not asked for: "a second person", "the gap I missed that time"
         ("Now I get a second person to look over the evals before any launch.", None),
         ("So the gap I missed that time can't hide in my blind spot again.", None),
         ("Sorry, missed that.", "repeat"),
         # what is not known, named after "tbh"
         ("no idea tbh what the kv cache even holds once the context is full", "dont_know"),
+        # not having built the thing, said after not knowing, is the reason for it
+        (
+            "I don't know what changes at that scale. I have not built a kv cache before.",
+            "dont_know",
+        ),
+        # a qualification in a relative clause is no request
+        ("Senior fits; staff would mean leading across teams, which I haven't done yet.", None),
+        # what the speaker was busy thinking about beside "run that by me again"
+        ("Hang on, run that by me again? I was still thinking about the sandbox.", "repeat"),
     ],
 )
-def test_words_that_look_like_requests(lex: Lexicon, text: str, intent: str | None) -> None:
+def test_more_requests_in_people_words(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
 
 
@@ -1670,26 +1661,6 @@ def test_not_worrying_about_what_was_just_named_turns_it_down(lex: Lexicon) -> N
 )
 def test_a_part_of_a_quoted_whole(question: str, answer: str, gives: bool) -> None:
     assert answer_gives(question, answer) is gives
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        # not having built the thing, said after not knowing, is the reason for it
-        (
-            "I don't know what changes at that scale. I have not built a kv cache before.",
-            "dont_know",
-        ),
-        # a qualification in a relative clause is no request
-        ("Senior fits; staff would mean leading across teams, which I haven't done yet.", None),
-        # what the speaker was busy thinking about beside "run that by me again"
-        ("Hang on, run that by me again? I was still thinking about the sandbox.", "repeat"),
-    ],
-)
-def test_what_stands_beside_a_request_in_more_words(
-    lex: Lexicon, text: str, intent: str | None
-) -> None:
-    assert read(lex, text).intent == intent
 
 
 @pytest.mark.parametrize(
