@@ -270,6 +270,19 @@ _THOSE = re.compile(
     r"\bdo\s+(?:those|these)\s+(?:[a-z]+\s+){1,2}?(?:get|have|need|see|use|expect|want|care|know)\b",
     re.IGNORECASE,
 )
+# "so for ties do they count as half or as wrong", "the batch traffic, does that have the
+# same target or can it wait": a verb before its subject, then the choice offered, asks
+# which even unmarked. Not after a subject of its own ("I'd do it properly or not at all").
+_INVERTED_CHOICE = re.compile(
+    r"(?<!\bi\s)(?<!\bwe\s)(?<!\byou\s)(?<!\bthey\s)(?<!\bit\s)(?<!\bto\s)(?<!'d\s)(?<!'ll\s)"
+    r"\b(?:(?:do|does|did|should|can|could|would|will)\s+(?:the\s+[\w-]+|both|true|false)|"
+    # ("the ratio is the new probability": after "is", "the" begins what a subject is)
+    r"(?:do|does|did|is|are|should|can|could|would|will)\s+"
+    r"(?:i|we|you|they|it|that|this|there|either|those|these))\s+"
+    r"[\w'-]+\b[^.!?;]{0,60}?\bor\b"
+    r"(?!\s+(?:so|something|not|whatever|anything|more|less|fewer|minus|two|three|four)\b)",
+    re.IGNORECASE,
+)
 _EMBEDDED = re.compile(
     r"\b(?:depends?\s+on|know|knowing|see|decide|explain|tell\s+you|matters?|regardless\s+of|"
     r"figure\s+out|no\s+matter|about|wonder\s+if|not\s+sure)\s*$",
@@ -413,7 +426,12 @@ def is_question(sentence: str) -> bool:
         return True
     # "if one goes up, so does the other" says "also"; it asks nothing.
     s = _SO_DOES.sub("", s)
-    inner = [*_INNER_QUESTION.finditer(s), *_THOSE.finditer(s), *_DOES_IT_MEAN.finditer(s)]
+    inner = [
+        *_INNER_QUESTION.finditer(s),
+        *_THOSE.finditer(s),
+        *_DOES_IT_MEAN.finditer(s),
+        *_INVERTED_CHOICE.finditer(s),
+    ]
     return any(not _EMBEDDED.search(s[: m.start()]) for m in inner)
 
 

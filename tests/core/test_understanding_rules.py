@@ -1436,6 +1436,15 @@ def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: se
         ("If the loop put me at L4 I'd want to understand why before deciding.", False),
         # (a request put politely after an "if" still asks)
         ("If it's not a secret, can you tell me how big the team is?", True),
+        # a verb before its subject, then a choice offered: asked, mark or not
+        ("so for ties do they count as half or as wrong", True),
+        ("quick q, in the mask does true mean keep or true mean masked out", True),
+        ("and the batch traffic on the API does that have the same target or can it wait", True),
+        ("do both of them pass the safety evals or is it only the weaker one", True),
+        # ... not a statement with a subject of its own, nor "X is the Y ... or more"
+        ("I would do it properly or not at all", False),
+        ("it flags when one person is the subject of three or more location questions", False),
+        ("the ratio is the new probability over the old one, one plus or minus epsilon", False),
     ],
 )
 def test_what_is_put_as_a_question(sentence: str, question: bool) -> None:
