@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from .answer_types import singular
+from .clauses import content
 from .questions import EXPLAINS_ASKING
 from .sentences import PUT_TO_YOU, Sentence, is_tag_question, is_topic, words
 
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
+_ECHO_WORDS = 8  # at most, in the interviewer's question said over before answering it
+_ANSWER_WORDS = 3  # at least, in the answer that follows it
 
 # "What are we serving with here?", "Do we know how many groups applied?": asked of the
 # interviewer about the case, not of the speaker's own answer.
@@ -54,6 +58,7 @@ def own_questions(
     fact_of: Mapping[str, str],
     recognises: Callable[[str], bool],
     invited: bool = False,
+    put: str = "",
 ) -> tuple[list[Sentence], tuple[str, ...], bool]:
     """The candidate's own questions in a turn: (the sentences, with those that only look
     like questions marked as statements; the fact each question asks for, "" for none;
@@ -63,8 +68,11 @@ def own_questions(
     Then "um yeah do you guys sponsor visas" is asked without its question mark, "So, I
     guess, what's the split between remote and in-office?" is no guess said rising, and a
     question followed by why it matters to the speaker is asked, not rhetorical: with
-    questions in it, the turn is no answer to anything else."""
-    sentences = _put_as_questions(sentences, fact_of, recognises, invited)
+    questions in it, the turn is no answer to anything else.
+
+    `put`: the interviewer's question as last put, which the speaker may say over to
+    themselves before answering it ("Who decides? The policy team.")."""
+    sentences = _put_as_questions(sentences, fact_of, recognises, invited, put)
     questions = [s for s in sentences if s.question]
 
     # "... a proper uplift study. Has anyone run one yet?": a question that names
@@ -133,6 +141,7 @@ def _put_as_questions(
     fact_of: Mapping[str, str],
     recognises: Callable[[str], bool],
     invited: bool,
+    put: str,
 ) -> list[Sentence]:
     """The sentences, marked as questions when they are put to the interviewer."""
     if invited:
@@ -156,7 +165,7 @@ def _put_as_questions(
     ]
     return [
         Sentence(s.start, s.end, s.text, False)
-        if s.question and _answered_by_oneself(b, s, n)
+        if s.question and (_answered_by_oneself(b, s, n) or _said_over(s, n, put))
         else s
         for b, s, n in zip([None, *sentences[:-1]], sentences, [*sentences[1:], None], strict=True)
     ]
@@ -175,6 +184,19 @@ def _answered_by_oneself(before: Sentence | None, s: Sentence, after: Sentence |
     # "Classifier timeout? Fail open.": a topic named, then the speaker's own answer (not
     # "Can I get data from production? Even just flagged chats?", a question narrowed).
     return not (before is not None and before.question) and is_topic(s.text)
+
+
+def _said_over(s: Sentence, after: Sentence | None, put: str) -> bool:
+    """The interviewer's question said over, then answered: "Who decides? The policy team,
+    ...", "Why now? Honestly, the sabotage paper." A short question all of whose words
+    are the interviewer's asks nothing of them."""
+    if after is None or after.question or len(words(after.text)) < _ANSWER_WORDS:
+        return False
+    said = content(s.text)
+    if not said or len(words(s.text)) > _ECHO_WORDS:
+        return False
+    theirs = {singular(w) for w in content(put)}
+    return all(singular(w) in theirs for w in said)
 
 
 def _assumed_within(text: str) -> bool:

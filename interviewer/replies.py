@@ -26,7 +26,7 @@ from .understanding import Understanding
 def answer(run: Run, text: str, unsure: tuple[str, ...] = ()) -> None:
     asked = run.state.last_asked
     invited = asked is not None and INVITES_QUESTIONS.search(asked.text) is not None
-    understood = run.sc.lexicon.understand(text, invited)
+    understood = run.sc.lexicon.understand(text, invited, asked.text if asked else "")
     if _doubtful_side(run, understood, text, unsure):
         # "I would hold it back" heard as "fold it back": the side rests on a word the
         # speech model was unsure of, and the two readings argue opposite sides. Ask

@@ -66,9 +66,10 @@ class Lexicon:
 
     # -- the whole turn -------------------------------------------------------------------
 
-    def understand(self, text: str, invited: bool = False) -> Understanding:
+    def understand(self, text: str, invited: bool = False, put: str = "") -> Understanding:
         """`invited`: the interviewer has just asked for the candidate's questions, so what
-        is put as a question is asked, whatever follows it (see `own_questions`)."""
+        is put as a question is asked, whatever follows it; `put`: the interviewer's
+        question as last put (see `own_questions`)."""
         # A turn is read up to MAX_READ characters: the matching cost grows with the text,
         # and one turn must not hold up the others. Spans stay valid, since they index the
         # start of the stored text.
@@ -81,7 +82,7 @@ class Lexicon:
             before = text[:leave]
             if not words(before):
                 return Understanding(frozenset(), (), substantive=False, leaving=True)
-            return replace(self.understand(before, invited), leaving=True)
+            return replace(self.understand(before, invited, put), leaving=True)
         # The fact each sentence would call up: asked for below, more than once.
         fact_of = self._facts_of(sentences)
         # Requests are read with chat shorthand written out ("wdym by steer", "cant rly
@@ -115,14 +116,19 @@ class Lexicon:
             return self._request(text, intent)
         if asked_term:
             return self._request(text, "clarify_term", term)
-        return self._answer(text, sentences, fact_of, invited)
+        return self._answer(text, sentences, fact_of, invited, put)
 
     def _answer(
-        self, text: str, sentences: list[Sentence], fact_of: Mapping[str, str], invited: bool
+        self,
+        text: str,
+        sentences: list[Sentence],
+        fact_of: Mapping[str, str],
+        invited: bool,
+        put: str = "",
     ) -> Understanding:
         """A turn that is no request: its questions, its labels and the words behind them."""
         sentences, asked, substantive = own_questions(
-            sentences, fact_of, self._signals.recognises, invited
+            sentences, fact_of, self._signals.recognises, invited, put
         )
         questions = [s for s in sentences if s.question]
         found, rejected = self._signals.find(text, sentences)

@@ -1570,6 +1570,19 @@ def test_the_speakers_own_choice_asked_aloud_asks_nothing(lex: Lexicon) -> None:
     assert read(lex, "Which team would I be on after the onsite?").asked != ()
 
 
+def test_the_interviewers_question_said_over_asks_nothing(lex: Lexicon) -> None:
+    put = "Who owns the GPU budget for the onsite, and how would you split it?"
+    said = "Who owns the GPU budget? The infra lead, and I'd split it by traffic."
+    assert lex.understand(said, put=put).asked == ()
+    assert lex.understand(said).asked == ("",)  # (without the question put, it is asked)
+    # ... but asked with words of its own, it is asked
+    assert lex.understand("What's the GPU memory? I'd split by traffic.", put=put).asked == (
+        "gpus",
+    )
+    # ... and said over with no answer after it, it is asked
+    assert lex.understand("Who owns the GPU budget?", put=put).asked == ("",)
+
+
 @pytest.mark.parametrize(
     ("text", "credited"),
     [
