@@ -284,14 +284,18 @@ def turned_down(text: str, start: int, end: int) -> bool:
         # "I haven't read the RSP or the Constitutional AI paper": both are not read.
         window = ws[-2 * _NEGATION_WINDOW :]
     # "no, I'd commit": a "no" before the speaker's own subject answers; it negates nothing.
-    seq = [*ws, *_WORD.findall(text[start:end].lower())[:1]]
+    # Nor does one before a verb said with its object ("no publish the weights, that's my
+    # recommendation"): a "no" negates a thing, not an order.
+    seq = [*ws, *_WORD.findall(text[start : end + _AFTER_NO].lower())[:2]]
     offset = len(ws) - len(window)
 
     def negates(i: int, w: str) -> bool:
         if not (w in NEGATORS or w.endswith("n't")):
             return False
-        nxt = seq[offset + i + 1] if offset + i + 1 < len(seq) else ""
-        return not (w == "no" and nxt in _SUBJECTS)
+        at = offset + i
+        nxt, then = [*seq[at + 1 : at + 3], "", ""][:2]
+        ordered = nxt in _VERDICT_VERBS and then in _OBJECTS and at + 1 == len(ws)
+        return not (w == "no" and (nxt in _SUBJECTS or ordered))
 
     negated = any(negates(i, w) for i, w in enumerate(window))
     return rejected or (negated and not _NOT_REALLY_NEGATION.search(clause.rstrip()))
@@ -331,6 +335,13 @@ _CLAUSE_NEGATION = re.compile(
 _NO_CHANGE = re.compile(
     r"\bno\s+(?:\w+ly\s+)?(?:(?:significant|measurable|meaningful|noticeable)\s+)?$"
 )
+_AFTER_NO = 20  # characters read past a match for the word after its first
+# The verbs a verdict is given in, said as an order ("no, ship it").
+_VERDICT_VERBS = frozenset(
+    {"publish", "ship", "release", "hold", "launch", "escalate", "commit", "intervene", "ask"}
+    | {"refuse", "block", "delay", "withhold", "wait", "open", "keep", "share", "flag", "pull"}
+)
+_OBJECTS = frozenset({"it", "them", "the", "this", "that", "now", "back"})
 _SUBJECTS = frozenset({"i", "id", "i'd", "ill", "i'll", "im", "i'm", "i've", "we", "we'd", "we'll"})
 _CHANGE_AFTER = re.compile(
     r"\s+(?:regressions?|differences?|changes?|drops?|gaps?|effects?|improvements?|increases?|"

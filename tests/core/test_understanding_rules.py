@@ -1406,6 +1406,8 @@ def torn_lex() -> Lexicon:
         ("We caught it in the middle of the launch, so hold it back.", {"stance.against"}),
         # doubt, then one side said on its own, settles it
         ("I keep flip-flopping... right. Hold it back.", {"stance.against"}),
+        # a "no" before an order negates nothing: it sets aside what came before
+        ("i know i went back and forth but no ship it thats my call", {"stance.for"}),
     ],
 )
 def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: set[str]) -> None:
