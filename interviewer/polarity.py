@@ -79,7 +79,7 @@ _REJECT_AFTER = re.compile(
     r"(?:just\s+)?slows?\s+(?:\w+\s+)?down|just\s+slows|gets\s+in\s+the\s+way|can\s+go|"
     r"we\s+can\s+skip|isn't\s+worth|doesn't\s+help|does\s+not\s+help|won't\s+help|"
     r"more\s+(?:complexity|trouble|hassle|cost)\s+than\s+it'?s\s+worth|not\s+needed|"
-    r"isn'?t\s+needed|(?:is|are)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
+    r"isn'?t\s+needed|(?:is|are|'s)\s+(?:a\s+)?(?:waste|luxury|nice\s+to\s+have|optional|out\s+of\s+scope)|"
     r"(?:is|are)\s+not\s+(?:a\s+)?(?:priority|important|necessary|needed)|can\s+wait|"
     r"(?:is|are)\s+(?:just\s+|mostly\s+|pure\s+)?(?:theatre|theater|a\s+joke|security\s+theatre)|"
     # "continuous batching is the fashionable thing, but ...", "autoscaling won't save us"

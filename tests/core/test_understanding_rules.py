@@ -8,6 +8,7 @@ import pytest
 
 from interviewer.answer_types import KIND_EVIDENCE
 from interviewer.answer_types import gives as answer_gives
+from interviewer.meta_phrases import find
 from interviewer.questions import Asking
 from interviewer.sentences import INVITES_QUESTIONS, is_question, normalise, phrase_regex, split
 from interviewer.understanding import Lexicon, Understanding
@@ -191,6 +192,8 @@ def test_a_short_question_a_fact_answers_is_asked_not_a_request_to_repeat(lex: L
         ("The reference model, honestly, I'd get rid of it.", "kl", False),
         # "not ... without", however far apart
         ("I would not let any task run six hours without a sandbox.", "sandbox", True),
+        # out of scope, said with "'s"
+        ("The sandbox's out of scope for this design.", "sandbox", False),
     ],
 )
 def test_how_far_a_rejection_reaches(lex: Lexicon, text: str, label: str, credited: bool) -> None:
@@ -895,10 +898,17 @@ def test_a_thing_named_then_turned_down(
             "I haven't really had a model surprise me. Most of what I built ran in a sandbox.",
             "no_example",
         ),
+        # "one more time" asks again when it is about the question, not the speaker's work
+        ("could you run me through the question one more time", "repeat"),
     ],
 )
 def test_requests_beside_what_is_not_an_answer(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
+
+
+def test_one_more_time_of_the_speakers_own_work_asks_for_nothing() -> None:
+    assert find("repeat", "I'd trust their labels and not check them one more time.") is None
+    assert find("repeat", "One more time, please?") is not None
 
 
 # -- a meaning asked for, a side only understood, why a question is asked ------------------
