@@ -17,6 +17,7 @@ from .sentences import PUT_TO_YOU, Sentence, is_tag_question, is_topic, words
 _SUBSTANCE = 8  # words outside its questions that make a turn an answer as well
 _ECHO_WORDS = 8  # at most, in the interviewer's question said over before answering it
 _ANSWER_WORDS = 3  # at least, in the answer that follows it
+_NAMES_NOTHING = 3  # content words, at most, in a question read with the sentence beside it
 
 # "What are we serving with here?", "Do we know how many groups applied?": asked of the
 # interviewer about the case, not of the speaker's own answer.
@@ -76,16 +77,24 @@ def own_questions(
     questions = [s for s in sentences if s.question]
 
     # "... a proper uplift study. Has anyone run one yet?": a question that names
-    # nothing is read with the sentence before it, or with the reason given after it ("Is
-    # it okay if I change the names? Because of my NDA ...").
+    # (almost) nothing is read with the sentence before it, or with the reason given
+    # after it ("Is it okay if I change the names? Because of my NDA ...").
     def reason_after(i: int) -> str:
         after = sentences[i + 1] if i + 1 < len(sentences) else None
         if after is None or after.question or not EXPLAINS_ASKING.match(after.text):
             return ""
         return fact_of[after.text]
 
+    # A question with things of its own to name ("is this running with any special
+    # allocator settings?") is not about the sentence beside it: a fact that sentence
+    # would call up does not answer it.
     asked = tuple(
-        fact_of[s.text] or (fact_of[sentences[i - 1].text] if i else "") or reason_after(i)
+        fact_of[s.text]
+        or (
+            ((fact_of[sentences[i - 1].text] if i else "") or reason_after(i))
+            if len(content(s.text)) <= _NAMES_NOTHING
+            else ""
+        )
         for i, s in enumerate(sentences)
         if s.question
     )

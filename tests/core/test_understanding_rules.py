@@ -1582,6 +1582,15 @@ def test_the_speakers_own_choice_asked_aloud_asks_nothing(lex: Lexicon) -> None:
     assert read(lex, "Which team would I be on after the onsite?").asked != ()
 
 
+def test_a_question_naming_things_of_its_own_is_not_read_with_the_one_before(
+    lex: Lexicon,
+) -> None:
+    before = "I'd shard the weights over the GPUs. "
+    assert read(lex, before + "Has anyone tried that yet?").asked == ("gpus",)
+    said = before + "Is this running with special allocator settings or default ones?"
+    assert read(lex, said).asked == ("",)
+
+
 def test_the_interviewers_question_said_over_asks_nothing(lex: Lexicon) -> None:
     put = "Who owns the GPU budget for the onsite, and how would you split it?"
     said = "Who owns the GPU budget? The infra lead, and I'd split it by traffic."
