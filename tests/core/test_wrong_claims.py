@@ -126,6 +126,56 @@ CATALOG = load_catalog()
             "wrong_gc",
             True,
         ),
+        # the same claims said the other way round, or in a writer's own words
+        ("coding-memory-leak", "GC would've reclaimed those tensors anyway.", "wrong_gc", True),
+        (
+            "coding-memory-leak",
+            "The GC could not free them, the list held them.",
+            "wrong_gc",
+            False,
+        ),
+        (
+            "ml-theory",
+            "Then PPO is the step that trains the reward model on those pairs.",
+            "wrong_rlhf_order",
+            True,
+        ),
+        (
+            "ml-theory-systems",
+            "The way to shrink the pipeline bubble is to add more stages.",
+            "wrong_bubble",
+            True,
+        ),
+        (
+            "ml-theory-systems",
+            "The way to shrink the pipeline bubble is to add more micro-batches.",
+            "wrong_bubble",
+            False,
+        ),
+        (
+            "coding-attention",
+            "I do the softmax first, and after that I put zero where the mask is False.",
+            "wrong_mask_order",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "Latency is fine, I think. Our average is about eighty milliseconds.",
+            "wrong_mean_latency",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "Only internal, behind the VPN, so no hostile user can reach it.",
+            "wrong_internal_safe",
+            True,
+        ),
+        (
+            "mlops-generation-drift",
+            "I put np.random.seed(seed) at the start, so now all the random draws are fixed.",
+            "wrong_seeded",
+            True,
+        ),
     ],
 )
 def test_wrong_claims_in_new_words(scenario: str, text: str, signal: str, wrong: bool) -> None:
