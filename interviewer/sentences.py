@@ -272,13 +272,14 @@ _THOSE = re.compile(
 )
 # "so for ties do they count as half or as wrong", "the batch traffic, does that have the
 # same target or can it wait": a verb before its subject, then the choice offered, asks
-# which even unmarked. Not after a subject of its own ("I'd do it properly or not at all").
+# which even unmarked. Not after a subject of its own ("I'd do it properly or not at all"),
+# nor "is either ... or", which says what a thing is.
 _INVERTED_CHOICE = re.compile(
     r"(?<!\bi\s)(?<!\bwe\s)(?<!\byou\s)(?<!\bthey\s)(?<!\bit\s)(?<!\bto\s)(?<!'d\s)(?<!'ll\s)"
     r"\b(?:(?:do|does|did|should|can|could|would|will)\s+(?:the\s+[\w-]+|both|true|false)|"
     # ("the ratio is the new probability": after "is", "the" begins what a subject is)
     r"(?:do|does|did|is|are|should|can|could|would|will)\s+"
-    r"(?:i|we|you|they|it|that|this|there|either|those|these))\s+"
+    r"(?:i|we|you|they|it|that|this|there|those|these))\s+"
     r"[\w'-]+\b[^.!?;]{0,60}?\bor\b"
     r"(?!\s+(?:so|something|not|whatever|anything|more|less|fewer|minus|two|three|four)\b)",
     re.IGNORECASE,

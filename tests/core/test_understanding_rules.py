@@ -1455,6 +1455,7 @@ def test_sides_said_as_votes_and_doubts(torn_lex: Lexicon, text: str, labels: se
         ("do both of them pass the safety evals or is it only the weaker one", True),
         # ... not a statement with a subject of its own, nor "X is the Y ... or more"
         ("I would do it properly or not at all", False),
+        ("My ask is either a 48 hour delay or a staged rollout, five percent canary", False),
         ("it flags when one person is the subject of three or more location questions", False),
         ("the ratio is the new probability over the old one, one plus or minus epsilon", False),
     ],
