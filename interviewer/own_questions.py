@@ -76,28 +76,7 @@ def own_questions(
     sentences = _put_as_questions(sentences, fact_of, recognises, invited, put)
     questions = [s for s in sentences if s.question]
 
-    # "... a proper uplift study. Has anyone run one yet?": a question that names
-    # (almost) nothing is read with the sentence before it, or with the reason given
-    # after it ("Is it okay if I change the names? Because of my NDA ...").
-    def reason_after(i: int) -> str:
-        after = sentences[i + 1] if i + 1 < len(sentences) else None
-        if after is None or after.question or not EXPLAINS_ASKING.match(after.text):
-            return ""
-        return fact_of[after.text]
-
-    # A question with things of its own to name ("is this running with any special
-    # allocator settings?") is not about the sentence beside it: a fact that sentence
-    # would call up does not answer it.
-    asked = tuple(
-        fact_of[s.text]
-        or (
-            ((fact_of[sentences[i - 1].text] if i else "") or reason_after(i))
-            if len(content(s.text)) <= _NAMES_NOTHING
-            else ""
-        )
-        for i, s in enumerate(sentences)
-        if s.question
-    )
+    asked = _facts_asked(sentences, fact_of)
     # A turn with questions is also an answer only if it says enough besides them; a
     # question followed by more words was rhetorical unless it comes last.
     substantive = True
@@ -143,6 +122,33 @@ def own_questions(
         for i, s in enumerate(sentences)
     ]
     return sentences, asked, substantive
+
+
+def _facts_asked(sentences: list[Sentence], fact_of: Mapping[str, str]) -> tuple[str, ...]:
+    """The fact each of the turn's questions asks for ("" for none)."""
+
+    # "... a proper uplift study. Has anyone run one yet?": a question that names
+    # (almost) nothing is read with the sentence before it, or with the reason given
+    # after it ("Is it okay if I change the names? Because of my NDA ...").
+    def reason_after(i: int) -> str:
+        after = sentences[i + 1] if i + 1 < len(sentences) else None
+        if after is None or after.question or not EXPLAINS_ASKING.match(after.text):
+            return ""
+        return fact_of[after.text]
+
+    # A question with things of its own to name ("is this running with any special
+    # allocator settings?") is not about the sentence beside it: a fact that sentence
+    # would call up does not answer it.
+    return tuple(
+        fact_of[s.text]
+        or (
+            ((fact_of[sentences[i - 1].text] if i else "") or reason_after(i))
+            if len(content(s.text)) <= _NAMES_NOTHING
+            else ""
+        )
+        for i, s in enumerate(sentences)
+        if s.question
+    )
 
 
 def _put_as_questions(

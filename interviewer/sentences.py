@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .unmarked import DOES_IT_MEAN, EMBEDDED, INVERTED_CHOICE, SO_DOES, THOSE
+
 _SPLIT = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
@@ -258,39 +260,6 @@ _INNER_QUESTION = re.compile(
     r"(?:our|your|the|we|you|it|there|this|that)\b)",
     re.IGNORECASE,
 )
-# "when the mask is true does that mean the query can look": asks what follows means.
-_DOES_IT_MEAN = re.compile(r"\b(?:does|would|will)\s+(?:that|this|it)\s+mean\b", re.IGNORECASE)
-_SO_DOES = re.compile(
-    r"\bso\s+(?:does|do|did|is|are|was|were|can|will|would|has|have)\s+"
-    r"(?:the\s+\w+|it|this|that|we|they|i|he|she|mine|ours)\W*$",
-    re.IGNORECASE,
-)
-# "so the api side do those callers get the same target": inverted after "those", anywhere.
-_THOSE = re.compile(
-    r"\bdo\s+(?:those|these)\s+(?:[a-z]+\s+){1,2}?(?:get|have|need|see|use|expect|want|care|know)\b",
-    re.IGNORECASE,
-)
-# "so for ties do they count as half or as wrong", "the batch traffic, does that have the
-# same target or can it wait": a verb before its subject, then the choice offered, asks
-# which even unmarked. Not after a subject of its own ("I'd do it properly or not at all"),
-# nor "is either ... or", which says what a thing is.
-_INVERTED_CHOICE = re.compile(
-    r"(?<!\bi\s)(?<!\bwe\s)(?<!\byou\s)(?<!\bthey\s)(?<!\bit\s)(?<!\bto\s)(?<!'d\s)(?<!'ll\s)"
-    r"\b(?:(?:do|does|did|should|can|could|would|will)\s+(?:the\s+[\w-]+|both|true|false)|"
-    # ("the ratio is the new probability": after "is", "the" begins what a subject is)
-    r"(?:do|does|did|is|are|should|can|could|would|will)\s+"
-    r"(?:i|we|you|they|it|that|this|there|those|these))\s+"
-    r"[\w'-]+\b[^.!?;]{0,60}?\bor\b"
-    r"(?!\s+(?:so|something|not|whatever|anything|more|less|fewer|minus|two|three|four)\b)",
-    re.IGNORECASE,
-)
-_EMBEDDED = re.compile(
-    r"\b(?:depends?\s+on|know|knowing|see|decide|explain|tell\s+you|matters?|regardless\s+of|"
-    r"figure\s+out|no\s+matter|about|wonder\s+if|not\s+sure)\s*$",
-    re.IGNORECASE,
-)
-
-
 # Said with a rising tone, not asked: "I think I would escalate?"
 _UPTALK = re.compile(
     r"^\W*(?:(?:um|uh|so|well|hmm|yeah|ok|okay|sorry)\W+)*"
@@ -426,14 +395,14 @@ def is_question(sentence: str) -> bool:
     if _QUESTION_SHAPES.match(s):
         return True
     # "if one goes up, so does the other" says "also"; it asks nothing.
-    s = _SO_DOES.sub("", s)
+    s = SO_DOES.sub("", s)
     inner = [
         *_INNER_QUESTION.finditer(s),
-        *_THOSE.finditer(s),
-        *_DOES_IT_MEAN.finditer(s),
-        *_INVERTED_CHOICE.finditer(s),
+        *THOSE.finditer(s),
+        *DOES_IT_MEAN.finditer(s),
+        *INVERTED_CHOICE.finditer(s),
     ]
-    return any(not _EMBEDDED.search(s[: m.start()]) for m in inner)
+    return any(not EMBEDDED.search(s[: m.start()]) for m in inner)
 
 
 # "..., right?" and "..., yes?" check a claim rather than ask for something.
