@@ -50,7 +50,7 @@ _SELF_DESCRIPTION = re.compile(
     r"at\s+(?:bootcamp|school|university|uni|college)\s+(?:we|i)\b|"
     r"(?:it'?s|it\s+is)\s+a\s+(?:big|large|small|huge)\s+(?:company|team|org)\b|"
     r"everything\s+(?:goes|went|was)\b|in\s+my\s+team\s+(?:was|is|we)\b|"
-    r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:(?:were|was|are|have\s+been)\s+)?(?:always|usually|mostly|never|only|all|just)\b|"
+    r"my\s+(?:\w+\s+)?(?:models?|projects?|work)\s+(?:(?:were|was|are|have\s+been|have|has)\s+)?(?:always|usually|mostly|never|only|all|just)\b|"
     # "they just worked", "it simply did what it was told"
     r"(?:it|they|everything)\s+(?:just|always|simply)\s+(?:worked|did\s+what)\b|"
     r"in\s+my\s+(?:company|team|job|lab)\s+we\s+(?:don'?t|never|only|just)\b|"
@@ -60,7 +60,10 @@ _SELF_DESCRIPTION = re.compile(
     # "Everything I've trained was a toy model".
     r"(?:usually|mostly|always|normally|typically|generally|sincerely)\b|"
     r"(?:i'?m|i\s+am)\s+(?:\w+\s+){0,2}?(?:embarrassed|ashamed|afraid|sorry|nervous)\b|"
-    r"my\s+(?:\w+\s+)?(?:work|job|career|experience|background|role)\s+(?:has\s+been|was|is|'s)\b|"
+    r"my\s+(?:\w+\s+)?(?:work|job|career|experience|background|role|projects|models|tasks)\s+"
+    r"(?:has\s+been|have\s+been|was|were|is|are|'s)\b|"
+    # "I thought about this one before the interview": looked for, and not found
+    r"i\s+(?:thought\s+about|looked\s+for|searched\s+for|went\s+through)\s+(?:this|that|it|one)\b|"
     r"(?:i|i'?ve|i\s+have)\s+(?:been\s+)?(?:worked|working|was|been)\s+(?:in|at|on|with)\b[^.,;]{0,40}\b(?:for|since)\s+(?:\w+\s+)?(?:years?|months?|\d{4})\b|"
     r"(?:everything|all|anything)\s+(?:i'?ve|i\s+have|i|we'?ve|we)\s+(?:\w+\s+)?(?:built|trained|done|worked\s+on|shipped|made)\b|"
     r"(?:all|most|everything)\s+(?:of\s+)?(?:the\s+)?(?:stuff|things|work|projects?)\s+(?:i|we)\b|"

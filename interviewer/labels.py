@@ -286,6 +286,18 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         # "What we gave up was headroom: the transformer would have kept improving"
         r"[;:]\s*(?:the|our|their|its|a|an)\s+[\w-]+\s+(?:would|will|'d|could)\s+\w+",
         r"\bgiven\s+(?:the|that|how|our|their|its)\b|,\s*given\s+\w+",
+        # "Block per category, not on the average: a flat average can hide a regression",
+        # "I'd keep the queue; it soaked up every spike": a position, then a clause of its
+        # own that says why (a list after a colon has no verb of its own)
+        r"[;:]\s*(?:once\s+|when\s+|if\s+)?(?:(?:a|an|the|every|each|no|any|that|this|it|its|we|you|they|"
+        r"[\w'-]+ing)\b[^.;:,?!]{0,40}?)\b(?:is|are|was|were|isn'?t|aren'?t|can|can'?t|could|"
+        r"couldn'?t|does|doesn'?t|don'?t|did|didn'?t|has|have|had|would|wouldn'?t|will|won'?t|"
+        r"'s|means|makes|costs|hides|breaks|pays|shows|gives|lets|stops|keeps|soaked|lost|took)\b",
+        # "Concentration is a real risk, yes, but ...": granted, and answered
+        r"\b(?:yes|yeah|sure|true|granted|fair\s+enough|no\s+argument\s+there|i\s+agree)\W+but\b",
+        # "An eval ... means nothing if rerunning it moves its score ..."
+        r"\b(?:means|is\s+worth|tells\s+(?:us|you)|proves)\s+nothing\b|"
+        r"\b(?:is|are)\s+(?:meaningless|useless|worthless|pointless)\s+(?:if|unless|when|while)\b",
         # "it shows i can back down", "that tells us the judge drifted": evidence drawn
         r"\b(?:it|that|this|which)\s+(?:shows|proves|tells\s+(?:me|us|you))\s+(?:that\s+)?"
         r"(?:i|we|you|they|the|it|there|our|how)\b",

@@ -204,6 +204,7 @@ def detect(
         first not in ("repeat", "need_time")
         and is_answer(without_self_description(rest, first), has_signal)
         and not (unknowing and not takes_side(text))
+        and not (first == "no_example" and _opens_without_story(sentences, found[first], rest))
     ):
         return None
     if (
@@ -342,6 +343,20 @@ def _asks_for_time_in(text: str, s: Sentence, spans: list[tuple[int, int]]) -> b
     )
 
 
+def _opens_without_story(
+    sentences: list[Sentence], matches: list[re.Match[str]], rest: str
+) -> bool:
+    """ "I don't have one. I've mostly done ETL jobs, there was never a model in the loop":
+    said first, having no story is what the turn is about, and what follows is the
+    speaker's background however much of the scenario it names, unless it goes on to an
+    episode of its own ("but a small one: ...", "once, ...", "I found ...") or to what
+    they would do ("if it did, I'd notice ...")."""
+    # The opening: up to the first sentence of some length ("A failure. Hm. I don't want
+    # this to sound arrogant, but ...").
+    opening = next((s.end for s in sentences if len(words(s.text)) > _ECHO), len(rest))
+    return min(m.start() for m in matches) < opening and _STORY.search(rest) is None
+
+
 def _concludes_without_story(
     text: str, sentences: list[Sentence], matches: list[re.Match[str]]
 ) -> bool:
@@ -365,6 +380,19 @@ _ORDER: tuple[Intent, ...] = ("repeat", "need_time", "no_example", "dont_know", 
 _SPOKEN_TO = re.compile(r"\b(?:i|me|my|you|your|u|ur)\b", re.IGNORECASE)
 _SO = re.compile(r"(?:^|\W)(?:so|which\s+is\s+why|that'?s\s+why|hence)\W+(?:\w+\W+){0,4}$", re.I)
 MIN_ANSWER_WORDS = 6
+_ECHO = 6  # words, at most, in a sentence that only says the question over ("A failure. Hm.")
+_STORY = re.compile(
+    r"\bbut\s+(?:a|one|there\s+(?:was|is)|in\s+my|at\s+my|on\s+my|for\s+(?:a|my|our|the)|i|we|once|the\s+closest)\b|"
+    r"\b(?:closest|nearest)\b|\bone\s+time\b|\bonce\b|\bat\s+one\s+point\b|:\s|"
+    r"\b(?:i|we)\s+(?:found|noticed|caught|realised|realized|discovered|fixed|shipped|pushed|argued|"
+    r"escalated|flagged|raised|told|decided|wrote|built|owned|led|designed|ran|made|traced|rolled|"
+    r"trained|saw|spotted|changed|added|dropped|replaced|measured|learned|learnt)\b|"
+    r"\bhypothetical\w*|\bif\s+(?:it|i|that|this|we|one)\s+(?:did|were|was|had|happened|ever)\b|"
+    r"\b(?:i'?d|i\s+would|i'?ll)\s+(?:notice|catch|see|do|check|keep|stop|raise|answer|say|look|start|"
+    r"flag|escalate|push|ask|talk|go|use|run|want)\b|\breminds\s+me\b|\bhappened\s+at\b|"
+    r"\b(?:i|we)\s+just\s+\w+ed\b",
+    re.IGNORECASE,
+)
 _BARE_AGAIN = re.compile(r"again\W*\?\W*", re.IGNORECASE)
 _INAUDIBLE = re.compile(r"\[(?:inaudible|unintelligible|crosstalk|noise|silence)\]", re.I)
 _VOWEL = re.compile(r"[aeiouy]")

@@ -247,7 +247,7 @@ def _hold_rejections(sentences: list[Sentence], found: Found, rejected: list[Mat
     ...")"""
     for label in {r.label for r in rejected}:
         first = min(r.start for r in rejected if r.label == label)
-        held = [s for s in sentences if s.start > first and not _CHANGE_OF_MIND.search(s.text)]
+        held = [s for s in sentences if s.start > first and not _changes_mind(s.text)]
         kept = [m for m in found.get(label, []) if not inside(m.start, held)]
         if label in found:
             moved = [m for m in found[label] if m not in kept]
@@ -258,6 +258,19 @@ def _hold_rejections(sentences: list[Sentence], found: Found, rejected: list[Mat
                 del found[label]
 
 
+def _changes_mind(text: str) -> bool:
+    """The sentence turns from what was said before it. "I know that sounds scary, but
+    ..." grants the listener's doubt and goes on holding: its "but" turns nothing."""
+    return _CHANGE_OF_MIND.search(_GRANTED.sub(" ", text)) is not None
+
+
+_GRANTED = re.compile(
+    r"^\W*(?:(?:and|so|look|yeah|now)\W+)*i\s+(?:know|get|realise|realize|understand)\s+"
+    r"(?:that\s+|it\s+|this\s+|how\s+)?[^.;!?]{0,50}?\b(?:sounds?|seems?|looks?|people|some|most|"
+    r"you|others?|folks|everyone|the\s+usual|the\s+standard|it'?s\s+(?:usual|standard|common))"
+    r"[^.;!?]{0,50}?,?\s+but\b",
+    re.IGNORECASE,
+)
 _CHANGE_OF_MIND = re.compile(
     r"\b(?:actually|on\s+second\s+thought|then\s+again|wait|scratch\s+that|"
     r"i\s+take\s+(?:that|it)\s+back|but|though|although|that\s+said|still|except|unless|"
