@@ -225,7 +225,9 @@ _ASKED_TYPES: list[tuple[re.Pattern[str], Callable[[str], bool]]] = [
     # "in gigabytes per second" asks for a bandwidth: "eighty gigabytes" of memory is no answer
     (
         re.compile(
-            r"\b(?:giga|tera|mega)(?:bytes?|bits?)\s+(?:per|a)\s+second\b|\b[GTM]B/s\b|\b[GT]bps\b",
+            r"\b(?:giga|tera|mega)(?:bytes?|bits?)\s+(?:per|a)\s+second\b|\b[GTM]B/s\b|\b[GT]bps\b|"
+            # "what memory bandwidth should I assume?"
+            r"\bwhat\s+(?:[\w-]+\s+)?bandwidth\b|\bbandwidth\s+(?:should|do|does|can|would)\b",
             re.IGNORECASE,
         ),
         _holds(

@@ -160,7 +160,20 @@ class QuestionMatcher:
                 return ""
         if best and not self._offers_a_choice(best, question, best_regexes):
             return ""
+        if best and not self._does_what_is_asked(best, question):
+            return ""
         return best
+
+    def _does_what_is_asked(self, fact_id: str, question: str) -> bool:
+        """ "Who chairs the launch review?" asks who does one thing: a fact about the
+        launch review that never says who chairs it does not answer it."""
+        m = _WHO_DOES.search(question)
+        if m is None or _DECLINES.search(self._answers.get(fact_id, "")):
+            return True
+        verb = m.group("verb").lower()
+        stem = verb[:-1] if verb.endswith("s") else verb
+        known = self._known.get(fact_id, frozenset())
+        return any(k.startswith(stem[:5]) for k in known if len(k) >= 4) or stem in known
 
     def _offers_a_choice(self, fact_id: str, question: str, regexes: list[re.Pattern[str]]) -> bool:
         """ "Do the tests check runtime too, or only memory?" asks which of two: a fact
@@ -402,6 +415,15 @@ def _with_parts(known: frozenset[str]) -> frozenset[str]:
 
 
 # "A or B?": the words either side of "or", to the nearest break.
+# "who chairs", "who owns", "who signed off": who does something (not "who is", "who do
+# I talk to").
+_WHO_DOES = re.compile(
+    r"(?:^\W*|[,;:?]\s*|\b(?:and|so|but|then)\s+)(?:(?:um|uh|so|and|ok|okay)\W+)*"
+    r"who\s+(?:(?:actually|really|usually|currently|normally|else)\s+)?"
+    r"(?P<verb>(?!(?:is|are|was|were|'s|do|does|did|would|will|can|could|should|has|have|had|gets?|got|"
+    r"else|exactly|actually|i|we|you|they|the|a|an)\b)[a-z]+)\b",
+    re.IGNORECASE,
+)
 _ALTERNATIVES = re.compile(
     r"(?P<a>(?:[\w'-]+[ \t]+){0,3}[\w'-]+)(?<!\bmore)[ \t,]+or[ \t]+"
     r"(?:(?:is|are|do|does|only|just|the|a|an|it|they|we|some|is\s+it|are\s+they|do\s+they|"

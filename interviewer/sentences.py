@@ -96,6 +96,16 @@ _NEEDS_TO_KNOW = re.compile(
     r"(?=\s+(?:what|which|who|whose|when|where|why|how|whether|if)\b)",
     re.IGNORECASE,
 )
+# "I'll use scipy's softmax, unless that's a problem.", "I was going to multiprocess it,
+# assuming that's allowed": a plan put up for the interviewer's leave asks for it. (An
+# assumption about the case, "I'll assume H100s unless you tell me otherwise", is the
+# speaker's own answer: see `own_questions`.)
+_CHECKS_LEAVE = re.compile(
+    r",?\s+(?:unless\s+(?:that'?s|that\s+is|it'?s|it\s+is)\s+(?:a\s+problem|an\s+issue|not\s+allowed|"
+    r"against\s+the\s+rules|off\s+limits)|assuming\s+(?:that'?s|that\s+is|it'?s|it\s+is)\s+"
+    r"(?:allowed|ok(?:ay)?|fine|permitted|possible))\W*$",
+    re.IGNORECASE,
+)
 # "I'd need to know how often they get through before I could say": why the speaker is
 # undecided, not a question put to the interviewer.
 _UNDECIDED = re.compile(
@@ -384,7 +394,7 @@ def is_question(sentence: str) -> bool:
         for m in _NEEDS_TO_KNOW.finditer(s)
     ):
         return True
-    if _REQUEST.match(s):
+    if _REQUEST.match(s) or _CHECKS_LEAVE.search(s):
         return True
     if _UPTALK.match(s) or (_ECHOED.match(s) and not s.endswith("?")):
         return False
