@@ -293,6 +293,15 @@ BUILTIN_PATTERNS: dict[str, tuple[str, ...]] = {
         r"[\w'-]+ing)\b[^.;:,?!]{0,40}?)\b(?:is|are|was|were|isn'?t|aren'?t|can|can'?t|could|"
         r"couldn'?t|does|doesn'?t|don'?t|did|didn'?t|has|have|had|would|wouldn'?t|will|won'?t|"
         r"'s|means|makes|costs|hides|breaks|pays|shows|gives|lets|stops|keeps|soaked|lost|took)\b",
+        # "..., which lines up with senior scope", "my refactor would have cost three weeks",
+        # "sampling real traffic tells us more", "reward climbing while length balloons is
+        # the first sign of hacking": evidence, a cost avoided, what a thing shows
+        r",\s*which\s+(?:lines\s+up|matches|fits|puts|makes|maps)\b",
+        r"\bwould\s+have\s+(?:cost|taken|meant|broken|delayed|saved|caught|lost|added|burned|wasted)\b",
+        r"\b(?:tells?|told)\s+(?:us|me|you)\s+(?:more|much|what|how|whether|if|that|where|when|far)\b",
+        r"\b(?:is|are|was)\s+(?:usually\s+|often\s+|always\s+)?the\s+(?:first|earliest|clearest|best|surest|"
+        r"only)\s+(?:sign|signal|symptom|indicator|warning|evidence)\b",
+        r"(?:^|[.!?]\s+)so\s+(?:a|an|the|any|no|nothing|every|each)\s+\w+",
         # "Concentration is a real risk, yes, but ...": granted, and answered
         r"\b(?:yes|yeah|sure|true|granted|fair\s+enough|no\s+argument\s+there|i\s+agree)\W+but\b",
         # "An eval ... means nothing if rerunning it moves its score ..."
