@@ -44,6 +44,7 @@ class SignalScanner:
         signals: Mapping[str, tuple[Sequence[str], Sequence[str]]],
         in_questions: frozenset[str] = frozenset(),
         wrong: frozenset[str] = frozenset(),
+        sides: frozenset[str] = frozenset(),
     ) -> None:
         self._matchers: list[_Matcher] = []
         for label, phrases in BUILTIN_PHRASES.items():
@@ -56,6 +57,7 @@ class SignalScanner:
         self._signals = frozenset(signals)
         self._in_questions = in_questions
         self._wrong = wrong
+        self._sides = sides
 
     def _add_phrases(self, label: str, phrases: Iterable[str]) -> None:
         for phrase in phrases:
@@ -86,6 +88,7 @@ class SignalScanner:
         found, rejected, asked_about, self_negated = self._matches(text, sentences)
         _spread_rejections(text, sentences, found, rejected, self_negated)
         self._bare_rejections(sentences, found, rejected, asked_about)
+        self._mocked(sentences, found, rejected)
         _hold_rejections(sentences, found, rejected)
         _hold_concessions(text, found)
         self._drop_wrong_claims(sentences, found)
@@ -157,6 +160,18 @@ class SignalScanner:
                             found[hit.label].remove(hit)
                             if not found[hit.label]:
                                 del found[hit.label]
+
+    def _mocked(self, sentences: list[Sentence], found: Found, rejected: list[Match]) -> None:
+        """ "Oh sure, let's have someone read ten thousand samples by hand.": what a
+        mocking sentence proposes is turned down."""
+        mocking = [s for s in sentences if _MOCKS.match(s.text)]
+        for label in [x for x in found if x in self._signals and x not in self._sides]:
+            mocked = [m for m in found[label] if inside(m.start, mocking)]
+            if mocked:
+                rejected += mocked
+                found[label] = [m for m in found[label] if m not in mocked]
+                if not found[label]:
+                    del found[label]
 
     def _drop_wrong_claims(self, sentences: list[Sentence], found: Found) -> None:
         """A sentence that states a wrong claim earns nothing else: its words are not
@@ -269,6 +284,12 @@ _GRANTED = re.compile(
     r"(?:that\s+|it\s+|this\s+|how\s+)?[^.;!?]{0,50}?\b(?:sounds?|seems?|looks?|people|some|most|"
     r"you|others?|folks|everyone|the\s+usual|the\s+standard|it'?s\s+(?:usual|standard|common))"
     r"[^.;!?]{0,50}?,?\s+but\b",
+    re.IGNORECASE,
+)
+# "Oh sure, let's ...", "Yeah, great idea, let's just ...": a proposal said to mock it.
+_MOCKS = re.compile(
+    r"\W*(?:oh\s+)?(?:sure|yeah|yes|right|great|brilliant|perfect)(?:\s+(?:idea|plan))?\W+"
+    r"(?:(?:great|brilliant|good)\s+(?:idea|plan)\W+)?let'?s\s+(?:just\s+|all\s+)?\w+",
     re.IGNORECASE,
 )
 _CHANGE_OF_MIND = re.compile(

@@ -59,7 +59,9 @@ class Lexicon:
         asking: Asking | None = None,
     ) -> None:
         asking = asking or Asking()
-        self._signals = SignalScanner(signals, asking.in_questions, asking.wrong)
+        # The sides of a culture round are read by the stance reader, sarcasm included.
+        sides = frozenset(label for labels in stance or () for label in labels)
+        self._signals = SignalScanner(signals, asking.in_questions, asking.wrong, sides)
         self._glossary = [(term, phrase_regex(term)) for term in glossary if term.strip()]
         self._stance = StanceReader(*stance) if stance is not None else None
         self._questions = QuestionMatcher(asking)
