@@ -204,7 +204,9 @@ def detect(
         first not in ("repeat", "need_time")
         and is_answer(without_self_description(rest, first), has_signal)
         and not (unknowing and not takes_side(text))
-        and not (first == "no_example" and _opens_without_story(sentences, found[first], rest))
+        and not (
+            first == "no_example" and _opens_without_story(text, sentences, found[first], rest)
+        )
     ):
         return None
     if (
@@ -268,6 +270,10 @@ def _requests_in(text: str) -> dict[Intent, list[re.Match[str]]]:
     found: dict[Intent, list[re.Match[str]]] = {}
     for intent in _ORDER:
         ms = find_all(intent, text)
+        if intent == "no_example":
+            # "we never really had to worry about that": nothing was needed, which says
+            # nothing of having a story.
+            ms = [m for m in ms if not _NEEDED.match(text, m.end())]
         if ms:
             found[intent] = ms
     if "no_questions" in found and "dont_know" in found:
@@ -344,7 +350,7 @@ def _asks_for_time_in(text: str, s: Sentence, spans: list[tuple[int, int]]) -> b
 
 
 def _opens_without_story(
-    sentences: list[Sentence], matches: list[re.Match[str]], rest: str
+    text: str, sentences: list[Sentence], matches: list[re.Match[str]], rest: str
 ) -> bool:
     """ "I don't have one. I've mostly done ETL jobs, there was never a model in the loop":
     said first, having no story is what the turn is about, and what follows is the
@@ -353,7 +359,7 @@ def _opens_without_story(
     they would do ("if it did, I'd notice ...")."""
     # The opening: up to the first sentence of some length ("A failure. Hm. I don't want
     # this to sound arrogant, but ...").
-    opening = next((s.end for s in sentences if len(words(s.text)) > _ECHO), len(rest))
+    opening = next((s.end for s in sentences if len(words(s.text)) > _ECHO), len(text))
     return min(m.start() for m in matches) < opening and _STORY.search(rest) is None
 
 
@@ -377,6 +383,7 @@ def _concludes_without_story(
 # Which request a turn is when it holds several: "sorry, I didn't catch that, I'm not sure
 # what you asked" wants the question again before it wants help.
 _ORDER: tuple[Intent, ...] = ("repeat", "need_time", "no_example", "dont_know", "no_questions")
+_NEEDED = re.compile(r"(?:(?<=had)|(?<=have)|(?<=need)|(?<=needed))\s+to\s+\w+", re.IGNORECASE)
 _SPOKEN_TO = re.compile(r"\b(?:i|me|my|you|your|u|ur)\b", re.IGNORECASE)
 _SO = re.compile(r"(?:^|\W)(?:so|which\s+is\s+why|that'?s\s+why|hence)\W+(?:\w+\W+){0,4}$", re.I)
 MIN_ANSWER_WORDS = 6
