@@ -383,7 +383,7 @@ def _concludes_without_story(
 # Which request a turn is when it holds several: "sorry, I didn't catch that, I'm not sure
 # what you asked" wants the question again before it wants help.
 _ORDER: tuple[Intent, ...] = ("repeat", "need_time", "no_example", "dont_know", "no_questions")
-_NEEDED = re.compile(r"(?:(?<=had)|(?<=have)|(?<=need)|(?<=needed))\s+to\s+\w+", re.IGNORECASE)
+_NEEDED = re.compile(r"(?:(?<=had)|(?<=have)|(?<=need)|(?<=needed))\s+to\b", re.IGNORECASE)
 _SPOKEN_TO = re.compile(r"\b(?:i|me|my|you|your|u|ur)\b", re.IGNORECASE)
 _SO = re.compile(r"(?:^|\W)(?:so|which\s+is\s+why|that'?s\s+why|hence)\W+(?:\w+\W+){0,4}$", re.I)
 MIN_ANSWER_WORDS = 6

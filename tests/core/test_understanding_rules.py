@@ -1732,3 +1732,81 @@ def test_more_ways_of_turning_down(lex: Lexicon, text: str, credited: bool) -> N
 )
 def test_reasons_said_as_consequences(lex: Lexicon, text: str, reasons: bool) -> None:
     assert ("reasons" in read(lex, text).labels) is reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # opening on having no story, then the speaker's background: no story
+        (
+            "I don't have one. My whole career has been ETL jobs, the output classifier "
+            "was another team's.",
+            "no_example",
+        ),
+        ("Can't think of one. My models have always done what I built them to do.", "no_example"),
+        ("Hardest one? There wasn't one really.", "no_example"),
+        ("There wasn't really a hard one.", "no_example"),
+        # ... unless an episode, or what they would do, follows
+        (
+            "I don't have a big one, but a small one: I found the output classifier "
+            "scoring cached replies.",
+            None,
+        ),
+        (
+            "Nothing like that has happened to me, but if it did, I'd notice it on the "
+            "eval dashboard first.",
+            None,
+        ),
+        # nothing was needed: no word about having a story
+        ("It's behind the VPN so nobody can reach the kv cache, we never really had to.", None),
+    ],
+)
+def test_a_turn_that_opens_on_having_no_story(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("Block per category, not on the average: a flat average can hide a regression.", True),
+        ("I'd keep the container; it soaked up every spike we had.", True),
+        ("Concentration is a real risk, yes, but audits answer it.", True),
+        ("An eval means nothing if a rerun moves it more than the gap.", True),
+        ("I'd aim for senior, which lines up with what I owned.", True),
+        ("The refactor would have cost three weeks.", True),
+        ("Reward climbing with length is the first sign of hacking.", True),
+        ("Three things: the sandbox, the kv cache and the evals.", False),
+    ],
+)
+def test_reasons_said_with_a_colon_a_concession_or_evidence(
+    lex: Lexicon, text: str, reasons: bool
+) -> None:
+    assert ("reasons" in read(lex, text).labels) is reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "credited"),
+    [
+        ("The sandbox, honestly I'd go without it.", False),
+        ("A sandbox is solving a problem we don't have.", False),
+        ("A sandbox isn't something we'd bother with.", False),
+        ("Oh sure, let's put every task in its own sandbox.", False),
+        ("Sure, I'd put every task in its own sandbox.", True),
+        # conceding how it sounds holds the turn-down that came before
+        ("I'd drop the sandbox. I know that sounds scary, but the sandbox costs minutes.", False),
+    ],
+)
+def test_turned_down_by_going_without_or_mocking(lex: Lexicon, text: str, credited: bool) -> None:
+    assert ("sandbox" in read(lex, text).labels) is credited
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        ("I'll use scipy's softmax for this, unless that's a problem.", True),
+        ("I was going to multiprocess it across the cores, assuming that's allowed.", True),
+        ("I'll assume H100s unless you tell me otherwise.", False),
+    ],
+)
+def test_a_plan_put_up_for_leave_asks(sentence: str, question: bool) -> None:
+    assert is_question(sentence) is question

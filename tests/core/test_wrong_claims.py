@@ -176,6 +176,49 @@ CATALOG = load_catalog()
             "wrong_seeded",
             True,
         ),
+        (
+            "deep-dive-own-system",
+            "It's an internal service, so an attacker isn't really part of our threat model.",
+            "wrong_internal_safe",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "It's an internal service, so we still fuzz it: a bad caller is in our threat model.",
+            "wrong_internal_safe",
+            False,
+        ),
+        (
+            "deep-dive-own-system",
+            "Average latency was ninety ms, so the tail was never a concern.",
+            "wrong_mean_latency",
+            True,
+        ),
+        ("deep-dive-own-system", "The mean is what we page on.", "wrong_mean_latency", True),
+        (
+            "deep-dive-own-system",
+            "Average latency was ninety ms, but the p99 is what we page on.",
+            "wrong_mean_latency",
+            False,
+        ),
+        (
+            "ml-theory",
+            "The variance remains one since each term has unit variance.",
+            "wrong_variance",
+            True,
+        ),
+        (
+            "ml-theory",
+            "After dividing by root d k, the variance stays one.",
+            "wrong_variance",
+            False,
+        ),
+        (
+            "ml-theory-systems",
+            "sixty-four heads times 128 times 80 layers times 4 bytes, about 2.6MB a token",
+            "wrong_kv_heads",
+            True,
+        ),
     ],
 )
 def test_wrong_claims_in_new_words(scenario: str, text: str, signal: str, wrong: bool) -> None:
