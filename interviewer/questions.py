@@ -161,7 +161,8 @@ class QuestionMatcher:
         if best and not self._offers_a_choice(best, question, best_regexes):
             return ""
         if best and not self._does_what_is_asked(best, question):
-            return ""
+            # Another fact may say who does it ("Who owns the launch review?").
+            best, _ = self._best(question, 0, lambda f: self._does_what_is_asked(f, question))
         return best
 
     def _does_what_is_asked(self, fact_id: str, question: str) -> bool:
@@ -456,7 +457,13 @@ EXPLAINS_ASKING = re.compile(
     r"that\s+(?:changes|matters)|it\s+(?:changes|matters)|"
     r"i\s+(?:want|wanted|need|needed)\s+to\s+(?:check|confirm|make\s+sure|be\s+sure|know)\b|"
     # "It would help me size the PPO updates": what the answer is wanted for
-    r"(?:it|that|this|knowing\s+(?:it|that|this))\s+(?:would|will|'d|'ll|could|might)\s+(?:really\s+)?help\s+(?:me|us)\b)\b",
+    r"(?:it|that|this|knowing\s+(?:it|that|this))\s+(?:would|will|'d|'ll|could|might)\s+(?:really\s+)?help\s+(?:me|us)\b|"
+    # "If it's three times the compute, that changes how widely I'd roll it out", "This
+    # decides if I can put it on the same GPUs", "I want to work out the cache per token"
+    r"if\b[^.!?]{2,80}?,?\s+(?:that|it|this)\s+(?:changes|matters|decides|means\s+i)|"
+    r"(?:this|that|it|the\s+answer)\s+(?:decides|determines|affects|changes)\b|"
+    r"i(?:'d|\s+would)?\s+(?:want|like|need)\s+to\s+(?:work\s+out|figure\s+out|plan|size|estimate|pace|"
+    r"sanity[\s-]check|watch|decide|pick|choose)\b)\b",
     re.IGNORECASE,
 )
 # Fillers and the adverbs that only colour a question ("who actually reads", "does anyone

@@ -60,6 +60,13 @@ _QUESTION_SHAPES = re.compile(
     r"wouldn't|can't|couldn't|shouldn't)\s+(?:i|we|you|they|it|there|the|this|that|these|those|"
     r"our|your|my|his|her|their|a|an|any|users?|customers?|people|he|she|someone|somebody|"
     r"anyone|anybody|one|two|three|both|multiple|several)\b"
+    # "what numpy version is installed", "which tools are available"
+    r"|(?:what|which)\s+(?!(?:i|we|you|they|he|she|it|the|this|that)\b)\w+(?:\s+\w+)?\s+(?:is|are|was|were)\s+"
+    r"(?:installed|available|used|supported|allowed|running|deployed|required|expected|enabled|pinned)\b"
+    # "do the hidden tests also run on windows" (not "do the rollback first")
+    r"|do\s+(?:the|these|those|all\s+the)\s+(?:[\w-]+\s+){0,2}?[\w-]+s\s+(?:also\s+|actually\s+|ever\s+|"
+    r"still\s+|really\s+|all\s+)?(?:run|check|use|count|include|cover|have|need|get|see|expect|support|"
+    r"test|allow|come|go|matter|care|know|share|apply|work|time\s+out)\b"
     r"|(?:do|does|did|don't|doesn't|didn't|has|hasn't|haven't)\s+(?:i|we|you|they|it|"
     r"there|he|she|users?|customers?|people|anyone|any|someone|somebody|anybody|my|our|your)\b"
     # "Have it ask, then." tells: after "have", "it" is no subject.
@@ -325,6 +332,7 @@ def normalise(text: str) -> str:
     return _TRANSPOSED.sub(lambda m: _TRANSPOSITIONS[m.group(0).lower()], text)
 
 
+_STUTTER = re.compile(r"\b([a-z']+)(?:\s+\1\b)+", re.IGNORECASE)
 # Same length on both sides: evidence spans are offsets into what the candidate typed.
 _TRANSPOSITIONS = {
     "teh": "the",
@@ -381,6 +389,7 @@ _SHORT_WORD = re.compile(r"\b(?:u|r|ur|wd|n|1st)\b", re.IGNORECASE)
 def is_question(sentence: str) -> bool:
     s = normalise(sentence.strip())
     s = _SHORT_WORD.sub(lambda m: _SHORTHAND[m.group(0).lower()], s)
+    s = _STUTTER.sub(r"\1", s)  # "what what numpy version is installed", as transcribed
     cue = ASK_CUE.match(s)
     if cue is not None and len(words(s[cue.end() :])) >= 2:
         return True  # "can I ask: is the cluster ours?"

@@ -1810,3 +1810,57 @@ def test_turned_down_by_going_without_or_mocking(lex: Lexicon, text: str, credit
 )
 def test_a_plan_put_up_for_leave_asks(sentence: str, question: bool) -> None:
     assert is_question(sentence) is question
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # why the answer matters, said after the question, belongs to the asking
+        ("How big is the base model? This decides if I can share the GPUs.", ("model",)),
+        ("What's the peak traffic? If it's ten times the mean, that changes the plan.", ("traffic",)),
+        ("How many GPUs? I want to work out the cache per token.", ("gpus",)),
+        # unmarked questions in people's words: a stutter, a thing installed, tests that run
+        ("what what numpy version is installed", ("",)),
+        ("do the hidden tests also run on windows", ("",)),
+    ],
+)
+def test_more_questions_asked(lex: Lexicon, text: str, asked: tuple[str, ...]) -> None:
+    assert read(lex, text).asked == asked
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question"),
+    [
+        ("which tools are available", True),
+        ("do the rollback first then page the team", False),
+        ("what we do is the rollback", False),
+    ],
+)
+def test_what_is_and_is_not_an_unmarked_question(sentence: str, question: bool) -> None:
+    assert is_question(sentence) is question
+
+
+def test_who_does_something_is_answered_only_by_a_fact_that_says_who_does_it() -> None:
+    asking = Asking(
+        facts=[("review", ["launch review"]), ("owner", ["who owns"])],
+        answers={
+            "review": "The launch review reads the results before every release.",
+            "owner": "Nobody owns it today; trust and safety and policy share it.",
+        },
+    )
+    lex = Lexicon(SIGNALS, None, [], asking)
+    assert lex.understand("Who chairs the launch review today?").asked == ("",)
+    assert lex.understand("Who owns the launch review?").asked == ("owner",)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "gives"),
+    [
+        ("What memory bandwidth should I assume?", "Eighty gigabytes per GPU.", False),
+        ("What memory bandwidth should I assume?", "About three terabytes per second.", True),
+    ],
+)
+def test_a_bandwidth_asked_for_is_a_figure_per_second(
+    question: str, answer: str, gives: bool
+) -> None:
+    assert answer_gives(question, answer) is gives
