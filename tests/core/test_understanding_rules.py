@@ -1817,7 +1817,7 @@ def test_a_plan_put_up_for_leave_asks(sentence: str, question: bool) -> None:
     [
         # why the answer matters, said after the question, belongs to the asking
         ("How big is the base model? This decides if I can share the GPUs.", ("model",)),
-        ("What's the peak traffic? If it's ten times the mean, that changes the plan.", ("traffic",)),
+        ("What's the peak traffic? If it's ten times the mean, that changes it.", ("traffic",)),
         ("How many GPUs? I want to work out the cache per token.", ("gpus",)),
         # unmarked questions in people's words: a stutter, a thing installed, tests that run
         ("what what numpy version is installed", ("",)),
