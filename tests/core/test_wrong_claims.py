@@ -230,3 +230,35 @@ def test_what_the_model_says_is_its_behaviour_and_can_be_turned_down() -> None:
     u = lex.understand("What the model actually says isn't really the serving team's job.")
     assert "behavioural_drift" in [m.label for m in u.rejected]
     assert "behavioural_drift" in lex.understand("I'd watch what the model says per topic.").labels
+
+
+@pytest.mark.parametrize(
+    ("scenario", "text", "signal", "turned_down"),
+    [
+        # the opposite of a mechanism, said in its own words, turns the mechanism down
+        ("design-harmlessness-evals", "I'd count every refusal as a pass.", "over_refusal", True),
+        ("design-harmlessness-evals", "A refusal is always safe.", "over_refusal", True),
+        (
+            "design-harmlessness-evals",
+            "Helpfulness is someone else's problem here.",
+            "over_refusal",
+            True,
+        ),
+        (
+            "design-harmlessness-evals",
+            "I wouldn't count refusals as a pass: over-refusal is a failure too.",
+            "over_refusal",
+            False,
+        ),
+        ("hiring-manager", "I'd keep it inside the team for now.", "notify", True),
+        ("hiring-manager", "I wouldn't loop anyone in until I'm sure.", "notify", True),
+        ("hiring-manager", "I'd leave it serving while I dig in.", "mitigate", True),
+        ("hiring-manager", "I'd page the on-call and roll it back.", "mitigate", False),
+    ],
+)
+def test_the_opposite_of_a_mechanism_turns_it_down(
+    scenario: str, text: str, signal: str, turned_down: bool
+) -> None:
+    u = CATALOG[scenario].lexicon.understand(text)
+    assert (signal in [m.label for m in u.rejected]) is turned_down
+    assert (signal in u.labels) is not turned_down
