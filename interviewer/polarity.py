@@ -44,6 +44,8 @@ _REJECT_BEFORE = re.compile(
     # "I don't really see each task needing its own sandbox"
     r"(?:don'?t|do\s+not)\s+(?:really\s+)?see\s+(?:\w+\s+){0,3}?(?:needing|requiring)|"
     r"refrain\s+from|steer\s+clear\s+of|stay\s+away\s+from|"
+    # "I'm honestly not a fan of hard caps per task"
+    r"not\s+(?:really\s+)?(?:a\s+)?(?:big\s+|huge\s+)?fan\s+of|"
     r"(?:not|wouldn'?t|won'?t|don'?t)\s+(?:worry|bother)\s+(?:about|with)|deprioriti[sz]e|pass\s+on|"
     r"wouldn'?t\s+(?:use|add|include|bother)|won'?t\s+(?:use|add|include)|"
     # "I wouldn't have anyone look at the diffs"

@@ -86,6 +86,7 @@ class SignalScanner:
     def find(self, text: str, sentences: list[Sentence]) -> tuple[Found, list[Match]]:
         """The labels said in `text` with their matches, and the signals turned down."""
         found, rejected, asked_about, self_negated = self._matches(text, sentences)
+        _inside_rejections(found, rejected)
         _spread_rejections(text, sentences, found, rejected, self_negated)
         self._bare_rejections(sentences, found, rejected, asked_about)
         self._mocked(sentences, found, rejected)
@@ -203,6 +204,18 @@ class SignalScanner:
                     found[label] = [m for m in found[label] if not inside(m.start, spans)]
                     if not found[label]:
                         del found[label]
+
+
+def _inside_rejections(found: Found, rejected: list[Match]) -> None:
+    """ "if a node dies we just restart": a phrase of the signal ("restart") inside the
+    words that turn it down is turned down with them."""
+    for r in rejected:
+        kept = [m for m in found.get(r.label, []) if not (r.start <= m.start and m.end <= r.end)]
+        if r.label in found and len(kept) < len(found[r.label]):
+            if kept:
+                found[r.label] = kept
+            else:
+                del found[r.label]
 
 
 def _spread_rejections(

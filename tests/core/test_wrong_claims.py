@@ -254,6 +254,48 @@ def test_what_the_model_says_is_its_behaviour_and_can_be_turned_down() -> None:
         ("hiring-manager", "I wouldn't loop anyone in until I'm sure.", "notify", True),
         ("hiring-manager", "I'd leave it serving while I dig in.", "mitigate", True),
         ("hiring-manager", "I'd page the on-call and roll it back.", "mitigate", False),
+        (
+            "design-inference-serving",
+            "I'd recompute attention over the whole history each step.",
+            "kv_cache",
+            True,
+        ),
+        (
+            "design-inference-serving",
+            "Each request computes its own system prompt from zero.",
+            "prompt_caching",
+            True,
+        ),
+        (
+            "design-harmlessness-evals",
+            "All prompts in one shared set, training included.",
+            "held_out",
+            True,
+        ),
+        (
+            "design-agent-orchestration",
+            "File contents just go straight into the context like everything else.",
+            "injection_defense",
+            True,
+        ),
+        (
+            "design-agent-orchestration",
+            "I'm honestly not a fan of hard caps per task.",
+            "budgets",
+            True,
+        ),
+        (
+            "design-rlhf-pipeline",
+            "No checkpoints: if a node dies we just restart.",
+            "checkpointing",
+            True,
+        ),
+        (
+            "coding-reward-eval",
+            "Raising feels like a lot, I'd hand back zeros.",
+            "errors",
+            True,
+        ),
     ],
 )
 def test_the_opposite_of_a_mechanism_turns_it_down(
