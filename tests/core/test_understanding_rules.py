@@ -1864,3 +1864,16 @@ def test_a_bandwidth_asked_for_is_a_figure_per_second(
     question: str, answer: str, gives: bool
 ) -> None:
     assert answer_gives(question, answer) is gives
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("The kv cache for that many contexts? Not sure. Never had to.", "dont_know"),
+        # the problem not understood is not knowing, not a request to hear the question
+        ("I don't understand why it fails.", "dont_know"),
+        ("Sorry, I don't understand the question.", "repeat"),
+    ],
+)
+def test_not_sure_and_not_understanding(lex: Lexicon, text: str, intent: str | None) -> None:
+    assert read(lex, text).intent == intent
