@@ -141,6 +141,9 @@ class Lexicon:
                     add("glossary", []).append(Match("glossary", m.start(), m.end()))
                     add("specific", []).append(Match("specific", m.start(), m.end()))
         add_specific(text, found, questions)
+        support = _support(sentences)
+        if support is not None and "reasons" not in found:
+            found["reasons"] = [Match("reasons", support.start, support.end)]
         if questions:
             q = questions[0]
             found.setdefault("question", []).append(Match("question", q.start, q.end))
@@ -197,3 +200,30 @@ def _not_a_repeat(text: str, term: str | None) -> bool:
     value model again?" wants the meaning."""
     m = find("repeat", text)
     return m is None or (term is not None and m.group(0).lower().startswith("again"))
+
+
+def _support(sentences: list[Sentence]) -> Sentence | None:
+    """ "I'd keep the batch scorer as it is. It has run every night for two years without
+    paging anyone.": a position, then a sentence that backs it (not a further step)."""
+    if len(sentences) < 2 or sentences[0].question or not _POSITION.search(sentences[0].text):
+        return None
+    return next(
+        (
+            s
+            for s in sentences[1:]
+            if not s.question and len(words(s.text)) >= 6 and not _STEP.match(s.text)
+        ),
+        None,
+    )
+
+
+_POSITION = re.compile(
+    r"\b(?:i'?d|i\s+would|i'?m\s+aiming|i\s+(?:pick|choose|vote|recommend|prefer)|first\s+move|"
+    r"my\s+(?:pick|choice|vote|call|answer)|hold|ship|wait|keep|drop|release|publish|escalate)\b",
+    re.IGNORECASE,
+)
+_STEP = re.compile(
+    r"\W*(?:then|next|after\s+that|also|and|finally|second|third|plus|i'?d\s+also|i\s+would\s+also|"
+    r"first|step)\b",
+    re.IGNORECASE,
+)

@@ -1877,3 +1877,22 @@ def test_a_bandwidth_asked_for_is_a_figure_per_second(
 )
 def test_not_sure_and_not_understanding(lex: Lexicon, text: str, intent: str | None) -> None:
     assert read(lex, text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        # a position, then a sentence that backs it
+        (
+            "I'd keep the container as it is. It has run every night for two years "
+            "without paging anyone.",
+            True,
+        ),
+        ("Hold it back. The uplift on novices has never been measured by anyone.", True),
+        # a position and further steps are no reasons
+        ("I'd add a sandbox. Then I'd put an output classifier after the model.", False),
+        ("I'd add a sandbox.", False),
+    ],
+)
+def test_a_position_backed_by_the_sentence_after_it(lex: Lexicon, text: str, reasons: bool) -> None:
+    assert ("reasons" in read(lex, text).labels) is reasons
