@@ -401,3 +401,30 @@ def _bare_list(text: str, labels: set[str]) -> bool:
     if len(items) < 3 or sum(len(x) for x in items) > 30:
         return False
     return sum(len(x) for x in items) / len(items) <= 3.0
+
+
+def backed_position(sentences: list[Sentence]) -> Sentence | None:
+    """ "I'd keep the batch scorer as it is. It has run every night for two years without
+    paging anyone.": a position, then a sentence that backs it (not a further step)."""
+    if len(sentences) < 2 or sentences[0].question or not _POSITION.search(sentences[0].text):
+        return None
+    return next(
+        (
+            s
+            for s in sentences[1:]
+            if not s.question and len(words(s.text)) >= 6 and not _STEP.match(s.text)
+        ),
+        None,
+    )
+
+
+_POSITION = re.compile(
+    r"\b(?:i'?d|i\s+would|i'?m\s+aiming|i\s+(?:pick|choose|vote|recommend|prefer)|first\s+move|"
+    r"my\s+(?:pick|choice|vote|call|answer)|hold|ship|wait|keep|drop|release|publish|escalate)\b",
+    re.IGNORECASE,
+)
+_STEP = re.compile(
+    r"\W*(?:then|next|after\s+that|also|and|finally|second|third|plus|i'?d\s+also|i\s+would\s+also|"
+    r"first|step)\b",
+    re.IGNORECASE,
+)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from . import meta
-from .labels import add_derived, add_specific
+from .labels import add_derived, add_specific, backed_position
 from .meta_phrases import Intent, find
 from .own_questions import own_questions
 from .questions import ABOUT_A_WORD, Asking, QuestionMatcher
@@ -141,7 +141,7 @@ class Lexicon:
                     add("glossary", []).append(Match("glossary", m.start(), m.end()))
                     add("specific", []).append(Match("specific", m.start(), m.end()))
         add_specific(text, found, questions)
-        support = _support(sentences)
+        support = backed_position(sentences)
         if support is not None and "reasons" not in found:
             found["reasons"] = [Match("reasons", support.start, support.end)]
         if questions:
@@ -200,30 +200,3 @@ def _not_a_repeat(text: str, term: str | None) -> bool:
     value model again?" wants the meaning."""
     m = find("repeat", text)
     return m is None or (term is not None and m.group(0).lower().startswith("again"))
-
-
-def _support(sentences: list[Sentence]) -> Sentence | None:
-    """ "I'd keep the batch scorer as it is. It has run every night for two years without
-    paging anyone.": a position, then a sentence that backs it (not a further step)."""
-    if len(sentences) < 2 or sentences[0].question or not _POSITION.search(sentences[0].text):
-        return None
-    return next(
-        (
-            s
-            for s in sentences[1:]
-            if not s.question and len(words(s.text)) >= 6 and not _STEP.match(s.text)
-        ),
-        None,
-    )
-
-
-_POSITION = re.compile(
-    r"\b(?:i'?d|i\s+would|i'?m\s+aiming|i\s+(?:pick|choose|vote|recommend|prefer)|first\s+move|"
-    r"my\s+(?:pick|choice|vote|call|answer)|hold|ship|wait|keep|drop|release|publish|escalate)\b",
-    re.IGNORECASE,
-)
-_STEP = re.compile(
-    r"\W*(?:then|next|after\s+that|also|and|finally|second|third|plus|i'?d\s+also|i\s+would\s+also|"
-    r"first|step)\b",
-    re.IGNORECASE,
-)
