@@ -406,18 +406,31 @@ def _bare_list(text: str, labels: set[str]) -> bool:
 def backed_position(sentences: list[Sentence]) -> Sentence | None:
     """ "I'd keep the batch scorer as it is. It has run every night for two years without
     paging anyone.": a position, then a sentence that backs it (not a further step)."""
-    if len(sentences) < 2 or sentences[0].question or not _POSITION.search(sentences[0].text):
+    if len(sentences) < 2 or sentences[0].question:
+        return None
+    # ... or a short answer said first ("The judge. Every number the review sees rolls up
+    # through it.")
+    # ("You're right. ..." concedes: what follows backs the other side, not an answer.)
+    first = sentences[0].text
+    if not _POSITION.search(first) and (len(words(first)) > _SHORT_ANSWER or _AGREES.search(first)):
         return None
     return next(
         (
             s
             for s in sentences[1:]
-            if not s.question and len(words(s.text)) >= 6 and not _STEP.match(s.text)
+            if not s.question and len(words(s.text)) >= _BACKING and not _STEP.match(s.text)
         ),
         None,
     )
 
 
+_SHORT_ANSWER = 5  # words, at most, in an answer named before what backs it
+_BACKING = 8  # words, at least, in a sentence that backs it ("Safety matters, obviously." does not)
+_AGREES = re.compile(
+    r"\b(?:right|agree\w*|fair|true|ok(?:ay)?|yes|yeah|yep|sure|point|correct|fine|convinced|"
+    r"maybe|guess|hmm+|well)\b",
+    re.IGNORECASE,
+)
 _POSITION = re.compile(
     r"\b(?:i'?d|i\s+would|i'?m\s+aiming|i\s+(?:pick|choose|vote|recommend|prefer)|first\s+move|"
     r"my\s+(?:pick|choice|vote|call|answer)|hold|ship|wait|keep|drop|release|publish|escalate)\b",

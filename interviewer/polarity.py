@@ -138,7 +138,7 @@ _REJECT_AFTER = re.compile(
     r"(?:\w+\s+)?(?:installs?|builds?)\b)|"
     # "feels like premature optimisation", "is too expensive", "is nice in theory"
     r"(?:is|are|was|'s|feels?(?:\s+like)?|felt(?:\s+like)?|seems?(?:\s+like)?|sounds?(?:\s+like)?|looks?(?:\s+like)?|would\s+be)\s+"
-    r"(?:an?\s+)?(?:bit\s+|little\s+|way\s+|far\s+|just\s+)?(?:premature(?:\s+optimi[sz]ation)?|over-?engineer\w*|too\s+(?:expensive|"
+    r"(?:an?\s+)?(?:bit\s+|little\s+|way\s+|far\s+|just\s+)?(?:premature(?:\s+optimi[sz]ation)?|over-?engineer\w*|too\s+(?:expensive|pricey|"
     r"costly|slow|complex|complicated|heavy|much(?:\s+(?:trouble|work|hassle|effort|overhead))?)|academic|a\s+distraction|a\s+gimmick|theoretical|"
     r"(?:nice|good|great|fine)\s+(?:in\s+theory|on\s+paper))|"
     # "feels like reopening a decision that was made"

@@ -216,7 +216,9 @@ STRONG_TERM_CUE = re.compile(
     r"\bfamiliar\s+with\s+(?:the|that|this)\s+name\b|"
     r"^\W*[\w'-]+(?:\s+[\w'-]+){0,3}\s+means\s+[^.!?]{2,80}\?|\btalking\s+about\s+here\b|"
     # "concentration as in power sitting with a few companies?", "are you getting at ..."
-    r"\bas\s+in\b[^.!?]{1,80}\?|\b(?:are|were)\s+you\s+getting\s+at\b",
+    r"\bas\s+in\b[^.!?]{1,80}\?|\b(?:are|were)\s+you\s+getting\s+at\b|"
+    # "Sorry, tracemalloc, what is that?": the term named, then asked after
+    r"^\W*(?:(?:sorry|um|uh|so|wait)\W+)*[\w'-]+(?:\s+[\w'-]+)?\s*,\s*what(?:'?s|\s+is)\s+(?:that|it)\W*\?\W*$",
     re.IGNORECASE,
 )
 # Readings offered with the asking: "X as in A, or as in B", "in what sense", "X = Y?".

@@ -1870,6 +1870,7 @@ def test_a_bandwidth_asked_for_is_a_figure_per_second(
     ("text", "intent"),
     [
         ("The kv cache for that many contexts? Not sure. Never had to.", "dont_know"),
+        ("sorry could you read that task again the part after the sandbox", "repeat"),
         # the problem not understood is not knowing, not a request to hear the question
         ("I don't understand why it fails.", "dont_know"),
         ("Sorry, I don't understand the question.", "repeat"),
@@ -1889,10 +1890,25 @@ def test_not_sure_and_not_understanding(lex: Lexicon, text: str, intent: str | N
             True,
         ),
         ("Hold it back. The uplift on novices has never been measured by anyone.", True),
-        # a position and further steps are no reasons
+        # a short answer first, then what backs it
+        ("The sandbox. Every tool call the agent makes goes through it, untrusted.", True),
+        # a position and further steps are no reasons; nor a platitude; nor giving way
         ("I'd add a sandbox. Then I'd put an output classifier after the model.", False),
         ("I'd add a sandbox.", False),
+        ("It ships when it's good. Safety matters, obviously.", False),
+        ("You're right. I had not thought about the kv cache as a cost at all.", False),
     ],
 )
 def test_a_position_backed_by_the_sentence_after_it(lex: Lexicon, text: str, reasons: bool) -> None:
     assert ("reasons" in read(lex, text).labels) is reasons
+
+
+def test_a_term_named_then_asked_after_wants_its_meaning() -> None:
+    # a fact that names the term does not answer what the term means
+    asking = Asking(
+        facts=[("study", ["uplift"])],
+        answers={"study": "The uplift study takes six weeks."},
+        definitions=[("uplift", ["uplift"])],
+    )
+    u = Lexicon(SIGNALS, None, [], asking).understand("Sorry, uplift, what is that?")
+    assert (u.intent, u.term) == ("clarify_term", "uplift")

@@ -213,6 +213,19 @@ CATALOG = load_catalog()
             "wrong_variance",
             False,
         ),
+        ("ml-theory", "Summed, the variance stays around one.", "wrong_variance", True),
+        (
+            "ml-theory",
+            "Pretrain, then run PPO to train the reward model, then SFT.",
+            "wrong_rlhf_order",
+            True,
+        ),
+        (
+            "deep-dive-own-system",
+            "As long as the average stays flat we know it's healthy.",
+            "wrong_mean_latency",
+            True,
+        ),
         (
             "ml-theory-systems",
             "sixty-four heads times 128 times 80 layers times 4 bytes, about 2.6MB a token",
