@@ -63,6 +63,9 @@ _QUESTION_SHAPES = re.compile(
     # "what numpy version is installed", "which tools are available"
     r"|(?:what|which)\s+(?!(?:i|we|you|they|he|she|it|the|this|that)\b)\w+(?:\s+\w+)?\s+(?:is|are|was|were)\s+"
     r"(?:installed|available|used|supported|allowed|running|deployed|required|expected|enabled|pinned)\b"
+    # "did red teaming find anything on the strong one": "does" and "did" open only
+    # questions ("do" may give an order: "do the rollback first")
+    r"|(?:does|did)\s+(?!not\b)[\w-]+\s+\w+"
     # "do the hidden tests also run on windows" (not "do the rollback first")
     r"|do\s+(?:the|these|those|all\s+the)\s+(?:[\w-]+\s+){0,2}?[\w-]+s\s+(?:also\s+|actually\s+|ever\s+|"
     r"still\s+|really\s+|all\s+)?(?:run|check|use|count|include|cover|have|need|get|see|expect|support|"
@@ -78,7 +81,7 @@ _QUESTION_SHAPES = re.compile(
 )
 _INDIRECT = re.compile(
     r"\b(?:i\s+(?:was|am|'m)\s+wondering|i'?d\s+(?:like|love)\s+to\s+know|i\s+would\s+(?:like|love)\s+to\s+know|"
-    r"i\s+want\s+to\s+know|i'?d\s+like\s+to\s+understand|"
+    r"i\s+(?:really\s+|just\s+|also\s+)?want\s+to\s+know|i'?d\s+like\s+to\s+understand|"
     r"i'?d\s+love\s+(?:your|to\s+hear)|i\s+would\s+love\s+(?:your|to\s+hear)|"
     r"do\s+you\s+know|can\s+you\s+tell\s+me|could\s+you\s+tell\s+me|any\s+idea\s+(?:how|what|whether|if)|"
     r"is\s+there\s+any|curious\s+(?:about|whether|if|how|what))\b",
@@ -368,7 +371,7 @@ cant=can't|dont=don't|didnt=didn't|doesnt=doesn't|wont=won't|wouldnt=wouldn't|co
 havent=haven't|hasnt=hasn't|isnt=isn't|wasnt=wasn't|im=I'm|ive=I've|thats=that's
 whats=what's|theres=there's|gonna=going to|wanna=want to|gotta=got to|kinda=kind of
 sorta=sort of|dunno=don't know|nvm=never mind|ngl=not going to lie|w/=with|smth=something
-shld=should|shd=should|wld=would|cld=could|yrs=years|convo=conversation|convos=conversations|msgs=messages|msg=message|params=parameters
+shld=should|shd=should|wld=would|cld=could|b4=before|yrs=years|convo=conversation|convos=conversations|msgs=messages|msg=message|params=parameters
 """
 _EXPANSIONS = {
     short: long
@@ -384,8 +387,17 @@ _EXPANDABLE = re.compile(
 
 # Chat shorthand, read as the words it stands for when judging a sentence's shape: "r the
 # weights in bf16", "what lr wd u use", "n how many rounds r there".
-_SHORTHAND = {"u": "you", "r": "are", "ur": "your", "wd": "would", "n": "and", "1st": "first"}
-_SHORT_WORD = re.compile(r"\b(?:u|r|ur|wd|n|1st)\b", re.IGNORECASE)
+_SHORTHAND = {
+    "u": "you",
+    "r": "are",
+    "ur": "your",
+    "wd": "would",
+    "n": "and",
+    "1st": "first",
+    "b4": "before",
+    "shld": "should",
+}
+_SHORT_WORD = re.compile(r"\b(?:u|r|ur|wd|n|1st|b4|shld)\b", re.IGNORECASE)
 
 
 def is_question(sentence: str) -> bool:

@@ -1832,6 +1832,10 @@ def test_more_questions_asked(lex: Lexicon, text: str, asked: tuple[str, ...]) -
     ("sentence", "question"),
     [
         ("which tools are available", True),
+        ("b4 i start how long shld i talk for", True),
+        ("did red teaming find anything on the strong one", True),
+        ("so what i really want to know is whether anyone ran it", True),
+        ("Did not matter in the end, we shipped.", False),
         ("do the rollback first then page the team", False),
         ("what we do is the rollback", False),
     ],
