@@ -357,6 +357,8 @@ _ASKED_THING = re.compile(
     r"the\s+[\w-]+(?:\s+[\w-]+){0,2}(?=\s*,\s*(?:what|which|how)\b))\W+)*"
     r"(?:what(?:'?s|\s+is|\s+are|\s+was|\s+were|\s+would\s+be|(?=\s+(?!" + _NOT_A_THING + r")))"
     r"|which|how(?:'?s|\s+is|\s+are)|how\s+(?:many|much)"
+    # "what does the GPU budget for eval runs look like"
+    r"|what\s+(?:does|do|would|will)(?=\s+(?:the\s+|your\s+|our\s+)?[\w-]+(?:\s+[\w-]+){0,5}\s+looks?\s+like\b)"
     # "are there data residency rules, like ...?", "do we have a privacy review?"
     r"|(?:are|is)\s+there(?:\s+any)?|(?:do|does)\s+(?:we|you|it|the\s+[\w-]+(?:\s+[\w-]+)?)\s+have(?:\s+any)?"
     # "do you sponsor work visas?", "does the company offer relocation?"

@@ -1916,3 +1916,12 @@ def test_a_term_named_then_asked_after_wants_its_meaning() -> None:
     )
     u = Lexicon(SIGNALS, None, [], asking).understand("Sorry, uplift, what is that?")
     assert (u.intent, u.term) == ("clarify_term", "uplift")
+
+
+def test_what_a_thing_looks_like_is_asked_of_that_thing() -> None:
+    asking = Asking(facts=[("size", ["team"])], answers={"size": "The team is twelve people."})
+    lex = Lexicon(SIGNALS, None, [], asking)
+    assert lex.understand("What does the GPU budget for eval runs look like on the team?").asked == (
+        "",
+    )
+    assert lex.understand("What does the team look like?").asked == ("size",)
