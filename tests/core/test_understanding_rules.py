@@ -1921,7 +1921,6 @@ def test_a_term_named_then_asked_after_wants_its_meaning() -> None:
 def test_what_a_thing_looks_like_is_asked_of_that_thing() -> None:
     asking = Asking(facts=[("size", ["team"])], answers={"size": "The team is twelve people."})
     lex = Lexicon(SIGNALS, None, [], asking)
-    assert lex.understand("What does the GPU budget for eval runs look like on the team?").asked == (
-        "",
-    )
+    budget = "What does the GPU budget for eval runs look like on the team?"
+    assert lex.understand(budget).asked == ("",)
     assert lex.understand("What does the team look like?").asked == ("size",)
