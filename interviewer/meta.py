@@ -205,7 +205,8 @@ def detect(
         and is_answer(without_self_description(rest, first), has_signal)
         and not (unknowing and not takes_side(text))
         and not (
-            first == "no_example" and _opens_without_story(text, sentences, found[first], rest)
+            first == "no_example"
+            and _opens_without_story(text, sentences, found[first], rest, has_signal)
         )
     ):
         return None
@@ -350,7 +351,11 @@ def _asks_for_time_in(text: str, s: Sentence, spans: list[tuple[int, int]]) -> b
 
 
 def _opens_without_story(
-    text: str, sentences: list[Sentence], matches: list[re.Match[str]], rest: str
+    text: str,
+    sentences: list[Sentence],
+    matches: list[re.Match[str]],
+    rest: str,
+    has_signal: Callable[[str], bool],
 ) -> bool:
     """ "I don't have one. I've mostly done ETL jobs, there was never a model in the loop":
     said first, having no story is what the turn is about, and what follows is the
@@ -358,9 +363,15 @@ def _opens_without_story(
     episode of its own ("but a small one: ...", "once, ...", "I found ...") or to what
     they would do ("if it did, I'd notice ...")."""
     # The opening: up to the first sentence of some length ("A failure. Hm. I don't want
-    # this to sound arrogant, but ...").
-    opening = next((s.end for s in sentences if len(words(s.text)) > _ECHO), len(text))
-    return min(m.start() for m in matches) < opening and _STORY.search(rest) is None
+    # this to sound arrogant, but ...") ...
+    opening = next((s for s in sentences if len(words(s.text)) > _ECHO), None)
+    said_at = min(m.start() for m in matches)
+    if opening is None or said_at >= opening.end or _STORY.search(rest) is not None:
+        return False
+    # ... with nothing of an answer before it in that sentence: a pass bar of "ninety five
+    # percent on the long tasks and no severe failures" said its answer first.
+    lead = text[opening.start : said_at] if said_at > opening.start else ""
+    return len(words(lead)) <= _ECHO or not has_signal(without_self_description(lead))
 
 
 def _concludes_without_story(
