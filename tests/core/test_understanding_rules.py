@@ -1757,12 +1757,6 @@ def test_reasons_said_as_consequences(lex: Lexicon, text: str, reasons: bool) ->
             "eval dashboard first.",
             None,
         ),
-        # a bar with "no severe failures" in it, said after its answer, asks for no help
-        (
-            "Agent evals with a pass bar set before we look, ninety five percent on the "
-            "long tasks and no severe failures, owned by me.",
-            None,
-        ),
         # nothing was needed: no word about having a story
         ("It's behind the VPN so nobody can reach the kv cache, we never really had to.", None),
     ],

@@ -317,3 +317,14 @@ def test_the_opposite_of_a_mechanism_turns_it_down(
     u = CATALOG[scenario].lexicon.understand(text)
     assert (signal in [m.label for m in u.rejected]) is turned_down
     assert (signal in u.labels) is not turned_down
+
+
+def test_a_pass_bar_with_no_failures_in_it_is_an_answer() -> None:
+    # "no severe failures" is part of the bar, said after the answer began: no request
+    # for help (read as one, it had left a strong round's steelman unasked)
+    said = (
+        "Agent evals with a pass bar set before we look, ninety five percent on the long "
+        "tasks and no severe failures, owned by me as the eval owner with the safety lead's "
+        "sign-off. Red team in parallel. Then a staged rollout starting at ten percent."
+    )
+    assert CATALOG["culture-ship-before-evals"].lexicon.understand(said).intent is None
