@@ -57,10 +57,12 @@ test: $(STAMP) turn-model lint typecheck
 	# were, at 64.0% to 79.0%; 88% overall and 80% per category, and 70% per category on the
 	# studied sets, until dev29 to dev31 were, at 71.0% to 75.5%; 78% per category over all
 	# turns, and 66% on the studied sets, until dev32, dev33 and holdout17 were, at 68.0%,
-	# 69.0% and 83.0%, their reasons turns the weakest.)
+	# 69.0% and 83.0%, their reasons turns the weakest; 80% overall and 64% per category on
+	# the studied sets, 76% per category over all turns, until the pass over dev34 to dev36
+	# and holdout18 raised reasons from 71% to 79% over all turns.)
 	$(BIN)/mockloop eval --dir scenarios/eval/dev --min 0.95 --min-category 0.95
-	$(BIN)/mockloop eval --dir scenarios/eval/studied --min 0.80 --min-category 0.64
-	$(BIN)/mockloop eval --min 0.87 --min-category 0.76
+	$(BIN)/mockloop eval --dir scenarios/eval/studied --min 0.82 --min-category 0.70
+	$(BIN)/mockloop eval --min 0.87 --min-category 0.78
 	# The rubric against labelled complete rounds: within-one agreement at least 90%
 	# overall and for every criterion of every round type (see README, "How the rubric
 	# agrees with a senior interviewer").
