@@ -417,7 +417,6 @@ def _with_parts(known: frozenset[str]) -> frozenset[str]:
     return known | {part for w in known for part in w.split("-")}
 
 
-# "A or B?": the words either side of "or", to the nearest break.
 # "who chairs", "who owns", "who signed off": who does something (not "who is", "who do
 # I talk to").
 _WHO_DOES = re.compile(
@@ -427,6 +426,7 @@ _WHO_DOES = re.compile(
     r"else|exactly|actually|i|we|you|they|the|a|an)\b)[a-z]+)\b",
     re.IGNORECASE,
 )
+# "A or B?": the words either side of "or", to the nearest break.
 _ALTERNATIVES = re.compile(
     r"(?P<a>(?:[\w'-]+[ \t]+){0,3}[\w'-]+)(?<!\bmore)[ \t,]+or[ \t]+"
     r"(?:(?:is|are|do|does|only|just|the|a|an|it|they|we|some|is\s+it|are\s+they|do\s+they|"

@@ -337,7 +337,6 @@ def normalise(text: str) -> str:
     return _TRANSPOSED.sub(lambda m: _TRANSPOSITIONS[m.group(0).lower()], text)
 
 
-_STUTTER = re.compile(r"\b([a-z']+)(?:\s+\1\b)+", re.IGNORECASE)
 # Same length on both sides: evidence spans are offsets into what the candidate typed.
 _TRANSPOSITIONS = {
     "teh": "the",
@@ -398,12 +397,14 @@ _SHORTHAND = {
     "shld": "should",
 }
 _SHORT_WORD = re.compile(r"\b(?:u|r|ur|wd|n|1st|b4|shld)\b", re.IGNORECASE)
+# A word said twice in a row, as transcribed ("what what numpy version is installed").
+_STUTTER = re.compile(r"\b([a-z']+)(?:\s+\1\b)+", re.IGNORECASE)
 
 
 def is_question(sentence: str) -> bool:
     s = normalise(sentence.strip())
     s = _SHORT_WORD.sub(lambda m: _SHORTHAND[m.group(0).lower()], s)
-    s = _STUTTER.sub(r"\1", s)  # "what what numpy version is installed", as transcribed
+    s = _STUTTER.sub(r"\1", s)
     cue = ASK_CUE.match(s)
     if cue is not None and len(words(s[cue.end() :])) >= 2:
         return True  # "can I ask: is the cluster ours?"
