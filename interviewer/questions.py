@@ -32,10 +32,10 @@ from .sentences import (
     OFFERS_READINGS,
     STRONG_TERM_CUE,
     Sentence,
-    expand_shorthand,
     phrase_regex,
     words,
 )
+from .shorthand import expand_shorthand
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from .labels import add_derived, add_specific, backed_position
 from .meta_phrases import Intent, find
 from .own_questions import own_questions
 from .questions import ABOUT_A_WORD, Asking, QuestionMatcher
-from .sentences import Sentence, expand_shorthand, normalise, phrase_regex, split, words
+from .sentences import Sentence, normalise, phrase_regex, split, words
+from .shorthand import expand_shorthand
 from .signals import SignalScanner
 from .spans import Match, inside
 from .stance import StanceReader

@@ -1757,6 +1757,12 @@ def test_reasons_said_as_consequences(lex: Lexicon, text: str, reasons: bool) ->
             "eval dashboard first.",
             None,
         ),
+        # a view offered in its place is an answer, however thin (the rubric weighs it)
+        (
+            "Hmm, I can't think of one really. I think evals matter a lot, so I'm always "
+            "careful to test my models.",
+            None,
+        ),
         # nothing was needed: no word about having a story
         ("It's behind the VPN so nobody can reach the kv cache, we never really had to.", None),
     ],
