@@ -408,7 +408,7 @@ _STORY = re.compile(
     r"\bhypothetical\w*|\bif\s+(?:it|i|that|this|we|one)\s+(?:did|were|was|had|happened|ever)\b|"
     r"\b(?:i'?d|i\s+would|i'?ll)\s+(?:notice|catch|see|do|check|keep|stop|raise|answer|say|look|start|"
     r"flag|escalate|push|ask|talk|go|use|run|want)\b|\breminds\s+me\b|\bhappened\s+at\b|"
-    r"\b(?:i|we)\s+just\s+\w+ed\b|"
+    r"\b(?:i|we)\s+just\s+\w+ed\s+(?:it|them|that)\b|"
     # a view offered in its place ("I think safety is really important, so I always test
     # my models"): an answer, however thin, and the rubric weighs it
     r"\bi\s+(?:really\s+)?(?:think|believe|feel)\s+(?:that\s+)?(?!i\b|it\s+(?:was|is)\s+(?:fine|ok))",

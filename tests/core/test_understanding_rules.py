@@ -1745,6 +1745,8 @@ def test_reasons_said_as_consequences(lex: Lexicon, text: str, reasons: bool) ->
         ),
         ("Can't think of one. My models have always done what I built them to do.", "no_example"),
         ("Hardest one? There wasn't one really.", "no_example"),
+        # what the speaker just did, as a rule, is background, not an episode
+        ("Honestly, I can't think of a time. I just moved data around for the team.", "no_example"),
         ("There wasn't really a hard one.", "no_example"),
         # ... unless an episode, or what they would do, follows
         (
